@@ -1,0 +1,8 @@
+//! Relay's domain vocabulary: typed ids and the closed sets of states that the database,
+//! the queue and the API share. Pure types and logic, no I/O.
+
+pub mod ids;
+pub mod kinds;
+
+pub use ids::*;
+pub use kinds::*;

@@ -1,0 +1,160 @@
+//! Connecting to PostgreSQL, creating the database when it is missing, and applying the
+//! migrations embedded in the binary.
+
+use sqlx::migrate::{MigrateDatabase, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The schema, embedded at compile time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("row not found")]
+    NotFound,
+}
+
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+/// A pool of connections to Relay's database.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: PgPool,
+}
+
+impl Database {
+    /// Connects lazily: the pool opens connections on first use, so a server can start
+    /// while PostgreSQL is still down and report that through `/readyz`.
+    pub fn connect_lazy(config: &DbConfig) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(&config.url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    /// Wraps an existing pool (tests use the one `#[sqlx::test]` hands them).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Creates the database named in `url` if it does not exist yet. Returns whether it
+    /// was created.
+    pub async fn create_if_missing(url: &str) -> Result<bool, StoreError> {
+        if Postgres::database_exists(url).await? {
+            return Ok(false);
+        }
+        match Postgres::create_database(url).await {
+            Ok(()) => Ok(true),
+            // Another process created it between the check and the create.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Applies pending migrations; returns how many were applied. Safe to run from
+    /// several processes at once (sqlx takes an advisory lock).
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let applied_before = self.applied_migrations().await.unwrap_or(0);
+        MIGRATOR.run(&self.pool).await?;
+        let applied_after = self.applied_migrations().await?;
+        Ok(applied_after.saturating_sub(applied_before))
+    }
+
+    /// Versions of the migrations that the binary carries and the database lacks.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let applied: Vec<i64> = match sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        {
+            Ok(v) => v,
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(MIGRATOR
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
+    async fn applied_migrations(&self) -> Result<usize, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[sqlx::test(migrations = false)]
+    async fn migrate_creates_the_schema_and_a_second_run_is_a_no_op(pool: PgPool) {
+        let db = Database::from_pool(pool);
+        let total = MIGRATOR.iter().count();
+        assert_eq!(db.pending_migrations().await.expect("pending").len(), total);
+        assert_eq!(db.migrate().await.expect("first run"), total);
+        assert!(db.pending_migrations().await.expect("pending").is_empty());
+        assert_eq!(db.migrate().await.expect("second run"), 0);
+
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+        )
+        .fetch_all(db.pool())
+        .await
+        .expect("tables");
+        for table in [
+            "users",
+            "refresh_token_families",
+            "refresh_tokens",
+            "plans",
+            "subscriptions",
+            "usage_daily",
+            "platform_accounts",
+            "telegram_sessions",
+            "telegram_peers",
+            "telegram_logins",
+            "forwarding_pairs",
+            "pair_destinations",
+            "deliveries",
+            "message_map",
+            "payments",
+            "payment_events",
+            "error_log",
+            "admin_audit_log",
+            "ip_allowlist",
+        ] {
+            assert!(tables.iter().any(|t| t == table), "missing table {table}");
+        }
+    }
+}
