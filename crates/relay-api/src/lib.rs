@@ -1,1 +1,82 @@
+//! Relay's HTTP API (axum): the router, its layers and its handlers. `router` builds the
+//! whole application from an [`AppState`]; `serve` runs it on a listener until the
+//! shutdown token fires, then drains in-flight requests.
 
+mod error;
+mod health;
+mod middleware;
+mod observability;
+mod openapi;
+
+pub use error::{ApiError, ErrorBody, FieldErrors};
+pub use observability::metrics_handle;
+
+use axum::Router;
+use axum::http::StatusCode;
+use relay_queue::RedisConn;
+use relay_store::Database;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// The API's own settings.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// How long one request may take before it is answered with a timeout error.
+    pub request_timeout: Duration,
+}
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Database,
+    pub redis: RedisConn,
+    pub config: ApiConfig,
+}
+
+/// The whole application: API routes, health, metrics, OpenAPI and Swagger UI.
+pub fn router(state: AppState) -> Router {
+    // Install the recorder before the first request is counted.
+    metrics_handle();
+    let config = state.config.clone();
+    let (api, spec) = openapi::api_router().with_state(state).split_for_parts();
+    api.merge(openapi::docs_router(spec))
+        .merge(observability::metrics_router())
+        .fallback(|| async { ApiError::NotFound })
+        // The last layer added is the outermost: a request meets the request id first,
+        // then the log span, metrics, the JSON error rewriting (which so also sees the
+        // body limit's 413 and the timeout's 503), the limits, and the panic guard.
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(axum::middleware::from_fn(middleware::json_errors))
+        .layer(axum::middleware::from_fn(middleware::record_metrics))
+        .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
+        .layer(SetRequestIdLayer::new(
+            middleware::REQUEST_ID,
+            MakeRequestUuid,
+        ))
+}
+
+/// Serves `app` on `listener` until `shutdown` is cancelled, then lets in-flight
+/// requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}

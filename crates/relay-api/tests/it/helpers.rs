@@ -1,0 +1,150 @@
+//! `spawn_app`: the whole router on port 0 with its own database and Redis prefix, and a
+//! TCP proxy in front of Redis that a test can take down and bring back.
+
+use relay_api::{ApiConfig, AppState};
+use relay_queue::{KeyPrefix, RedisConfig, RedisConn};
+use relay_store::{Database, DbConfig};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    shutdown: CancellationToken,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn test_config() -> ApiConfig {
+    ApiConfig {
+        body_limit_bytes: 64 * 1024,
+        request_timeout: Duration::from_secs(10),
+    }
+}
+
+pub fn redis(url: &str) -> RedisConn {
+    let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+    RedisConn::connect_lazy(&RedisConfig {
+        url: url.to_owned(),
+        key_prefix: KeyPrefix::parse(&prefix).expect("prefix"),
+        command_timeout: Duration::from_secs(1),
+    })
+    .expect("redis client")
+}
+
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_with(Database::from_pool(pool), redis(REDIS_URL)).await
+}
+
+pub async fn spawn_with(db: Database, redis: RedisConn) -> TestApp {
+    let state = AppState {
+        db,
+        redis,
+        config: test_config(),
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let shutdown = CancellationToken::new();
+    let app = relay_api::router(state);
+    tokio::spawn(relay_api::serve(listener, app, shutdown.clone()));
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        shutdown,
+    }
+}
+
+/// A database handle whose server never answers (nothing listens on port 1).
+pub fn unreachable_database() -> Database {
+    Database::connect_lazy(&DbConfig {
+        url: "postgres://postgres@127.0.0.1:1/none".into(),
+        max_connections: 1,
+        acquire_timeout: Duration::from_millis(500),
+    })
+    .expect("lazy pool")
+}
+
+/// Forwards TCP to a target while up; while down, refuses service and cuts open pipes.
+pub struct FlakyProxy {
+    pub addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    pipes: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl FlakyProxy {
+    pub async fn start(target: &'static str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("addr");
+        let up = Arc::new(AtomicBool::new(true));
+        let pipes = Arc::new(Mutex::new(Vec::new()));
+        let (up2, pipes2) = (up.clone(), pipes.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: the client sees the connection close
+                }
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                pipes2.lock().expect("pipes").push(pipe);
+            }
+        });
+        Self {
+            addr,
+            up,
+            pipes,
+            accept,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://{}", self.addr)
+    }
+
+    pub fn take_down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for pipe in self.pipes.lock().expect("pipes").drain(..) {
+            pipe.abort();
+        }
+    }
+
+    pub fn bring_back(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for FlakyProxy {
+    fn drop(&mut self) {
+        self.take_down();
+        self.accept.abort();
+    }
+}

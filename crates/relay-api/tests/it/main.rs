@@ -1,0 +1,5 @@
+//! The API over real HTTP, against the real PostgreSQL (a database per test) and Redis
+//! (a key prefix per test).
+
+mod helpers;
+mod skeleton;

@@ -1,0 +1,191 @@
+//! Health, readiness, metrics, OpenAPI, Swagger UI and the JSON error format.
+
+use crate::helpers::*;
+use serde_json::Value;
+use sqlx::PgPool;
+use std::time::Duration;
+
+#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
+async fn healthz_answers_with_a_request_id(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .expect("request id")
+        .to_str()
+        .expect("ascii");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_eq!(res.json::<Value>().await.expect("json")["status"], "ok");
+
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        res.headers()["x-request-id"],
+        "abc-123",
+        "a caller's id is kept"
+    );
+}
+
+#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
+async fn readyz_is_200_when_postgres_and_redis_answer(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["postgres"], "ok");
+    assert_eq!(body["checks"]["redis"], "ok");
+}
+
+#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
+async fn readyz_names_redis_while_it_is_down_and_recovers_when_it_is_back(pool: PgPool) {
+    let proxy = FlakyProxy::start("127.0.0.1:6379").await;
+    let app = spawn_with(relay_store::Database::from_pool(pool), redis(&proxy.url())).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+
+    proxy.take_down();
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["checks"]["redis"], "unreachable");
+    assert_eq!(body["checks"]["postgres"], "ok");
+    assert_eq!(body["error"]["code"], "not_ready");
+    assert_eq!(body["error"]["message"], "redis not reachable");
+
+    proxy.bring_back();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = app.get("/readyz").await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "readiness recovers once Redis is back");
+}
+
+#[tokio::test]
+async fn readyz_names_postgres_when_it_does_not_answer() {
+    let app = spawn_with(unreachable_database(), redis(REDIS_URL)).await;
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["checks"]["postgres"], "unreachable");
+    assert_eq!(body["checks"]["redis"], "ok");
+    assert_eq!(body["error"]["message"], "postgres not reachable");
+}
+
+#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
+async fn unknown_paths_and_wrong_methods_get_json_errors(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let res = app.get("/api/v1/nothing-here").await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/json")
+    );
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "not_found");
+
+    let res = app
+        .client
+        .delete(app.url("/healthz"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 405);
+    assert!(
+        res.headers().get("allow").is_some(),
+        "405 keeps its Allow header"
+    );
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
+async fn oversized_bodies_get_a_json_413(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let big = vec![b'x'; 65 * 1024];
+    let res = app
+        .client
+        .post(app.url("/healthz"))
+        .body(big)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "payload_too_large");
+}
+
+#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
+async fn openapi_json_is_an_openapi_3_document_of_the_routes(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let res = app.get("/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    let spec: Value = res.json().await.expect("json");
+    assert!(
+        spec["openapi"].as_str().expect("version").starts_with("3."),
+        "{}",
+        spec["openapi"]
+    );
+    assert_eq!(spec["info"]["title"], "Relay API");
+    assert!(spec["paths"]["/healthz"]["get"].is_object());
+    assert!(spec["paths"]["/readyz"]["get"]["responses"]["503"].is_object());
+    assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
+async fn swagger_ui_is_served_from_the_binary(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let res = app.get("/docs/").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        let res = app.get(asset).await;
+        assert_eq!(res.status(), 200, "{asset}");
+        let text = res.text().await.expect("asset");
+        assert!(text.len() > 100, "{asset} is served from the binary");
+        if asset.ends_with("initializer.js") {
+            assert!(
+                text.contains("/openapi.json"),
+                "the UI loads our spec: {text}"
+            );
+        }
+    }
+}
+
+#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
+async fn metrics_are_prometheus_text_with_request_counts(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.expect("text");
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("relay_http_requests_total{") && l.contains("route=\"/healthz\"")
+        ),
+        "{text}"
+    );
+}
