@@ -3,5 +3,10 @@
 
 pub mod crypto;
 pub mod db;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use db::{Database, DbConfig, StoreError};
+
+#[cfg(test)]
+mod schema_tests;

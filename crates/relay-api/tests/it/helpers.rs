@@ -4,7 +4,6 @@
 use relay_api::{ApiConfig, AppState};
 use relay_queue::{KeyPrefix, RedisConfig, RedisConn};
 use relay_store::{Database, DbConfig};
-use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -58,8 +57,14 @@ pub fn redis(url: &str) -> RedisConn {
     .expect("redis client")
 }
 
-pub async fn spawn_app(pool: PgPool) -> TestApp {
-    spawn_with(Database::from_pool(pool), redis(REDIS_URL)).await
+pub async fn test_database() -> Database {
+    relay_store::testing::test_database()
+        .await
+        .expect("test database")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(test_database().await, redis(REDIS_URL)).await
 }
 
 pub async fn spawn_with(db: Database, redis: RedisConn) -> TestApp {

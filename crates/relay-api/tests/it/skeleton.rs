@@ -2,12 +2,11 @@
 
 use crate::helpers::*;
 use serde_json::Value;
-use sqlx::PgPool;
 use std::time::Duration;
 
-#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
-async fn healthz_answers_with_a_request_id(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn healthz_answers_with_a_request_id() {
+    let app = spawn_app().await;
     let res = app.get("/healthz").await;
     assert_eq!(res.status(), 200);
     let id = res
@@ -33,9 +32,9 @@ async fn healthz_answers_with_a_request_id(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
-async fn readyz_is_200_when_postgres_and_redis_answer(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn readyz_is_200_when_postgres_and_redis_answer() {
+    let app = spawn_app().await;
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.expect("json");
@@ -44,10 +43,10 @@ async fn readyz_is_200_when_postgres_and_redis_answer(pool: PgPool) {
     assert_eq!(body["checks"]["redis"], "ok");
 }
 
-#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
-async fn readyz_names_redis_while_it_is_down_and_recovers_when_it_is_back(pool: PgPool) {
+#[tokio::test]
+async fn readyz_names_redis_while_it_is_down_and_recovers_when_it_is_back() {
     let proxy = FlakyProxy::start("127.0.0.1:6379").await;
-    let app = spawn_with(relay_store::Database::from_pool(pool), redis(&proxy.url())).await;
+    let app = spawn_with(test_database().await, redis(&proxy.url())).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 
     proxy.take_down();
@@ -82,9 +81,9 @@ async fn readyz_names_postgres_when_it_does_not_answer() {
     assert_eq!(body["error"]["message"], "postgres not reachable");
 }
 
-#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
-async fn unknown_paths_and_wrong_methods_get_json_errors(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn unknown_paths_and_wrong_methods_get_json_errors() {
+    let app = spawn_app().await;
     let res = app.get("/api/v1/nothing-here").await;
     assert_eq!(res.status(), 404);
     assert!(
@@ -111,9 +110,9 @@ async fn unknown_paths_and_wrong_methods_get_json_errors(pool: PgPool) {
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
 
-#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
-async fn oversized_bodies_get_a_json_413(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn oversized_bodies_get_a_json_413() {
+    let app = spawn_app().await;
     let big = vec![b'x'; 65 * 1024];
     let res = app
         .client
@@ -127,9 +126,9 @@ async fn oversized_bodies_get_a_json_413(pool: PgPool) {
     assert_eq!(body["error"]["code"], "payload_too_large");
 }
 
-#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
-async fn openapi_json_is_an_openapi_3_document_of_the_routes(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn openapi_json_is_an_openapi_3_document_of_the_routes() {
+    let app = spawn_app().await;
     let res = app.get("/openapi.json").await;
     assert_eq!(res.status(), 200);
     let spec: Value = res.json().await.expect("json");
@@ -144,9 +143,9 @@ async fn openapi_json_is_an_openapi_3_document_of_the_routes(pool: PgPool) {
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
 }
 
-#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
-async fn swagger_ui_is_served_from_the_binary(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let app = spawn_app().await;
     let res = app.get("/docs/").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("html");
@@ -169,9 +168,9 @@ async fn swagger_ui_is_served_from_the_binary(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "relay_store::db::MIGRATOR")]
-async fn metrics_are_prometheus_text_with_request_counts(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn metrics_are_prometheus_text_with_request_counts() {
+    let app = spawn_app().await;
     assert_eq!(app.get("/healthz").await.status(), 200);
     let res = app.get("/metrics").await;
     assert_eq!(res.status(), 200);

@@ -4,6 +4,14 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+async fn fresh() -> PgPool {
+    crate::testing::test_database()
+        .await
+        .expect("test database")
+        .pool()
+        .clone()
+}
+
 async fn user(pool: &PgPool, email: &str) -> Uuid {
     sqlx::query_scalar("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id")
         .bind(email)
@@ -40,8 +48,9 @@ fn constraint(err: sqlx::Error) -> String {
     }
 }
 
-#[sqlx::test]
-async fn a_pair_cannot_use_another_tenants_account(pool: PgPool) {
+#[tokio::test]
+async fn a_pair_cannot_use_another_tenants_account() {
+    let pool = fresh().await;
     let alice = user(&pool, "alice@example.com").await;
     let bob = user(&pool, "bob@example.com").await;
     let bobs_bot = account(&pool, bob, "1").await;
@@ -70,8 +79,9 @@ async fn a_pair_cannot_use_another_tenants_account(pool: PgPool) {
     );
 }
 
-#[sqlx::test]
-async fn a_delivery_exists_once_per_destination_message_and_part(pool: PgPool) {
+#[tokio::test]
+async fn a_delivery_exists_once_per_destination_message_and_part() {
+    let pool = fresh().await;
     let alice = user(&pool, "alice@example.com").await;
     let bot = account(&pool, alice, "1").await;
     let p = pair(&pool, alice, bot).await.expect("pair");
@@ -107,8 +117,9 @@ async fn a_delivery_exists_once_per_destination_message_and_part(pool: PgPool) {
     assert_eq!(insert(1).await.expect("part 1").rows_affected(), 1);
 }
 
-#[sqlx::test]
-async fn a_redelivered_payment_webhook_is_stored_once(pool: PgPool) {
+#[tokio::test]
+async fn a_redelivered_payment_webhook_is_stored_once() {
+    let pool = fresh().await;
     let insert = || {
         sqlx::query(
             "INSERT INTO payment_events (provider, provider_event_id, event_type, payload) \
@@ -120,8 +131,9 @@ async fn a_redelivered_payment_webhook_is_stored_once(pool: PgPool) {
     assert_eq!(insert().await.expect("redelivery").rows_affected(), 0);
 }
 
-#[sqlx::test]
-async fn emails_are_unique_and_stored_normalised(pool: PgPool) {
+#[tokio::test]
+async fn emails_are_unique_and_stored_normalised() {
+    let pool = fresh().await;
     user(&pool, "alice@example.com").await;
     let err =
         sqlx::query("INSERT INTO users (email, password_hash) VALUES ('alice@example.com', 'x')")
@@ -137,8 +149,9 @@ async fn emails_are_unique_and_stored_normalised(pool: PgPool) {
     assert_eq!(constraint(err), "users_email_check");
 }
 
-#[sqlx::test]
-async fn plans_are_seeded_with_their_priorities(pool: PgPool) {
+#[tokio::test]
+async fn plans_are_seeded_with_their_priorities() {
+    let pool = fresh().await;
     let plans: Vec<(String, String)> =
         sqlx::query_as("SELECT id, priority FROM plans ORDER BY price_cents")
             .fetch_all(&pool)
