@@ -18,11 +18,12 @@ use relay_store::Database;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// The API's own settings.
 #[derive(Debug, Clone)]
@@ -62,7 +63,15 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::json_errors))
         .layer(axum::middleware::from_fn(middleware::record_metrics))
         .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(middleware::request_span)
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
+        )
         .layer(SetRequestIdLayer::new(
             middleware::REQUEST_ID,
             MakeRequestUuid,

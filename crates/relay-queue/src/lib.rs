@@ -8,5 +8,5 @@ mod redis_conn;
 mod workers;
 
 pub use keys::KeyPrefix;
-pub use redis_conn::{QueueError, RedisConfig, RedisConn};
+pub use redis_conn::{QueueError, RedisConfig, RedisConn, check_redis_url};
 pub use workers::{WorkerInfo, WorkerRegistry};

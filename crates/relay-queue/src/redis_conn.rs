@@ -13,6 +13,17 @@ pub enum QueueError {
     Timeout(Duration),
 }
 
+/// Checks a Redis URL without connecting.
+pub fn check_redis_url(url: &str) -> Result<(), String> {
+    if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
+    {
+        return Err("expected redis://host:port".to_owned());
+    }
+    redis::Client::open(url)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
     pub url: String,
@@ -102,6 +113,14 @@ mod tests {
         // Port 1 is never a Redis here: the connection is refused at once.
         let conn = RedisConn::connect_lazy(&config("redis://127.0.0.1:1")).expect("client");
         assert!(conn.ping().await.is_err());
+    }
+
+    #[test]
+    fn urls_are_checked_without_connecting() {
+        assert!(check_redis_url("redis://127.0.0.1:6379").is_ok());
+        assert!(check_redis_url("redis://:secret@127.0.0.1:6379/2").is_ok());
+        assert!(check_redis_url("nonsense").is_err());
+        assert!(check_redis_url("http://127.0.0.1:6379").is_err());
     }
 
     #[test]

@@ -145,10 +145,8 @@ impl Keyring {
     pub fn new(current: EncryptionKey, old: Vec<EncryptionKey>) -> Result<Self, KeyError> {
         let mut seen: Vec<&EncryptionKey> = vec![&current];
         for key in &old {
-            if let Some(other) = seen.iter().find(|k| k.id == key.id) {
-                if other.raw != key.raw {
-                    return Err(KeyError::DuplicateId(key.id.clone()));
-                }
+            if seen.iter().any(|k| k.id == key.id && k.raw != key.raw) {
+                return Err(KeyError::DuplicateId(key.id.clone()));
             }
             seen.push(key);
         }

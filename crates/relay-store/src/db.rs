@@ -20,6 +20,23 @@ pub enum StoreError {
     NotFound,
 }
 
+/// Checks a PostgreSQL URL without connecting: the scheme, the syntax, and a database name.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
+        return Err("expected postgres://user@host:port/database".to_owned());
+    };
+    PgConnectOptions::from_str(url).map_err(|e| e.to_string())?;
+    let path = rest.split_once('/').map(|(_, p)| p).unwrap_or_default();
+    let name = path.split('?').next().unwrap_or_default();
+    if name.is_empty() {
+        return Err("the URL names no database (…/relay at the end)".to_owned());
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct DbConfig {
     pub url: String,
@@ -117,6 +134,16 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_checked_without_connecting() {
+        assert!(check_url("postgres://postgres@127.0.0.1:5432/relay").is_ok());
+        assert!(check_url("postgresql://u:p@db/relay?sslmode=disable").is_ok());
+        assert!(check_url("nonsense").is_err());
+        assert!(check_url("mysql://localhost/relay").is_err());
+        assert!(check_url("postgres://localhost").is_err());
+        assert!(check_url("postgres://localhost:99999/relay").is_err());
+    }
 
     #[tokio::test]
     async fn migrate_creates_the_schema_and_a_second_run_is_a_no_op() {

@@ -1,1 +1,114 @@
-fn main() {}
+//! `relay`: parse the command line, load the configuration, run the command.
+//!
+//! Exit codes: 0 done, 1 failed while running, 2 bad configuration or usage,
+//! 3 PostgreSQL or Redis not reachable at start-up.
+
+use clap::Parser;
+use relay::cli::{Cli, Command, ConfigCommand};
+use relay::config::{self, Config, RawConfig};
+use relay::preflight::{self, EXIT_DEPENDENCY};
+use relay::run::{self, Roles};
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = RawConfig::load(cli.config.as_deref(), &config::process_env)
+        .and_then(|raw| Config::from_raw(&raw).map(|config| (raw, config)));
+    let (raw, mut config) = match loaded {
+        Ok(loaded) => loaded,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("{problem}");
+            }
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Command::Worker(args) | Command::All(args) = &cli.command
+        && let Some(n) = args.concurrency
+    {
+        config.worker_concurrency = usize::from(n);
+    }
+    if let Command::Config(ConfigCommand::Check) = cli.command {
+        for line in config::describe(&raw, &config) {
+            println!("{line}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = relay::logging::init(&config) {
+        eprintln!("{e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(execute(cli.command, config))
+}
+
+async fn execute(command: Command, config: Config) -> ExitCode {
+    let roles = match command {
+        Command::Serve => Roles {
+            api: true,
+            worker: false,
+        },
+        Command::Worker(_) => Roles {
+            api: false,
+            worker: true,
+        },
+        Command::All(_) => Roles {
+            api: true,
+            worker: true,
+        },
+        Command::Migrate => return migrate(&config).await,
+        Command::Config(_) => return ExitCode::SUCCESS,
+    };
+    let listener = if roles.api {
+        match run::bind(&config).await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        }
+    } else {
+        None
+    };
+    let shutdown = CancellationToken::new();
+    relay::shutdown::on_signals(shutdown.clone());
+    match run::run(config, roles, listener, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(EXIT_DEPENDENCY)
+        }
+    }
+}
+
+async fn migrate(config: &Config) -> ExitCode {
+    let db = match preflight::connect_database(config, true).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_DEPENDENCY);
+        }
+    };
+    match db.migrate().await {
+        Ok(0) => println!("the database is up to date"),
+        Ok(n) => println!("applied {n} migration(s)"),
+        Err(e) => {
+            eprintln!("migrating failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    db.close().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,47 @@
+//! Command-line interface.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "relay",
+    version,
+    about = "Forward messages between Telegram and Discord"
+)]
+pub struct Cli {
+    /// A TOML file with settings (environment variables still win over it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API.
+    Serve,
+    /// Run a worker (forwarding, sessions, health checks).
+    Worker(WorkerArgs),
+    /// Run the API and a worker in one process.
+    All(WorkerArgs),
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Deliveries run at once (overrides RELAY_WORKER_CONCURRENCY).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: Option<u16>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print it, secrets redacted.
+    Check,
+}

@@ -1,0 +1,100 @@
+//! Running Relay's roles in this process: the API, a worker, or both (`relay all`). The
+//! listener and the shutdown token are handed in, so tests start and stop Relay freely.
+
+use crate::config::Config;
+use crate::preflight::{self, DbSetup, StartupError};
+use relay_api::{ApiConfig, AppState};
+use relay_worker::{Worker, WorkerConfig};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Which roles this process plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub api: bool,
+    pub worker: bool,
+}
+
+/// Binds the configured address, with a message that says what to change when it fails.
+pub async fn bind(config: &Config) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(config.http_addr).await.map_err(|e| StartupError {
+        lines: vec![format!(
+            "RELAY_HTTP_ADDR: cannot listen on {} ({e}); is another Relay running? Choose another address.",
+            config.http_addr
+        )],
+    })
+}
+
+/// Runs until `shutdown` is cancelled, then drains for at most the grace period.
+pub async fn run(
+    config: Config,
+    roles: Roles,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> Result<(), StartupError> {
+    let setup = DbSetup {
+        create_if_missing: config.database_auto_create,
+        migrate: config.auto_migrate,
+    };
+    let (db, redis) = preflight::connect(&config, setup).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+
+    if roles.api {
+        let listener = listener.ok_or_else(|| StartupError {
+            lines: vec!["no listener for the API".into()],
+        })?;
+        let addr = listener.local_addr().map_err(|e| StartupError {
+            lines: vec![e.to_string()],
+        })?;
+        let state = AppState {
+            db: db.clone(),
+            redis: redis.clone(),
+            config: ApiConfig {
+                body_limit_bytes: config.http_body_limit_bytes,
+                request_timeout: config.http_request_timeout,
+            },
+        };
+        let app = relay_api::router(state);
+        tracing::info!(%addr, "API listening; docs at http://{addr}/docs");
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(e) = relay_api::serve(listener, app, token).await {
+                tracing::error!(error = %e, "API server failed");
+            }
+        });
+    }
+    if roles.worker {
+        let worker_config = WorkerConfig {
+            id: worker_id(),
+            concurrency: config.worker_concurrency,
+            heartbeat_interval: Duration::from_secs(5),
+        };
+        let worker = Worker::new(worker_config, db.clone(), redis.clone());
+        tasks.spawn(worker.run(shutdown.clone()));
+    }
+
+    shutdown.cancelled().await;
+    let drained = tokio::time::timeout(config.shutdown_grace, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(grace = ?config.shutdown_grace, "work still running after the grace period; stopping anyway");
+        tasks.abort_all();
+    }
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `host-pid-random`: unique per process, readable in logs.
+fn worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "relay".to_owned());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &random[..6])
+}

@@ -1,0 +1,207 @@
+//! The `relay` binary as a newcomer meets it: configuration errors, `config check`,
+//! `migrate`, missing dependencies, and `relay all` from start to a graceful stop.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn relay() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relay"));
+    // The tests decide the configuration: nothing leaks in from the caller's shell.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("RELAY_") || name == "DATABASE_URL" || name == "REDIS_URL" {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.output().expect("run relay")
+}
+
+fn stderr_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn three_configuration_problems_exit_2_with_one_line_each() {
+    let out = output(
+        relay()
+            .args(["serve"])
+            .env("RELAY_DATABASE_URL", "nonsense")
+            .env("RELAY_HTTP_ADDR", "127.0.0.1:70000")
+            .env("RELAY_ENCRYPTION_KEY", "tooshort"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let lines = stderr_lines(&out);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(lines[0].starts_with("RELAY_DATABASE_URL: "));
+    assert!(lines[1].starts_with("RELAY_HTTP_ADDR: "));
+    assert!(lines[2].starts_with("RELAY_ENCRYPTION_KEY: "));
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("panicked") || l.contains("backtrace"))
+    );
+}
+
+#[test]
+fn config_check_prints_the_effective_configuration_without_secrets() {
+    let out = output(
+        relay()
+            .args(["config", "check"])
+            .env(
+                "RELAY_JWT_SECRET",
+                "an-unguessable-secret-of-sufficient-length",
+            )
+            .env("RELAY_HTTP_ADDR", "127.0.0.1:9999"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("http_addr = \"127.0.0.1:9999\"  # RELAY_HTTP_ADDR"),
+        "{text}"
+    );
+    assert!(!text.contains("an-unguessable"), "{text}");
+}
+
+#[test]
+fn production_without_secrets_refuses_to_start() {
+    let out = output(
+        relay()
+            .args(["config", "check"])
+            .env("RELAY_ENV", "production"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr_lines(&out).len(), 2);
+}
+
+#[tokio::test]
+async fn migrate_creates_the_schema_and_a_second_run_is_a_no_op() {
+    let (_db, url) = relay_store::testing::empty_database()
+        .await
+        .expect("database");
+    let first = output(relay().arg("migrate").env("RELAY_DATABASE_URL", &url));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).starts_with("applied "));
+    let second = output(relay().arg("migrate").env("RELAY_DATABASE_URL", &url));
+    assert_eq!(second.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout).trim(),
+        "the database is up to date"
+    );
+}
+
+#[test]
+fn missing_postgres_and_redis_are_both_named_with_how_to_start_them() {
+    let out = output(
+        relay()
+            .arg("serve")
+            .env("RELAY_HTTP_ADDR", "127.0.0.1:0")
+            .env(
+                "RELAY_DATABASE_URL",
+                "postgres://postgres@127.0.0.1:1/relay",
+            )
+            .env("RELAY_REDIS_URL", "redis://127.0.0.1:1"),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("PostgreSQL is not reachable at postgres://postgres@127.0.0.1:1/relay"),
+        "{text}"
+    );
+    assert!(text.contains("pg_ctlcluster"), "{text}");
+    assert!(
+        text.contains("Redis is not reachable at redis://127.0.0.1:1"),
+        "{text}"
+    );
+    assert!(text.contains("redis-server --daemonize yes"), "{text}");
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+#[tokio::test]
+async fn relay_all_serves_the_api_and_stops_cleanly_on_sigterm() {
+    let (_db, url) = relay_store::testing::empty_database()
+        .await
+        .expect("database");
+    let port = free_port();
+    let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let mut child = relay()
+        .arg("all")
+        .env("RELAY_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("RELAY_DATABASE_URL", &url)
+        .env("RELAY_REDIS_KEY_PREFIX", &prefix)
+        .env("RELAY_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = loop {
+        if let Ok(res) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
+            break res;
+        }
+        assert!(Instant::now() < deadline, "relay all did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "a SIGTERM is a clean stop");
+    let stderr = child.stderr.take().expect("stderr");
+    let lines: Vec<String> = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    let text = lines.join("\n");
+    assert!(text.contains("applied database migrations"), "{text}");
+    assert!(text.contains("worker stopped"), "{text}");
+    assert!(
+        lines.last().is_some_and(|l| l.contains("\"stopped\"")),
+        "{text}"
+    );
+    // Every request log line carries its request id.
+    let request_lines: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("finished processing request"))
+        .collect();
+    assert!(!request_lines.is_empty(), "{text}");
+    assert!(
+        request_lines
+            .iter()
+            .all(|l| l.contains("\"request_id\":\"")),
+        "{text}"
+    );
+}
