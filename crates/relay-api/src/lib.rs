@@ -48,13 +48,19 @@ pub fn router(state: AppState) -> Router {
     metrics_handle();
     let config = state.config.clone();
     let (api, spec) = openapi::api_router().with_state(state).split_for_parts();
-    api.merge(openapi::docs_router(spec))
+    let app = api
+        .merge(openapi::docs_router(spec))
         .merge(observability::metrics_router())
-        .fallback(|| async { ApiError::NotFound })
-        // The last layer added is the outermost: a request meets the request id first,
-        // then the log span, metrics, the JSON error rewriting (which so also sees the
-        // body limit's 413 and the timeout's 503), the limits, and the panic guard.
-        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .fallback(|| async { ApiError::NotFound });
+    with_layers(app, &config)
+}
+
+/// Wraps routes in the layers every response passes through.
+pub fn with_layers(app: Router, config: &ApiConfig) -> Router {
+    // The last layer added is the outermost: a request meets the request id first,
+    // then the log span, metrics, the JSON error rewriting (which so also sees the
+    // body limit's 413 and the timeout's 503), the limits, and the panic guard.
+    app.layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,

@@ -145,12 +145,14 @@ async fn relay_all_serves_the_api_and_stops_cleanly_on_sigterm() {
         .expect("database");
     let port = free_port();
     let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let log_file = std::env::temp_dir().join(format!("{prefix}.log"));
     let mut child = relay()
         .arg("all")
         .env("RELAY_HTTP_ADDR", format!("127.0.0.1:{port}"))
         .env("RELAY_DATABASE_URL", &url)
         .env("RELAY_REDIS_KEY_PREFIX", &prefix)
         .env("RELAY_LOG_FORMAT", "json")
+        .env("RELAY_LOG_FILE", &log_file)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
@@ -204,4 +206,11 @@ async fn relay_all_serves_the_api_and_stops_cleanly_on_sigterm() {
             .all(|l| l.contains("\"request_id\":\"")),
         "{text}"
     );
+    let file = std::fs::read_to_string(&log_file).expect("log file");
+    assert_eq!(
+        file.lines().count(),
+        lines.len(),
+        "the log file gets the same lines"
+    );
+    std::fs::remove_file(&log_file).ok();
 }

@@ -73,10 +73,14 @@ pub async fn spawn_with(db: Database, redis: RedisConn) -> TestApp {
         redis,
         config: test_config(),
     };
+    spawn_router(relay_api::router(state)).await
+}
+
+/// Serves any router on port 0.
+pub async fn spawn_router(app: axum::Router) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let shutdown = CancellationToken::new();
-    let app = relay_api::router(state);
     tokio::spawn(relay_api::serve(listener, app, shutdown.clone()));
     TestApp {
         addr,

@@ -188,3 +188,101 @@ async fn metrics_are_prometheus_text_with_request_counts() {
         "{text}"
     );
 }
+
+/// The shared layers around routes of the test's own: a slow one and one that panics.
+async fn spawn_layers(timeout: Duration) -> TestApp {
+    use axum::routing::{get, post};
+    let routes = axum::Router::new()
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/panic",
+            get(|| async {
+                panic!("this handler panics on purpose");
+                #[allow(unreachable_code)]
+                ""
+            }),
+        )
+        .route(
+            "/echo",
+            post(|axum::Json(v): axum::Json<Value>| async move { axum::Json(v) }),
+        );
+    let config = relay_api::ApiConfig {
+        body_limit_bytes: 1024,
+        request_timeout: timeout,
+    };
+    spawn_router(relay_api::with_layers(routes, &config)).await
+}
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_gets_a_json_timeout_error() {
+    let app = spawn_layers(Duration::from_millis(200)).await;
+    let res = app.get("/slow").await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "timeout");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_gets_a_json_500_without_details() {
+    let app = spawn_layers(Duration::from_secs(5)).await;
+    let res = app.get("/panic").await;
+    assert_eq!(res.status(), 500);
+    let text = res.text().await.expect("body");
+    assert!(!text.contains("on purpose"), "{text}");
+    let body: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(body["error"]["code"], "internal");
+}
+
+#[tokio::test]
+async fn malformed_json_and_wrong_content_types_get_json_4xx() {
+    let app = spawn_layers(Duration::from_secs(5)).await;
+    let res = app
+        .client
+        .post(app.url("/echo"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "bad_request");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("JSON"),
+        "{body}"
+    );
+
+    let res = app
+        .client
+        .post(app.url("/echo"))
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 415);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unsupported_media_type");
+
+    let res = app
+        .client
+        .post(app.url("/echo"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        res.status(),
+        200,
+        "well-formed requests pass through untouched"
+    );
+}
