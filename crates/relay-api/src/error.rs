@@ -16,8 +16,8 @@ pub type FieldErrors = BTreeMap<String, Vec<String>>;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
-    #[error("authentication required")]
-    Unauthorized,
+    #[error("{0}")]
+    Unauthorized(&'static str),
     #[error("{0}")]
     Forbidden(String),
     #[error("not found")]
@@ -83,7 +83,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -97,7 +97,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::Conflict { .. } => "conflict",
@@ -117,6 +117,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let mut body = ErrorBody::new(self.code(), self.to_string());
         let mut retry_after = None;
+        let challenge = matches!(self, ApiError::Unauthorized(_));
         match self {
             ApiError::Validation(fields) | ApiError::Conflict { fields, .. } => {
                 body.error.fields = fields
@@ -125,6 +126,12 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();
+        if challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"relay\""),
+            );
+        }
         if let Some(wait) = retry_after {
             // Whole seconds, rounded up, never 0.
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -143,7 +150,21 @@ impl From<relay_store::StoreError> for ApiError {
             relay_store::StoreError::Sqlx(sqlx::Error::PoolTimedOut) => {
                 ApiError::Unavailable("the database is not reachable; try again shortly".into())
             }
+            relay_store::StoreError::Duplicate(field) => ApiError::Conflict {
+                message: format!("{field} is already taken"),
+                fields: FieldErrors::from([(
+                    field.to_owned(),
+                    vec!["is already taken".to_owned()],
+                )]),
+            },
             other => ApiError::internal(other),
         }
+    }
+}
+
+impl From<relay_queue::QueueError> for ApiError {
+    fn from(err: relay_queue::QueueError) -> Self {
+        tracing::warn!(error = %err, "redis unavailable");
+        ApiError::Unavailable("a backing service is not reachable; try again shortly".into())
     }
 }

@@ -2,19 +2,23 @@
 //! whole application from an [`AppState`]; `serve` runs it on a listener until the
 //! shutdown token fires, then drains in-flight requests.
 
+pub mod auth;
 mod error;
 mod health;
 mod middleware;
 mod observability;
 mod openapi;
+pub mod routes;
 
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use observability::metrics_handle;
 
 use axum::Router;
 use axum::http::StatusCode;
-use relay_queue::RedisConn;
+use relay_queue::{RateLimiter, RedisConn};
 use relay_store::Database;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -32,6 +36,7 @@ pub struct ApiConfig {
     pub body_limit_bytes: usize,
     /// How long one request may take before it is answered with a timeout error.
     pub request_timeout: Duration,
+    pub auth: auth::AuthConfig,
 }
 
 /// What every handler can reach.
@@ -40,6 +45,22 @@ pub struct AppState {
     pub db: Database,
     pub redis: RedisConn,
     pub config: ApiConfig,
+    pub auth: Arc<auth::Auth>,
+}
+
+impl AppState {
+    pub fn new(db: Database, redis: RedisConn, config: ApiConfig) -> Self {
+        let auth = Arc::new(auth::Auth::new(
+            &config.auth,
+            RateLimiter::new(redis.clone()),
+        ));
+        Self {
+            db,
+            redis,
+            config,
+            auth,
+        }
+    }
 }
 
 /// The whole application: API routes, health, metrics, OpenAPI and Swagger UI.
@@ -91,7 +112,10 @@ pub async fn serve(
     app: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
 }

@@ -4,9 +4,11 @@
 //! Postgres stays the source of truth; anything here can be rebuilt from it.
 
 mod keys;
+mod limits;
 mod redis_conn;
 mod workers;
 
 pub use keys::KeyPrefix;
+pub use limits::{LimitRule, RateLimiter};
 pub use redis_conn::{QueueError, RedisConfig, RedisConn, check_redis_url};
 pub use workers::{WorkerInfo, WorkerRegistry};

@@ -83,6 +83,18 @@ impl RedisConn {
         }
     }
 
+    /// Runs a pipeline (one round trip) with the command timeout.
+    pub async fn run_pipe<T: redis::FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<T, QueueError> {
+        let mut conn = self.manager.clone();
+        match tokio::time::timeout(self.command_timeout, pipe.query_async(&mut conn)).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(QueueError::Timeout(self.command_timeout)),
+        }
+    }
+
     /// A round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), QueueError> {
         let _: String = self.run(&redis::cmd("PING")).await?;

@@ -18,6 +18,28 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("row not found")]
     NotFound,
+    /// A unique key refused the row; names the field the client can change.
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    /// A stored value does not fit the domain types (a bug or a manual edit).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(err: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(err.to_string())
+    }
+
+    /// Maps a violation of the unique index `constraint` to `Duplicate(field)`.
+    pub(crate) fn on_unique(err: sqlx::Error, constraint: &str, field: &'static str) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.constraint() == Some(constraint) => {
+                StoreError::Duplicate(field)
+            }
+            _ => StoreError::Sqlx(err),
+        }
+    }
 }
 
 /// Checks a PostgreSQL URL without connecting: the scheme, the syntax, and a database name.

@@ -3,10 +3,16 @@
 
 pub mod crypto;
 pub mod db;
+pub mod refresh;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod users;
 
 pub use db::{Database, DbConfig, StoreError};
+pub use refresh::{RevokeReason, Rotation};
+pub use users::{User, UserCredentials};
 
+#[cfg(test)]
+mod refresh_tests;
 #[cfg(test)]
 mod schema_tests;

@@ -1,6 +1,7 @@
 //! The `relay` binary's library: configuration, logging, start-up checks and the wiring of
 //! the API and the workers into one process. `main.rs` only parses arguments.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod logging;

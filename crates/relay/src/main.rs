@@ -4,7 +4,7 @@
 //! 3 PostgreSQL or Redis not reachable at start-up.
 
 use clap::Parser;
-use relay::cli::{Cli, Command, ConfigCommand};
+use relay::cli::{AdminCommand, Cli, Command, ConfigCommand};
 use relay::config::{self, Config, RawConfig};
 use relay::preflight::{self, EXIT_DEPENDENCY};
 use relay::run::{self, Roles};
@@ -69,6 +69,9 @@ async fn execute(command: Command, config: Config) -> ExitCode {
             worker: true,
         },
         Command::Migrate => return migrate(&config).await,
+        Command::Admin(AdminCommand::Create { email }) => {
+            return relay::admin::create(&config, &email).await;
+        }
         Command::Config(_) => return ExitCode::SUCCESS,
     };
     let listener = if roles.api {

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::preflight::{self, DbSetup, StartupError};
+use relay_api::auth::AuthConfig;
 use relay_api::{ApiConfig, AppState};
 use relay_worker::{Worker, WorkerConfig};
 use std::time::Duration;
@@ -47,14 +48,7 @@ pub async fn run(
         let addr = listener.local_addr().map_err(|e| StartupError {
             lines: vec![e.to_string()],
         })?;
-        let state = AppState {
-            db: db.clone(),
-            redis: redis.clone(),
-            config: ApiConfig {
-                body_limit_bytes: config.http_body_limit_bytes,
-                request_timeout: config.http_request_timeout,
-            },
-        };
+        let state = AppState::new(db.clone(), redis.clone(), api_config(&config));
         let app = relay_api::router(state);
         tracing::info!(%addr, "API listening; docs at http://{addr}/docs");
         let token = shutdown.clone();
@@ -86,6 +80,21 @@ pub async fn run(
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The API's settings out of the whole configuration.
+pub fn api_config(config: &Config) -> ApiConfig {
+    ApiConfig {
+        body_limit_bytes: config.http_body_limit_bytes,
+        request_timeout: config.http_request_timeout,
+        auth: AuthConfig {
+            jwt_secret: config.jwt_secret.expose().to_owned(),
+            access_token_ttl: config.access_token_ttl,
+            refresh_token_ttl: config.refresh_token_ttl,
+            login_per_ip: config.login_per_ip,
+            login_per_account: config.login_per_account,
+        },
+    }
 }
 
 /// `host-pid-random`: unique per process, readable in logs.

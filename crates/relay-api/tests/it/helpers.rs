@@ -1,9 +1,12 @@
 //! `spawn_app`: the whole router on port 0 with its own database and Redis prefix, and a
 //! TCP proxy in front of Redis that a test can take down and bring back.
 
+use relay_api::auth::AuthConfig;
 use relay_api::{ApiConfig, AppState};
+use relay_queue::LimitRule;
 use relay_queue::{KeyPrefix, RedisConfig, RedisConn};
 use relay_store::{Database, DbConfig};
+use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +21,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     shutdown: CancellationToken,
+    /// The app's database, for arranging what the API cannot (bans, for instance).
+    pub db: Option<Database>,
 }
 
 impl TestApp {
@@ -34,16 +39,126 @@ impl TestApp {
     }
 }
 
+/// A signed-in user as a test holds it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub email: String,
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn db(&self) -> &Database {
+        self.db.as_ref().expect("this app has a database")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/register",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh_token}),
+        )
+        .await
+    }
+
+    /// Registers and signs in a user.
+    pub async fn signed_in(&self, email: &str) -> Session {
+        let res = self.register(email, PASSWORD).await;
+        assert_eq!(res.status(), 201, "register {email}");
+        let user: Value = res.json().await.expect("json");
+        self.sign_in(email, user["id"].as_str().expect("id")).await
+    }
+
+    /// Signs in an existing user again (a second session).
+    pub async fn sign_in(&self, email: &str, user_id: &str) -> Session {
+        let res = self.login(email, PASSWORD).await;
+        assert_eq!(res.status(), 200, "login {email}");
+        let tokens: Value = res.json().await.expect("json");
+        Session {
+            email: email.to_owned(),
+            user_id: user_id.to_owned(),
+            access: tokens["access_token"].as_str().expect("access").to_owned(),
+            refresh: tokens["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+
+    /// Any method on any path with a bearer token.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
 }
 
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
+pub const PASSWORD: &str = "correct horse battery staple";
+
 pub fn test_config() -> ApiConfig {
     ApiConfig {
         body_limit_bytes: 64 * 1024,
         request_timeout: Duration::from_secs(10),
+        auth: AuthConfig {
+            jwt_secret: TEST_JWT_SECRET.to_owned(),
+            access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            login_per_ip: LimitRule {
+                max: 1000,
+                window: Duration::from_secs(60),
+            },
+            login_per_account: LimitRule {
+                max: 5,
+                window: Duration::from_secs(900),
+            },
+        },
     }
 }
 
@@ -68,12 +183,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(db: Database, redis: RedisConn) -> TestApp {
-    let state = AppState {
-        db,
-        redis,
-        config: test_config(),
-    };
-    spawn_router(relay_api::router(state)).await
+    spawn_configured(db, redis, test_config()).await
+}
+
+pub async fn spawn_configured(db: Database, redis: RedisConn, config: ApiConfig) -> TestApp {
+    let state = AppState::new(db.clone(), redis, config);
+    let mut app = spawn_router(relay_api::router(state)).await;
+    app.db = Some(db);
+    app
 }
 
 /// Serves any router on port 0.
@@ -86,6 +203,7 @@ pub async fn spawn_router(app: axum::Router) -> TestApp {
         addr,
         client: reqwest::Client::new(),
         shutdown,
+        db: None,
     }
 }
 

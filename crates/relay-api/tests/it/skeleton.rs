@@ -212,10 +212,9 @@ async fn spawn_layers(timeout: Duration) -> TestApp {
             "/echo",
             post(|axum::Json(v): axum::Json<Value>| async move { axum::Json(v) }),
         );
-    let config = relay_api::ApiConfig {
-        body_limit_bytes: 1024,
-        request_timeout: timeout,
-    };
+    let mut config = test_config();
+    config.body_limit_bytes = 1024;
+    config.request_timeout = timeout;
     spawn_router(relay_api::with_layers(routes, &config)).await
 }
 

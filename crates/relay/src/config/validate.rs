@@ -2,6 +2,7 @@
 //! problem rather than stopping at the first.
 
 use super::sources::{Origin, RawConfig, SETTINGS};
+use relay_queue::LimitRule;
 use relay_store::crypto::{EncryptionKey, Keyring};
 use std::fmt;
 use std::net::SocketAddr;
@@ -57,6 +58,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub keyring: Keyring,
     pub jwt_secret: Secret,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub login_per_ip: LimitRule,
+    pub login_per_account: LimitRule,
     pub log_level: String,
     pub log_format: LogFormat,
     pub log_file: Option<PathBuf>,
@@ -214,6 +219,14 @@ impl Config {
                 Ok(Secret(t.to_owned()))
             }
         });
+        let access_token_ttl = c
+            .number("access_token_ttl_secs", 60u64, 86_400)
+            .map(Duration::from_secs);
+        let refresh_token_ttl = c
+            .number("refresh_token_ttl_days", 1u64, 365)
+            .map(|d| Duration::from_secs(d * 86_400));
+        let login_per_ip = limit(&mut c, "login_ip_limit", "login_ip_window_secs");
+        let login_per_account = limit(&mut c, "login_account_limit", "login_account_window_secs");
         let log_level = c.parse("log_level", "a log filter", |t| {
             tracing_subscriber::EnvFilter::try_new(t)
                 .map(|_| t.to_owned())
@@ -260,6 +273,10 @@ impl Config {
                 shutdown_grace: shutdown_grace?,
                 keyring: keyring?,
                 jwt_secret: jwt_secret?,
+                access_token_ttl: access_token_ttl?,
+                refresh_token_ttl: refresh_token_ttl?,
+                login_per_ip: login_per_ip?,
+                login_per_account: login_per_account?,
                 log_level: log_level?,
                 log_format: log_format?,
                 log_file: log_file?,
@@ -268,6 +285,15 @@ impl Config {
         };
         config().ok_or_else(|| vec!["configuration: a setting could not be read".to_owned()])
     }
+}
+
+fn limit(c: &mut Checker<'_>, max_key: &str, window_key: &str) -> Option<LimitRule> {
+    let max = c.number(max_key, 1u32, 1_000_000);
+    let window = c.number(window_key, 1u64, 86_400).map(Duration::from_secs);
+    Some(LimitRule {
+        max: max?,
+        window: window?,
+    })
 }
 
 fn keyring(c: &mut Checker<'_>) -> Option<Keyring> {

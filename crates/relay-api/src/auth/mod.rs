@@ -1,0 +1,59 @@
+//! Authentication: password hashing, access and refresh tokens, the extractor that hands
+//! handlers the signed-in user, and sign-in rate limits.
+
+mod extract;
+pub mod password;
+pub mod tokens;
+
+pub use extract::{AuthUser, authenticate};
+
+use relay_queue::{LimitRule, RateLimiter};
+use std::time::Duration;
+use tokens::TokenKeys;
+
+/// Authentication settings.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// HMAC secret for access tokens.
+    pub jwt_secret: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Sign-in attempts per client address.
+    pub login_per_ip: LimitRule,
+    /// Failed sign-ins per account.
+    pub login_per_account: LimitRule,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("jwt_secret", &"[redacted]")
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("login_per_ip", &self.login_per_ip)
+            .field("login_per_account", &self.login_per_account)
+            .finish()
+    }
+}
+
+/// What the auth handlers share: keys, TTLs and limiters.
+#[derive(Debug)]
+pub struct Auth {
+    pub keys: TokenKeys,
+    pub refresh_ttl: Duration,
+    pub limiter: RateLimiter,
+    pub login_per_ip: LimitRule,
+    pub login_per_account: LimitRule,
+}
+
+impl Auth {
+    pub fn new(config: &AuthConfig, limiter: RateLimiter) -> Self {
+        Self {
+            keys: TokenKeys::new(config.jwt_secret.as_bytes(), config.access_token_ttl),
+            refresh_ttl: config.refresh_token_ttl,
+            limiter,
+            login_per_ip: config.login_per_ip,
+            login_per_account: config.login_per_account,
+        }
+    }
+}
