@@ -93,6 +93,7 @@ pub fn api_config(config: &Config) -> ApiConfig {
             refresh_token_ttl: config.refresh_token_ttl,
             login_per_ip: config.login_per_ip,
             login_per_account: config.login_per_account,
+            session_cache_ttl: config.session_cache_ttl,
         },
     }
 }

@@ -214,3 +214,75 @@ async fn relay_all_serves_the_api_and_stops_cleanly_on_sigterm() {
     );
     std::fs::remove_file(&log_file).ok();
 }
+
+#[tokio::test]
+async fn admin_create_makes_an_admin_from_env_or_stdin_and_refuses_duplicates() {
+    use std::io::Write;
+    let (db, url) = relay_store::testing::empty_database()
+        .await
+        .expect("database");
+    let out = output(
+        relay()
+            .args(["admin", "create", "--email", " Root@Example.com "])
+            .env("RELAY_DATABASE_URL", &url)
+            .env("RELAY_ADMIN_PASSWORD", "a strong admin password"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("created admin root@example.com ("));
+    let email = relay_core::credentials::Email::parse("root@example.com").expect("email");
+    let admin = db
+        .user_by_email(&email)
+        .await
+        .expect("query")
+        .expect("exists");
+    assert_eq!(admin.user.role, relay_core::Role::Admin);
+    assert!(!admin.password_hash.contains("a strong admin password"));
+
+    let again = output(
+        relay()
+            .args(["admin", "create", "--email", "root@example.com"])
+            .env("RELAY_DATABASE_URL", &url)
+            .env("RELAY_ADMIN_PASSWORD", "a strong admin password"),
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let mut child = relay()
+        .args(["admin", "create", "--email", "ops@example.com"])
+        .env("RELAY_DATABASE_URL", &url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"piped admin password\n")
+        .expect("write");
+    let piped = child.wait_with_output().expect("wait");
+    assert_eq!(
+        piped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+
+    let weak = output(
+        relay()
+            .args(["admin", "create", "--email", "weak@example.com"])
+            .env("RELAY_DATABASE_URL", &url)
+            .env("RELAY_ADMIN_PASSWORD", "short"),
+    );
+    assert_eq!(weak.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&weak.stderr).trim(),
+        "password: must be at least 10 characters"
+    );
+}

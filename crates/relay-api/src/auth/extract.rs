@@ -42,14 +42,21 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AuthU
         "the access token is invalid or expired",
     ))?;
     let (user_id, family) = (UserId::from(claims.sub), RefreshFamilyId::from(claims.fid));
-    let (user, live) =
-        state
-            .db
-            .session_user(user_id, family)
-            .await?
-            .ok_or(ApiError::Unauthorized(
-                "the access token is invalid or expired",
-            ))?;
+    let (user, live) = match state.auth.sessions.get(user_id, family) {
+        Some(hit) => hit,
+        None => {
+            let (user, live) =
+                state
+                    .db
+                    .session_user(user_id, family)
+                    .await?
+                    .ok_or(ApiError::Unauthorized(
+                        "the access token is invalid or expired",
+                    ))?;
+            state.auth.sessions.put(family, user.clone(), live);
+            (user, live)
+        }
+    };
     if user.status == UserStatus::Banned {
         return Err(ApiError::Forbidden("this account is banned".into()));
     }

@@ -3,9 +3,11 @@
 
 mod extract;
 pub mod password;
+mod session_cache;
 pub mod tokens;
 
 pub use extract::{AuthUser, authenticate};
+pub use session_cache::SessionCache;
 
 use relay_queue::{LimitRule, RateLimiter};
 use std::time::Duration;
@@ -22,6 +24,8 @@ pub struct AuthConfig {
     pub login_per_ip: LimitRule,
     /// Failed sign-ins per account.
     pub login_per_account: LimitRule,
+    /// How long a node may reuse an access-token lookup; zero looks up every request.
+    pub session_cache_ttl: Duration,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -32,6 +36,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("login_per_ip", &self.login_per_ip)
             .field("login_per_account", &self.login_per_account)
+            .field("session_cache_ttl", &self.session_cache_ttl)
             .finish()
     }
 }
@@ -44,6 +49,7 @@ pub struct Auth {
     pub limiter: RateLimiter,
     pub login_per_ip: LimitRule,
     pub login_per_account: LimitRule,
+    pub sessions: SessionCache,
 }
 
 impl Auth {
@@ -54,6 +60,7 @@ impl Auth {
             limiter,
             login_per_ip: config.login_per_ip,
             login_per_account: config.login_per_account,
+            sessions: SessionCache::new(config.session_cache_ttl),
         }
     }
 }

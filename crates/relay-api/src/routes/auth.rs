@@ -187,6 +187,7 @@ pub async fn refresh(
                     .db
                     .revoke_refresh_family(user_id, family_id, RevokeReason::Admin)
                     .await?;
+                state.auth.sessions.forget_family(family_id);
                 return Err(ApiError::Forbidden("this account is banned".into()));
             }
             Ok(Json(token_pair(
@@ -195,6 +196,7 @@ pub async fn refresh(
         }
         Rotation::ReuseDetected { user_id, family_id } => {
             tracing::warn!(user = %user_id, family = %family_id, "refresh token reused; session revoked");
+            state.auth.sessions.forget_family(family_id);
             Err(ApiError::Unauthorized(
                 "this refresh token was already used; the session has been ended for safety",
             ))
@@ -242,5 +244,6 @@ pub async fn logout(
         .db
         .revoke_refresh_family(user, family, RevokeReason::Logout)
         .await?;
+    state.auth.sessions.forget_family(family);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -84,6 +84,10 @@ pub async fn change_password(
         .db
         .revoke_other_refresh_families(auth.id(), Some(auth.family), RevokeReason::PasswordChanged)
         .await?;
+    state
+        .auth
+        .sessions
+        .forget_user(auth.id(), Some(auth.family));
     tracing::info!(user = %auth.id(), ended_sessions = ended, "password changed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -158,6 +158,7 @@ pub fn test_config() -> ApiConfig {
                 max: 5,
                 window: Duration::from_secs(900),
             },
+            session_cache_ttl: Duration::from_secs(1),
         },
     }
 }

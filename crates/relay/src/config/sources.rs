@@ -62,6 +62,7 @@ pub const SETTINGS: &[Setting] = &[
         "login_account_window_secs",
         &["RELAY_LOGIN_ACCOUNT_WINDOW_SECS"],
     ),
+    s("session_cache_ms", &["RELAY_SESSION_CACHE_MS"]),
     s("log_level", &["RELAY_LOG_LEVEL"]),
     s("log_format", &["RELAY_LOG_FORMAT"]),
     s("log_file", &["RELAY_LOG_FILE"]),

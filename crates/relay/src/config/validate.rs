@@ -62,6 +62,7 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub login_per_ip: LimitRule,
     pub login_per_account: LimitRule,
+    pub session_cache_ttl: Duration,
     pub log_level: String,
     pub log_format: LogFormat,
     pub log_file: Option<PathBuf>,
@@ -227,6 +228,9 @@ impl Config {
             .map(|d| Duration::from_secs(d * 86_400));
         let login_per_ip = limit(&mut c, "login_ip_limit", "login_ip_window_secs");
         let login_per_account = limit(&mut c, "login_account_limit", "login_account_window_secs");
+        let session_cache_ttl = c
+            .number("session_cache_ms", 0u64, 60_000)
+            .map(Duration::from_millis);
         let log_level = c.parse("log_level", "a log filter", |t| {
             tracing_subscriber::EnvFilter::try_new(t)
                 .map(|_| t.to_owned())
@@ -277,6 +281,7 @@ impl Config {
                 refresh_token_ttl: refresh_token_ttl?,
                 login_per_ip: login_per_ip?,
                 login_per_account: login_per_account?,
+                session_cache_ttl: session_cache_ttl?,
                 log_level: log_level?,
                 log_format: log_format?,
                 log_file: log_file?,
