@@ -426,11 +426,30 @@ async fn another_node_sees_a_logout_within_the_session_cache_time() {
     let node_a = spawn_configured(db.clone(), redis(REDIS_URL), config.clone()).await;
     let node_b = spawn_configured(db, redis(REDIS_URL), config).await;
     let s = node_a.signed_in("lena@example.com").await;
-    assert_eq!(node_b.get_as("/api/v1/me", &s.access).await.status(), 200, "node B caches the session");
+    assert_eq!(
+        node_b.get_as("/api/v1/me", &s.access).await.status(),
+        200,
+        "node B caches the session"
+    );
 
-    let res = node_a.call(reqwest::Method::POST, "/api/v1/auth/logout", &s.access, None).await;
+    let res = node_a
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/auth/logout",
+            &s.access,
+            None,
+        )
+        .await;
     assert_eq!(res.status(), 204);
-    assert_eq!(node_a.get_as("/api/v1/me", &s.access).await.status(), 401, "at once on the node that ended it");
+    assert_eq!(
+        node_a.get_as("/api/v1/me", &s.access).await.status(),
+        401,
+        "at once on the node that ended it"
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(node_b.get_as("/api/v1/me", &s.access).await.status(), 401, "within the cache time elsewhere");
+    assert_eq!(
+        node_b.get_as("/api/v1/me", &s.access).await.status(),
+        401,
+        "within the cache time elsewhere"
+    );
 }
