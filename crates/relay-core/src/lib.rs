@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod ids;
 pub mod kinds;
+pub mod messages;
 
 pub use ids::*;
 pub use kinds::*;

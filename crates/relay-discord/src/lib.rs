@@ -1,1 +1,18 @@
-//! placeholder
+//! Discord behind Relay's own traits: the REST client Relay sends with (reading 429s itself,
+//! so a rate limit pauses one route instead of looping inside twilight-http), the gateway
+//! listener on twilight-gateway, and the bot and webhook destinations.
+//!
+//! Why not twilight-http for sending: it retries 429s internally and never returns them,
+//! so `retry_after` could not reach the queue. Relay's client speaks the same REST v10
+//! with twilight-model types and surfaces `SendError::RateLimited`.
+
+mod global_limit;
+pub mod listener;
+pub mod rest;
+pub mod sinks;
+pub mod webhook_url;
+
+pub use listener::{DiscordListener, ListenerConfig};
+pub use rest::{DiscordEndpoints, DiscordRest};
+pub use sinks::{BotSink, WebhookSink};
+pub use webhook_url::WebhookTarget;

@@ -1,0 +1,155 @@
+//! Platform-neutral messages: what a source (a Telegram or Discord listener) reports and
+//! what a destination (a bot, a user session, a webhook) is asked to send, and the errors a
+//! send can end in. The forwarding engine sees only these, never a platform's own types.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Author {
+    pub id: String,
+    pub name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// A file attached to an incoming message, to be fetched from `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRef {
+    pub filename: String,
+    pub url: String,
+    pub size: u64,
+    pub content_type: Option<String>,
+}
+
+/// A rich block (a Discord embed), reduced to what every platform can render somehow.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EmbedPart {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub url: Option<String>,
+    pub color: Option<u32>,
+}
+
+/// A message as a source saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingMessage {
+    pub chat_id: String,
+    pub message_id: String,
+    pub author: Author,
+    /// The text in the source platform's own markup (Discord markdown, Telegram entities
+    /// rendered by the source adapter).
+    pub text: String,
+    pub media: Vec<MediaRef>,
+    pub embeds: Vec<EmbedPart>,
+    /// The source message this one replies to.
+    pub reply_to: Option<String>,
+    /// When it was posted, in milliseconds since the Unix epoch.
+    pub posted_at_ms: i64,
+}
+
+/// What a source reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceEvent {
+    Created(IncomingMessage),
+    Edited(IncomingMessage),
+    Deleted {
+        chat_id: String,
+        message_id: String,
+    },
+    /// The account's credentials stopped working; the owner must act.
+    Unauthorized {
+        reason: String,
+    },
+}
+
+/// A file to upload with an outgoing message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingFile {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What a destination is asked to send.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OutgoingMessage {
+    pub text: String,
+    pub embeds: Vec<EmbedPart>,
+    pub files: Vec<OutgoingFile>,
+    /// The destination message this one replies to.
+    pub reply_to: Option<String>,
+    /// Shown as the sender where the destination allows it (webhooks).
+    pub author: Option<Author>,
+}
+
+/// A message the destination accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: String,
+}
+
+/// How wide a rate limit is: one route (channel), the whole account, or everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitScope {
+    Route,
+    Account,
+    Global,
+}
+
+/// Why a send failed, in the terms the queue acts on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendError {
+    /// Wait `retry_after`, then try again; only `scope` is affected.
+    #[error("rate limited for {retry_after:?} ({scope:?})")]
+    RateLimited {
+        retry_after: Duration,
+        scope: LimitScope,
+    },
+    /// The platform refused the message itself; retrying will not help.
+    #[error("rejected ({code}): {message}")]
+    Rejected { code: String, message: String },
+    /// The chat or message does not exist (or is not visible to the account).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The account's credentials no longer work.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// A network error, a timeout or a server error: retry with backoff.
+    #[error("transient: {0}")]
+    Transient(String),
+}
+
+impl SendError {
+    /// Whether another attempt may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            SendError::RateLimited { .. } | SendError::Transient(_)
+        )
+    }
+}
+
+/// A destination: sends, edits and deletes messages in chats of one account.
+pub trait MessageSink {
+    /// Sends `message`. `idempotency_key` is stable across retries of one delivery, so a
+    /// platform that supports it (Discord nonces, MTProto random ids) creates it once.
+    fn send(
+        &self,
+        chat_id: &str,
+        message: &OutgoingMessage,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Sent, SendError>> + Send;
+
+    fn edit(
+        &self,
+        chat_id: &str,
+        message_id: &str,
+        message: &OutgoingMessage,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    fn delete(
+        &self,
+        chat_id: &str,
+        message_id: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+}

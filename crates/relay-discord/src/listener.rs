@@ -1,0 +1,236 @@
+//! A bot as a source: a twilight-gateway shard turned into Relay's `SourceEvent`s.
+//!
+//! Short disconnects are covered by the gateway itself (twilight resumes and Discord
+//! replays). A new session (READY) means events may have been missed — after a long
+//! outage or a restart — so every channel seen so far is caught up from its last seen
+//! message id through REST history. Message ids only grow within a channel, so anything at
+//! or below the last seen id is a duplicate and is skipped.
+
+use crate::rest::{DiscordEndpoints, DiscordRest};
+use relay_core::messages::{Author, EmbedPart, IncomingMessage, MediaRef, SendError, SourceEvent};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use twilight_gateway::queue::InMemoryQueue;
+use twilight_gateway::{ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
+use twilight_model::channel::Message;
+
+#[derive(Debug, Clone)]
+pub struct ListenerConfig {
+    pub token: String,
+    pub endpoints: DiscordEndpoints,
+    /// Identify right away after a session is lost (tests); Discord allows one per 5 s.
+    pub fast_identify: bool,
+}
+
+/// Listens to one bot's gateway.
+#[derive(Debug, Clone)]
+pub struct DiscordListener {
+    config: ListenerConfig,
+    rest: DiscordRest,
+    /// Last seen message id per channel.
+    seen: Arc<Mutex<HashMap<u64, u64>>>,
+}
+
+impl DiscordListener {
+    pub fn new(config: ListenerConfig) -> Self {
+        let rest = DiscordRest::new(&config.endpoints, Some(&config.token));
+        Self {
+            config,
+            rest,
+            seen: Arc::default(),
+        }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Catches a channel up from `last_seen` (a message id) on the next new session, e.g.
+    /// with the last id the message map holds after a restart.
+    pub fn watch(&self, channel_id: u64, last_seen: u64) {
+        let mut seen = self.seen();
+        let entry = seen.entry(channel_id).or_insert(last_seen);
+        *entry = (*entry).max(last_seen);
+    }
+
+    /// The last message id seen in a channel.
+    pub fn last_seen(&self, channel_id: u64) -> Option<u64> {
+        self.seen().get(&channel_id).copied()
+    }
+
+    /// Runs until `shutdown`, the events receiver closes, or the token is refused.
+    pub async fn run(self, events: mpsc::Sender<SourceEvent>, shutdown: CancellationToken) {
+        let bot_id = loop {
+            match self.rest.current_user().await {
+                Ok(user) => break user.id.get(),
+                Err(SendError::Unauthorized(reason)) => {
+                    let _ = events.send(SourceEvent::Unauthorized { reason }).await;
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "discord unreachable; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                    }
+                }
+            }
+        };
+        let mut shard = self.shard();
+        loop {
+            let event = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                event = shard.next_event(EventTypeFlags::READY | EventTypeFlags::MESSAGE_CREATE
+                    | EventTypeFlags::MESSAGE_UPDATE | EventTypeFlags::MESSAGE_DELETE) => event,
+            };
+            let outgoing = match event {
+                None => return,
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "gateway receive error; twilight reconnects");
+                    continue;
+                }
+                Some(Ok(Event::Ready(_))) => {
+                    if self.catch_up(bot_id, &events).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Some(Ok(Event::MessageCreate(m))) => self
+                    .fresh(bot_id, &m)
+                    .map(|m| SourceEvent::Created(incoming(&m))),
+                Some(Ok(Event::MessageUpdate(m))) => {
+                    (m.author.id.get() != bot_id).then(|| SourceEvent::Edited(incoming(&m)))
+                }
+                Some(Ok(Event::MessageDelete(d))) => Some(SourceEvent::Deleted {
+                    chat_id: d.channel_id.to_string(),
+                    message_id: d.id.to_string(),
+                }),
+                Some(Ok(Event::GatewayClose(Some(frame)))) if matches!(frame.code, 4004 | 4014) => {
+                    let reason = format!(
+                        "Discord closed the gateway ({}): {}",
+                        frame.code, frame.reason
+                    );
+                    let _ = events.send(SourceEvent::Unauthorized { reason }).await;
+                    return;
+                }
+                Some(Ok(_)) => None,
+            };
+            if let Some(event) = outgoing
+                && events.send(event).await.is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    fn shard(&self) -> Shard {
+        let intents = Intents::GUILDS
+            | Intents::GUILD_MESSAGES
+            | Intents::DIRECT_MESSAGES
+            | Intents::MESSAGE_CONTENT;
+        let mut builder = ConfigBuilder::new(self.config.token.clone(), intents);
+        if self.config.endpoints.gateway_url != DiscordEndpoints::default().gateway_url {
+            builder = builder.proxy_url(self.config.endpoints.gateway_url.clone());
+        }
+        let queue = if self.config.fast_identify {
+            InMemoryQueue::new(0, 0, Duration::ZERO, 0)
+        } else {
+            InMemoryQueue::default()
+        };
+        Shard::with_config(ShardId::ONE, builder.queue(queue).build())
+    }
+
+    /// A message not seen before and not the bot's own, marking it seen.
+    fn fresh(&self, bot_id: u64, m: &Message) -> Option<Message> {
+        let mut seen = self.seen();
+        let last = seen.entry(m.channel_id.get()).or_insert(0);
+        if m.id.get() <= *last {
+            return None;
+        }
+        *last = m.id.get();
+        (m.author.id.get() != bot_id).then(|| m.clone())
+    }
+
+    /// Emits what every known channel missed since its last seen message, oldest first.
+    async fn catch_up(&self, bot_id: u64, events: &mpsc::Sender<SourceEvent>) -> Result<(), ()> {
+        let channels: Vec<(u64, u64)> = self.seen().iter().map(|(c, l)| (*c, *l)).collect();
+        for (channel, mut after) in channels {
+            loop {
+                let page = match self.rest.messages_after(channel, after, 100).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        tracing::warn!(channel, error = %e, "catch-up failed; will retry on the next session");
+                        break;
+                    }
+                };
+                let full = page.len() == 100;
+                for m in page {
+                    after = after.max(m.id.get());
+                    if let Some(m) = self.fresh(bot_id, &m) {
+                        events
+                            .send(SourceEvent::Created(incoming(&m)))
+                            .await
+                            .map_err(drop)?;
+                    }
+                }
+                if !full {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A twilight message as Relay's platform-neutral message.
+pub fn incoming(m: &Message) -> IncomingMessage {
+    let author = Author {
+        id: m.author.id.to_string(),
+        name: m
+            .author
+            .global_name
+            .clone()
+            .unwrap_or_else(|| m.author.name.clone()),
+        avatar_url: m.author.avatar.map(|hash| {
+            format!(
+                "https://cdn.discordapp.com/avatars/{}/{hash}.png",
+                m.author.id
+            )
+        }),
+    };
+    IncomingMessage {
+        chat_id: m.channel_id.to_string(),
+        message_id: m.id.to_string(),
+        author,
+        text: m.content.clone(),
+        media: m
+            .attachments
+            .iter()
+            .map(|a| MediaRef {
+                filename: a.filename.clone(),
+                url: a.url.clone(),
+                size: a.size,
+                content_type: a.content_type.clone(),
+            })
+            .collect(),
+        embeds: m
+            .embeds
+            .iter()
+            .map(|e| EmbedPart {
+                title: e.title.clone(),
+                description: e.description.clone(),
+                url: e.url.clone(),
+                color: e.color,
+            })
+            .collect(),
+        reply_to: m
+            .reference
+            .as_ref()
+            .and_then(|r| r.message_id)
+            .map(|id| id.to_string()),
+        posted_at_ms: m.timestamp.as_micros() / 1000,
+    }
+}

@@ -1,0 +1,383 @@
+//! Discord REST v10 over reqwest, with twilight-model types for what comes back. Every call
+//! goes through the bot's global limiter (50/s); a 429 comes back as
+//! `SendError::RateLimited` with Discord's `retry_after` and scope, other failures as the
+//! matching `SendError`.
+
+use crate::global_limit::GlobalLimit;
+use relay_core::messages::{EmbedPart, LimitScope, OutgoingMessage, SendError};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use twilight_model::channel::Message;
+use twilight_model::user::CurrentUser;
+
+/// Where Discord is: the real one by default, the fake in tests and demos.
+#[derive(Debug, Clone)]
+pub struct DiscordEndpoints {
+    /// Base URL without `/api/v10`, e.g. `https://discord.com`.
+    pub api_url: String,
+    /// Gateway URL, e.g. `wss://gateway.discord.gg`.
+    pub gateway_url: String,
+}
+
+impl Default for DiscordEndpoints {
+    fn default() -> Self {
+        Self {
+            api_url: "https://discord.com".into(),
+            gateway_url: "wss://gateway.discord.gg".into(),
+        }
+    }
+}
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+pub const GLOBAL_REQUESTS_PER_SEC: u32 = 50;
+
+/// A guild the bot is in.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct GuildInfo {
+    pub id: String,
+    pub name: String,
+}
+
+/// A channel of a guild.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ChannelInfo {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: u8,
+    pub name: Option<String>,
+}
+
+/// A webhook as Discord describes it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct WebhookInfo {
+    pub id: String,
+    pub name: Option<String>,
+    pub channel_id: Option<String>,
+    pub guild_id: Option<String>,
+}
+
+/// One bot token's (or the webhooks') view of Discord.
+#[derive(Clone)]
+pub struct DiscordRest {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+    limit: Arc<GlobalLimit>,
+}
+
+impl std::fmt::Debug for DiscordRest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordRest")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DiscordRest {
+    /// A client for one bot token (`None` for webhook-only use).
+    pub fn new(endpoints: &DiscordEndpoints, token: Option<&str>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent("DiscordBot (https://github.com/relay, 0.1) Relay")
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            base: format!("{}/api/v10", endpoints.api_url.trim_end_matches('/')),
+            token: token.map(|t| t.trim().trim_start_matches("Bot ").to_owned()),
+            limit: Arc::new(GlobalLimit::new(GLOBAL_REQUESTS_PER_SEC)),
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let req = self.http.request(method, format!("{}/{path}", self.base));
+        match &self.token {
+            Some(token) if !path.starts_with("webhooks/") => {
+                req.header("authorization", format!("Bot {token}"))
+            }
+            _ => req,
+        }
+    }
+
+    async fn send_raw(&self, req: RequestBuilder) -> Result<reqwest::Response, SendError> {
+        self.limit.acquire().await;
+        let res = req
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(transport_error(&e)))?;
+        if res.status().is_success() {
+            return Ok(res);
+        }
+        Err(error_from(res).await)
+    }
+
+    async fn call<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, SendError> {
+        let res = self.send_raw(req).await?;
+        res.json::<T>()
+            .await
+            .map_err(|e| SendError::Transient(format!("unexpected answer from Discord: {e}")))
+    }
+
+    /// The bot behind the token (how a token is validated).
+    pub async fn current_user(&self) -> Result<CurrentUser, SendError> {
+        self.call(self.request(Method::GET, "users/@me")).await
+    }
+
+    pub async fn guilds(&self) -> Result<Vec<GuildInfo>, SendError> {
+        self.call(self.request(Method::GET, "users/@me/guilds"))
+            .await
+    }
+
+    pub async fn guild_channels(&self, guild_id: &str) -> Result<Vec<ChannelInfo>, SendError> {
+        self.call(self.request(Method::GET, &format!("guilds/{guild_id}/channels")))
+            .await
+    }
+
+    /// Messages after `after` (oldest first), up to 100.
+    pub async fn messages_after(
+        &self,
+        channel_id: u64,
+        after: u64,
+        limit: u8,
+    ) -> Result<Vec<Message>, SendError> {
+        let path = format!(
+            "channels/{channel_id}/messages?after={after}&limit={}",
+            limit.clamp(1, 100)
+        );
+        let mut page: Vec<Message> = self.call(self.request(Method::GET, &path)).await?;
+        page.sort_by_key(|m| m.id);
+        Ok(page)
+    }
+
+    /// Creates a message; `nonce` (at most 25 characters) with `enforce_nonce` makes a retry
+    /// return the first message instead of posting a second one.
+    pub async fn create_message(
+        &self,
+        channel_id: &str,
+        message: &OutgoingMessage,
+        nonce: &str,
+    ) -> Result<Message, SendError> {
+        let mut payload = message_payload(message);
+        payload["nonce"] = json!(nonce.chars().take(25).collect::<String>());
+        payload["enforce_nonce"] = json!(true);
+        if let Some(reply) = &message.reply_to {
+            payload["message_reference"] =
+                json!({"message_id": reply, "fail_if_not_exists": false});
+        }
+        let req = self.request(Method::POST, &format!("channels/{channel_id}/messages"));
+        self.call(with_body(req, payload, message)).await
+    }
+
+    pub async fn edit_message(
+        &self,
+        channel_id: &str,
+        message_id: &str,
+        message: &OutgoingMessage,
+    ) -> Result<Message, SendError> {
+        let payload = json!({"content": message.text, "embeds": embeds(&message.embeds)});
+        self.call(
+            self.request(
+                Method::PATCH,
+                &format!("channels/{channel_id}/messages/{message_id}"),
+            )
+            .json(&payload),
+        )
+        .await
+    }
+
+    pub async fn delete_message(
+        &self,
+        channel_id: &str,
+        message_id: &str,
+    ) -> Result<(), SendError> {
+        self.send_raw(self.request(
+            Method::DELETE,
+            &format!("channels/{channel_id}/messages/{message_id}"),
+        ))
+        .await
+        .map(drop)
+    }
+
+    pub async fn get_webhook(&self, id: u64, token: &str) -> Result<WebhookInfo, SendError> {
+        self.call(self.request(Method::GET, &format!("webhooks/{id}/{token}")))
+            .await
+    }
+
+    /// Executes a webhook with `wait=true`, so the message id comes back and failures show.
+    pub async fn execute_webhook(
+        &self,
+        id: u64,
+        token: &str,
+        message: &OutgoingMessage,
+    ) -> Result<Message, SendError> {
+        let mut payload = message_payload(message);
+        if let Some(author) = &message.author {
+            payload["username"] = json!(webhook_username(&author.name));
+            if let Some(avatar) = &author.avatar_url {
+                payload["avatar_url"] = json!(avatar);
+            }
+        }
+        let req = self.request(Method::POST, &format!("webhooks/{id}/{token}?wait=true"));
+        self.call(with_body(req, payload, message)).await
+    }
+
+    pub async fn edit_webhook_message(
+        &self,
+        id: u64,
+        token: &str,
+        message_id: &str,
+        message: &OutgoingMessage,
+    ) -> Result<Message, SendError> {
+        let payload = json!({"content": message.text, "embeds": embeds(&message.embeds)});
+        self.call(
+            self.request(
+                Method::PATCH,
+                &format!("webhooks/{id}/{token}/messages/{message_id}"),
+            )
+            .json(&payload),
+        )
+        .await
+    }
+
+    pub async fn delete_webhook_message(
+        &self,
+        id: u64,
+        token: &str,
+        message_id: &str,
+    ) -> Result<(), SendError> {
+        self.send_raw(self.request(
+            Method::DELETE,
+            &format!("webhooks/{id}/{token}/messages/{message_id}"),
+        ))
+        .await
+        .map(drop)
+    }
+}
+
+/// Discord wants 1 to 80 characters and refuses some words in webhook names.
+fn webhook_username(name: &str) -> String {
+    let cleaned: String = name
+        .replace("discord", "dіscord")
+        .replace("clyde", "clydе")
+        .chars()
+        .take(80)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "Relay".into()
+    } else {
+        cleaned
+    }
+}
+
+fn embeds(parts: &[EmbedPart]) -> Vec<Value> {
+    parts
+        .iter()
+        .map(|e| json!({"type": "rich", "title": e.title, "description": e.description, "url": e.url, "color": e.color}))
+        .collect()
+}
+
+fn message_payload(message: &OutgoingMessage) -> Value {
+    json!({
+        "content": message.text,
+        "embeds": embeds(&message.embeds),
+        "allowed_mentions": {"parse": []},
+    })
+}
+
+/// JSON, or multipart with `payload_json` and `files[n]` when there are files.
+fn with_body(req: RequestBuilder, mut payload: Value, message: &OutgoingMessage) -> RequestBuilder {
+    if message.files.is_empty() {
+        return req.json(&payload);
+    }
+    payload["attachments"] = Value::Array(
+        message
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| json!({"id": i, "filename": f.filename}))
+            .collect(),
+    );
+    let mut form = reqwest::multipart::Form::new().part(
+        "payload_json",
+        reqwest::multipart::Part::text(payload.to_string())
+            .mime_str("application/json")
+            .unwrap_or_else(|_| reqwest::multipart::Part::text("{}")),
+    );
+    for (i, file) in message.files.iter().enumerate() {
+        form = form.part(
+            format!("files[{i}]"),
+            reqwest::multipart::Part::bytes(file.bytes.clone()).file_name(file.filename.clone()),
+        );
+    }
+    req.multipart(form)
+}
+
+fn transport_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "Discord did not answer in time".into()
+    } else if e.is_connect() {
+        "cannot reach Discord".into()
+    } else {
+        let mut text = e.to_string();
+        if let Some(url) = e.url() {
+            text = text.replace(url.as_str(), "[url]");
+        }
+        format!("request to Discord failed: {text}")
+    }
+}
+
+/// Turns a non-2xx answer into the error the queue acts on.
+async fn error_from(res: reqwest::Response) -> SendError {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    let code = body["code"]
+        .as_u64()
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| status.as_u16().to_string());
+    let message = body["message"]
+        .as_str()
+        .unwrap_or("Discord refused the request")
+        .to_owned();
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => {
+            let from_body = body["retry_after"].as_f64();
+            let from_header = headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<f64>().ok());
+            let secs = from_body.or(from_header).unwrap_or(1.0).clamp(0.0, 3600.0);
+            let global = body["global"].as_bool().unwrap_or(false)
+                || headers.get("x-ratelimit-global").is_some()
+                || headers
+                    .get("x-ratelimit-scope")
+                    .and_then(|v| v.to_str().ok())
+                    == Some("global");
+            let scope = if global {
+                LimitScope::Global
+            } else {
+                LimitScope::Route
+            };
+            SendError::RateLimited {
+                retry_after: Duration::from_secs_f64(secs),
+                scope,
+            }
+        }
+        StatusCode::UNAUTHORIZED => SendError::Unauthorized(message),
+        StatusCode::NOT_FOUND => SendError::NotFound(format!("{message} ({code})")),
+        s if s.is_server_error() => SendError::Transient(format!("Discord answered {s}")),
+        _ => {
+            let detail = body
+                .get("errors")
+                .map(|e| format!("{message}: {e}"))
+                .unwrap_or(message);
+            SendError::Rejected {
+                code,
+                message: detail,
+            }
+        }
+    }
+}
