@@ -17,6 +17,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use relay_queue::{RateLimiter, RedisConn};
 use relay_store::Database;
+use relay_store::crypto::Keyring;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct ApiConfig {
     /// How long one request may take before it is answered with a timeout error.
     pub request_timeout: Duration,
     pub auth: auth::AuthConfig,
+    /// Where Discord is (the fake in tests and demos).
+    pub discord: relay_discord::DiscordEndpoints,
 }
 
 /// What every handler can reach.
@@ -46,10 +49,12 @@ pub struct AppState {
     pub redis: RedisConn,
     pub config: ApiConfig,
     pub auth: Arc<auth::Auth>,
+    /// Seals and opens the secrets of connected accounts.
+    pub keyring: Keyring,
 }
 
 impl AppState {
-    pub fn new(db: Database, redis: RedisConn, config: ApiConfig) -> Self {
+    pub fn new(db: Database, redis: RedisConn, config: ApiConfig, keyring: Keyring) -> Self {
         let auth = Arc::new(auth::Auth::new(
             &config.auth,
             RateLimiter::new(redis.clone()),
@@ -59,6 +64,7 @@ impl AppState {
             redis,
             config,
             auth,
+            keyring,
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::health;
-use crate::routes::{auth, me};
+use crate::routes::{accounts, auth, me};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -25,6 +25,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up, sign-in and sessions"),
         (name = "account", description = "The signed-in user's account"),
+        (name = "accounts", description = "Connected Telegram and Discord accounts"),
     ),
 )]
 struct ApiDoc;
@@ -58,6 +59,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(me::me))
         .routes(routes!(me::change_password))
+        .routes(routes!(accounts::add_discord))
+        .routes(routes!(accounts::list))
+        .routes(routes!(accounts::get_one, accounts::delete))
+        .routes(routes!(accounts::chats))
 }
 
 pub fn docs_router(spec: utoipa::openapi::OpenApi) -> Router {

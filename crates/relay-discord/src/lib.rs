@@ -16,3 +16,9 @@ pub use listener::{DiscordListener, ListenerConfig};
 pub use rest::{DiscordEndpoints, DiscordRest};
 pub use sinks::{BotSink, WebhookSink};
 pub use webhook_url::WebhookTarget;
+
+/// Installs ring as the process's TLS crypto provider (once; later calls do nothing).
+/// reqwest and twilight-gateway enable none themselves and panic without one.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

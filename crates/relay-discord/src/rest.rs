@@ -79,6 +79,7 @@ impl std::fmt::Debug for DiscordRest {
 impl DiscordRest {
     /// A client for one bot token (`None` for webhook-only use).
     pub fn new(endpoints: &DiscordEndpoints, token: Option<&str>) -> Self {
+        crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .user_agent("DiscordBot (https://github.com/relay, 0.1) Relay")

@@ -1,6 +1,7 @@
 //! PostgreSQL: connection, database creation, migrations and (in later modules) the
 //! tenant-scoped queries. Also encryption at rest for the secrets stored here.
 
+pub mod accounts;
 pub mod crypto;
 pub mod db;
 pub mod refresh;
@@ -8,6 +9,7 @@ pub mod refresh;
 pub mod testing;
 pub mod users;
 
+pub use accounts::{Account, NewAccount};
 pub use db::{Database, DbConfig, StoreError};
 pub use refresh::{RevokeReason, Rotation};
 pub use users::{User, UserCredentials};

@@ -34,6 +34,18 @@ pub enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Run a fake platform for demos and benchmarks.
+    #[command(subcommand)]
+    Fake(FakeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FakeCommand {
+    /// A fake Discord (REST, gateway, webhooks) with a demo bot, server and channels.
+    Discord {
+        #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:3001")]
+        addr: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

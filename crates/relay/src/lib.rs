@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod fake;
 pub mod logging;
 pub mod preflight;
 pub mod run;

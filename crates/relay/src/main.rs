@@ -4,7 +4,7 @@
 //! 3 PostgreSQL or Redis not reachable at start-up.
 
 use clap::Parser;
-use relay::cli::{AdminCommand, Cli, Command, ConfigCommand};
+use relay::cli::{AdminCommand, Cli, Command, ConfigCommand, FakeCommand};
 use relay::config::{self, Config, RawConfig};
 use relay::preflight::{self, EXIT_DEPENDENCY};
 use relay::run::{self, Roles};
@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         eprintln!("{e}");
         return ExitCode::from(EXIT_CONFIG);
     }
+    relay_discord::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -72,6 +73,7 @@ async fn execute(command: Command, config: Config) -> ExitCode {
         Command::Admin(AdminCommand::Create { email }) => {
             return relay::admin::create(&config, &email).await;
         }
+        Command::Fake(FakeCommand::Discord { addr }) => return relay::fake::discord(&addr).await,
         Command::Config(_) => return ExitCode::SUCCESS,
     };
     let listener = if roles.api {

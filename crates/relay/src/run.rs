@@ -48,7 +48,12 @@ pub async fn run(
         let addr = listener.local_addr().map_err(|e| StartupError {
             lines: vec![e.to_string()],
         })?;
-        let state = AppState::new(db.clone(), redis.clone(), api_config(&config));
+        let state = AppState::new(
+            db.clone(),
+            redis.clone(),
+            api_config(&config),
+            config.keyring.clone(),
+        );
         let app = relay_api::router(state);
         tracing::info!(%addr, "API listening; docs at http://{addr}/docs");
         let token = shutdown.clone();
@@ -95,6 +100,7 @@ pub fn api_config(config: &Config) -> ApiConfig {
             login_per_account: config.login_per_account,
             session_cache_ttl: config.session_cache_ttl,
         },
+        discord: config.discord.clone(),
     }
 }
 

@@ -5,6 +5,21 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// Kills the child when a test ends, passed or not, so no Relay outlives its test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_client() -> reqwest::Client {
+    relay_discord::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 fn relay() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_relay"));
     // The tests decide the configuration: nothing leaks in from the caller's shell.
@@ -146,18 +161,20 @@ async fn relay_all_serves_the_api_and_stops_cleanly_on_sigterm() {
     let port = free_port();
     let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
     let log_file = std::env::temp_dir().join(format!("{prefix}.log"));
-    let mut child = relay()
-        .arg("all")
-        .env("RELAY_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("RELAY_DATABASE_URL", &url)
-        .env("RELAY_REDIS_KEY_PREFIX", &prefix)
-        .env("RELAY_LOG_FORMAT", "json")
-        .env("RELAY_LOG_FILE", &log_file)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = KillOnDrop(
+        relay()
+            .arg("all")
+            .env("RELAY_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env("RELAY_DATABASE_URL", &url)
+            .env("RELAY_REDIS_KEY_PREFIX", &prefix)
+            .env("RELAY_LOG_FORMAT", "json")
+            .env("RELAY_LOG_FILE", &log_file)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
 
-    let client = reqwest::Client::new();
+    let client = http_client();
     let deadline = Instant::now() + Duration::from_secs(30);
     let ready = loop {
         if let Ok(res) = client
@@ -174,15 +191,15 @@ async fn relay_all_serves_the_api_and_stops_cleanly_on_sigterm() {
     let body: serde_json::Value = ready.json().await.expect("json");
     assert_eq!(body["status"], "ready");
 
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     let killed = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("kill");
     assert!(killed.success());
-    let status = child.wait().expect("wait");
+    let status = child.0.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "a SIGTERM is a clean stop");
-    let stderr = child.stderr.take().expect("stderr");
+    let stderr = child.0.stderr.take().expect("stderr");
     let lines: Vec<String> = BufReader::new(stderr)
         .lines()
         .map_while(Result::ok)
@@ -284,5 +301,42 @@ async fn admin_create_makes_an_admin_from_env_or_stdin_and_refuses_duplicates() 
     assert_eq!(
         String::from_utf8_lossy(&weak.stderr).trim(),
         "password: must be at least 10 characters"
+    );
+}
+
+#[tokio::test]
+async fn relay_fake_discord_serves_a_demo_world() {
+    let port = free_port();
+    let mut child = KillOnDrop(
+        relay()
+            .args(["fake", "discord", "--addr", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    let client = http_client();
+    let url = format!("http://127.0.0.1:{port}/api/v10/users/@me");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let res = loop {
+        if let Ok(res) = client
+            .get(&url)
+            .header("authorization", "Bot demo-bot-token")
+            .send()
+            .await
+        {
+            break res;
+        }
+        assert!(Instant::now() < deadline, "the fake did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(res.status(), 200);
+    let me: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(me["username"], "relay-demo-bot");
+    let stdout = child.0.stdout.take().expect("stdout");
+    drop(child);
+    let text = std::io::read_to_string(stdout).expect("stdout");
+    assert!(
+        text.contains(&format!("RELAY_DISCORD_API_URL=http://127.0.0.1:{port}")),
+        "{text}"
     );
 }

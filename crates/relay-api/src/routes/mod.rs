@@ -1,5 +1,6 @@
 //! The `/api/v1` handlers, one module per resource.
 
+pub mod accounts;
 pub mod auth;
 pub mod me;
 pub mod views;

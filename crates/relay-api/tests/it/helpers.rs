@@ -3,8 +3,11 @@
 
 use relay_api::auth::AuthConfig;
 use relay_api::{ApiConfig, AppState};
+use relay_discord::DiscordEndpoints;
+use relay_fakes::discord::{FakeDiscord, RunningFake};
 use relay_queue::LimitRule;
 use relay_queue::{KeyPrefix, RedisConfig, RedisConn};
+use relay_store::crypto::Keyring;
 use relay_store::{Database, DbConfig};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -23,6 +26,8 @@ pub struct TestApp {
     shutdown: CancellationToken,
     /// The app's database, for arranging what the API cannot (bans, for instance).
     pub db: Option<Database>,
+    /// The fake Discord this app talks to.
+    pub discord: Option<Arc<RunningFake>>,
 }
 
 impl TestApp {
@@ -160,6 +165,7 @@ pub fn test_config() -> ApiConfig {
             },
             session_cache_ttl: Duration::from_secs(1),
         },
+        discord: DiscordEndpoints::default(),
     }
 }
 
@@ -187,15 +193,26 @@ pub async fn spawn_with(db: Database, redis: RedisConn) -> TestApp {
     spawn_configured(db, redis, test_config()).await
 }
 
-pub async fn spawn_configured(db: Database, redis: RedisConn, config: ApiConfig) -> TestApp {
-    let state = AppState::new(db.clone(), redis, config);
+pub async fn spawn_configured(db: Database, redis: RedisConn, mut config: ApiConfig) -> TestApp {
+    relay_discord::install_crypto_provider();
+    let discord = FakeDiscord::new()
+        .start("127.0.0.1:0")
+        .await
+        .expect("fake discord");
+    config.discord = DiscordEndpoints {
+        api_url: discord.api_url(),
+        gateway_url: discord.gateway_url(),
+    };
+    let state = AppState::new(db.clone(), redis, config, Keyring::development());
     let mut app = spawn_router(relay_api::router(state)).await;
     app.db = Some(db);
+    app.discord = Some(Arc::new(discord));
     app
 }
 
 /// Serves any router on port 0.
 pub async fn spawn_router(app: axum::Router) -> TestApp {
+    relay_discord::install_crypto_provider();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let shutdown = CancellationToken::new();
@@ -205,6 +222,7 @@ pub async fn spawn_router(app: axum::Router) -> TestApp {
         client: reqwest::Client::new(),
         shutdown,
         db: None,
+        discord: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The API over real HTTP, against the real PostgreSQL (a database per test) and Redis
 //! (a key prefix per test).
 
+mod accounts;
 mod auth;
 mod helpers;
 mod skeleton;

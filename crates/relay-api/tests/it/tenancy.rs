@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 enum Scope {
     /// Acts on the caller themself: another user must only ever see their own data.
     Caller,
+    /// Acts on one of the owner's platform accounts (`{id}`).
+    Account,
 }
 
 struct OwnedRoute {
@@ -28,7 +30,41 @@ fn password_change() -> Option<Value> {
     Some(json!({"current_password": "not the password", "new_password": "another new password"}))
 }
 
+fn discord_bot() -> Option<Value> {
+    Some(json!({"kind": "bot", "token": "bob-has-no-such-bot"}))
+}
+
 const ROUTES: &[OwnedRoute] = &[
+    OwnedRoute {
+        method: Method::GET,
+        path: "/api/v1/accounts",
+        body: no_body,
+        scope: Scope::Caller,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/accounts/discord",
+        body: discord_bot,
+        scope: Scope::Caller,
+    },
+    OwnedRoute {
+        method: Method::GET,
+        path: "/api/v1/accounts/{id}",
+        body: no_body,
+        scope: Scope::Account,
+    },
+    OwnedRoute {
+        method: Method::GET,
+        path: "/api/v1/accounts/{id}/chats",
+        body: no_body,
+        scope: Scope::Account,
+    },
+    OwnedRoute {
+        method: Method::DELETE,
+        path: "/api/v1/accounts/{id}",
+        body: no_body,
+        scope: Scope::Account,
+    },
     OwnedRoute {
         method: Method::GET,
         path: "/api/v1/me",
@@ -43,13 +79,47 @@ const ROUTES: &[OwnedRoute] = &[
     },
 ];
 
+/// What Alice owns, for Bob to try.
+struct Owned {
+    account: String,
+}
+
+fn path_for(route: &OwnedRoute, owned: &Owned) -> String {
+    match route.scope {
+        Scope::Caller => route.path.to_owned(),
+        Scope::Account => route.path.replace("{id}", &owned.account),
+    }
+}
+
+async fn alices_things(app: &TestApp, alice: &Session) -> Owned {
+    let discord = &app.discord.as_ref().expect("fake").fake;
+    let bot = discord.add_bot("alices-bot-token", "alices bot");
+    discord.add_guild("Alice's server", &[bot]);
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/accounts/discord",
+            &alice.access,
+            Some(&json!({"kind": "bot", "token": "alices-bot-token"})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let account: Value = res.json().await.expect("json");
+    Owned {
+        account: account["id"].as_str().expect("id").to_owned(),
+    }
+}
+
 #[tokio::test]
 async fn every_owned_route_needs_a_token() {
     let app = spawn_app().await;
+    let owned = Owned {
+        account: uuid::Uuid::new_v4().to_string(),
+    };
     for route in ROUTES {
         let mut req = app
             .client
-            .request(route.method.clone(), app.url(route.path));
+            .request(route.method.clone(), app.url(&path_for(route, &owned)));
         if let Some(body) = (route.body)() {
             req = req.json(&body);
         }
@@ -63,35 +133,40 @@ async fn another_users_token_never_reaches_the_owners_data() {
     let app = spawn_app().await;
     let alice = app.signed_in("alice@example.com").await;
     let bob = app.signed_in("bob@example.com").await;
+    let owned = alices_things(&app, &alice).await;
     for route in ROUTES {
+        let path = path_for(route, &owned);
+        let res = app
+            .call(
+                route.method.clone(),
+                &path,
+                &bob.access,
+                (route.body)().as_ref(),
+            )
+            .await;
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        let what = format!("{} {path}: {status} {text}", route.method);
         match route.scope {
             Scope::Caller => {
-                let res = app
-                    .call(
-                        route.method.clone(),
-                        route.path,
-                        &bob.access,
-                        (route.body)().as_ref(),
-                    )
-                    .await;
-                let status = res.status();
-                let text = res.text().await.expect("body");
-                assert!(
-                    !text.contains(&alice.user_id) && !text.contains(&alice.email),
-                    "{} {}: {text}",
-                    route.method,
-                    route.path
-                );
-                assert!(
-                    status.is_success() || status.is_client_error(),
-                    "{} {}: {status}",
-                    route.method,
-                    route.path
-                );
+                assert!(status.is_success() || status.is_client_error(), "{what}");
+                for secret in [&alice.user_id, &alice.email, &owned.account] {
+                    assert!(!text.contains(secret.as_str()), "{what}");
+                }
             }
+            Scope::Account => assert_eq!(status, 404, "{what}"),
         }
     }
-    // Bob's failed password change touched only Bob: Alice still signs in as before.
+    // Nothing Bob did touched Alice: her account is there and she still signs in as before.
+    assert_eq!(
+        app.get_as(
+            &format!("/api/v1/accounts/{}", owned.account),
+            &alice.access
+        )
+        .await
+        .status(),
+        200
+    );
     assert_eq!(app.login(&alice.email, PASSWORD).await.status(), 200);
     let me: Value = app
         .get_as("/api/v1/me", &bob.access)

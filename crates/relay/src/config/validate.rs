@@ -63,6 +63,7 @@ pub struct Config {
     pub login_per_ip: LimitRule,
     pub login_per_account: LimitRule,
     pub session_cache_ttl: Duration,
+    pub discord: relay_discord::DiscordEndpoints,
     pub log_level: String,
     pub log_format: LogFormat,
     pub log_file: Option<PathBuf>,
@@ -231,6 +232,12 @@ impl Config {
         let session_cache_ttl = c
             .number("session_cache_ms", 0u64, 60_000)
             .map(Duration::from_millis);
+        let discord_api_url = c.parse("discord_api_url", "an http(s) URL", |t| {
+            url_with_scheme(t, &["https://", "http://"])
+        });
+        let discord_gateway_url = c.parse("discord_gateway_url", "a ws(s) URL", |t| {
+            url_with_scheme(t, &["wss://", "ws://"])
+        });
         let log_level = c.parse("log_level", "a log filter", |t| {
             tracing_subscriber::EnvFilter::try_new(t)
                 .map(|_| t.to_owned())
@@ -282,6 +289,10 @@ impl Config {
                 login_per_ip: login_per_ip?,
                 login_per_account: login_per_account?,
                 session_cache_ttl: session_cache_ttl?,
+                discord: relay_discord::DiscordEndpoints {
+                    api_url: discord_api_url?,
+                    gateway_url: discord_gateway_url?,
+                },
                 log_level: log_level?,
                 log_format: log_format?,
                 log_file: log_file?,
@@ -290,6 +301,18 @@ impl Config {
         };
         config().ok_or_else(|| vec!["configuration: a setting could not be read".to_owned()])
     }
+}
+
+fn url_with_scheme(text: &str, schemes: &[&str]) -> Result<String, String> {
+    let rest = schemes
+        .iter()
+        .find_map(|s| text.strip_prefix(s))
+        .ok_or_else(|| format!("must start with {}", schemes.join(" or ")))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err("has no host".into());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 fn limit(c: &mut Checker<'_>, max_key: &str, window_key: &str) -> Option<LimitRule> {

@@ -1,0 +1,288 @@
+//! Connected platform accounts. Adding a Discord bot checks its token with Discord
+//! (`GET /users/@me`); adding a webhook accepts only Discord webhook URLs and checks them.
+//! Tokens are sealed at rest and never returned.
+
+use super::Fields;
+use crate::auth::AuthUser;
+use crate::{ApiError, AppState};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use relay_core::messages::SendError;
+use relay_core::{AccountId, AccountKind, AccountState};
+use relay_discord::{DiscordRest, WebhookTarget};
+use relay_store::{Account, NewAccount};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: AccountId,
+    /// `telegram_user`, `telegram_bot`, `discord_bot` or `discord_webhook`.
+    #[schema(value_type = String)]
+    pub kind: AccountKind,
+    pub display_name: String,
+    /// The platform's id: the bot's user id, the webhook id, the Telegram user id.
+    pub external_id: String,
+    /// `pending`, `connected`, `reconnecting`, `flood_wait`, `unauthorized`, `revoked` or `disabled`.
+    #[schema(value_type = String)]
+    pub state: AccountState,
+    pub state_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Account> for AccountView {
+    fn from(a: Account) -> Self {
+        Self {
+            id: a.id,
+            kind: a.kind,
+            display_name: a.display_name,
+            external_id: a.external_id,
+            state: a.state,
+            state_until: a.state_until,
+            last_error: a.last_error,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewDiscordAccount {
+    /// `bot` or `webhook`.
+    pub kind: Option<String>,
+    /// The bot token, for `bot`.
+    pub token: Option<String>,
+    /// The webhook URL (https://discord.com/api/webhooks/{id}/{token}), for `webhook`.
+    pub url: Option<String>,
+}
+
+/// A chat an account can post in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatView {
+    pub id: String,
+    pub name: String,
+    /// The server (guild) it belongs to, when there is one.
+    pub guild_id: Option<String>,
+    pub guild_name: Option<String>,
+}
+
+/// Discord's answer, as the user should hear it.
+fn discord_failure(err: SendError, field: &str, refused: &str) -> ApiError {
+    match err {
+        SendError::Unauthorized(_) | SendError::NotFound(_) | SendError::Rejected { .. } => {
+            ApiError::field(field, refused)
+        }
+        SendError::RateLimited { retry_after, .. } => ApiError::TooManyRequests { retry_after },
+        SendError::Transient(why) => ApiError::Unavailable(format!(
+            "Discord could not be reached to check this ({why}); try again"
+        )),
+    }
+}
+
+/// Connect a Discord bot (by token) or webhook (by URL).
+#[utoipa::path(post, path = "/api/v1/accounts/discord", tag = "accounts", security(("bearer" = [])),
+    request_body = NewDiscordAccount, responses(
+    (status = 201, description = "Connected", body = AccountView),
+    (status = 409, description = "Already connected", body = crate::ErrorBody),
+    (status = 422, description = "Invalid token or URL", body = crate::ErrorBody),
+    (status = 503, description = "Discord unreachable", body = crate::ErrorBody)))]
+pub async fn add_discord(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(body): Json<NewDiscordAccount>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    let mut fields = Fields::default();
+    let kind = fields
+        .required("kind", &body.kind)
+        .unwrap_or_default()
+        .to_owned();
+    fields.finish()?;
+    let endpoints = &state.config.discord;
+    let (kind, name, external, secret) = match kind.as_str() {
+        "bot" => {
+            let mut fields = Fields::default();
+            let token = fields
+                .required("token", &body.token)
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            if token.len() > 200 || token.chars().any(char::is_whitespace) {
+                fields.add("token", "is not a Discord bot token");
+            }
+            fields.finish()?;
+            let user = DiscordRest::new(endpoints, Some(&token))
+                .current_user()
+                .await
+                .map_err(|e| {
+                    discord_failure(e, "token", "Discord did not accept this bot token")
+                })?;
+            (
+                AccountKind::DiscordBot,
+                user.name,
+                user.id.to_string(),
+                token,
+            )
+        }
+        "webhook" => {
+            let mut fields = Fields::default();
+            let url = fields
+                .required("url", &body.url)
+                .unwrap_or_default()
+                .to_owned();
+            fields.finish()?;
+            let target = WebhookTarget::parse(&url).map_err(|why| ApiError::field("url", why))?;
+            let hook = DiscordRest::new(endpoints, None)
+                .get_webhook(target.id, &target.token)
+                .await
+                .map_err(|e| discord_failure(e, "url", "Discord does not know this webhook"))?;
+            let name = hook
+                .name
+                .unwrap_or_else(|| format!("webhook {}", target.id));
+            (
+                AccountKind::DiscordWebhook,
+                name,
+                target.id.to_string(),
+                target.token,
+            )
+        }
+        _ => return Err(ApiError::field("kind", "must be bot or webhook")),
+    };
+    let new = NewAccount {
+        owner_id: auth.id(),
+        kind,
+        display_name: &name,
+        external_id: &external,
+        secret: Some(secret.as_bytes()),
+        state: AccountState::Connected,
+    };
+    let account = state
+        .db
+        .create_account(&state.keyring, &new)
+        .await
+        .map_err(|e| match e {
+            relay_store::StoreError::Duplicate(_) => ApiError::Conflict {
+                message: "this account is already connected".into(),
+                fields: Default::default(),
+            },
+            other => other.into(),
+        })?;
+    tracing::info!(user = %auth.id(), account = %account.id, kind = %account.kind, "account connected");
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+/// The signed-in user's accounts.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "Accounts", body = [AccountView])))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Vec<AccountView>>, ApiError> {
+    let accounts = state.db.accounts(auth.id()).await?;
+    Ok(Json(accounts.into_iter().map(AccountView::from).collect()))
+}
+
+/// One account.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "The account", body = AccountView),
+    (status = 404, description = "No such account", body = crate::ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, ApiError> {
+    let id = parse_id(&id)?;
+    Ok(Json(state.db.account(auth.id(), id).await?.into()))
+}
+
+/// Disconnect an account; its secret is deleted with it.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such account", body = crate::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    state.db.delete_account(auth.id(), id).await?;
+    tracing::info!(user = %auth.id(), account = %id, "account deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The chats an account can post in: for a bot, the text channels of its servers; for a
+/// webhook, its channel.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/chats", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "Chats", body = [ChatView]),
+    (status = 404, description = "No such account", body = crate::ErrorBody),
+    (status = 503, description = "The platform is unreachable", body = crate::ErrorBody)))]
+pub async fn chats(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ChatView>>, ApiError> {
+    let id = parse_id(&id)?;
+    let account = state.db.account(auth.id(), id).await?;
+    let secret = state
+        .db
+        .account_secret(&state.keyring, auth.id(), id)
+        .await?;
+    let secret = String::from_utf8(secret).map_err(ApiError::internal)?;
+    let endpoints = &state.config.discord;
+    let refused = "the platform no longer accepts this account's credentials";
+    match account.kind {
+        AccountKind::DiscordBot => {
+            let rest = DiscordRest::new(endpoints, Some(&secret));
+            let guilds = rest
+                .guilds()
+                .await
+                .map_err(|e| discord_failure(e, "account", refused))?;
+            let mut chats = Vec::new();
+            for guild in guilds {
+                let channels = rest
+                    .guild_channels(&guild.id)
+                    .await
+                    .map_err(|e| discord_failure(e, "account", refused))?;
+                // Text (0) and announcement (5) channels take messages.
+                chats.extend(
+                    channels
+                        .into_iter()
+                        .filter(|c| matches!(c.kind, 0 | 5))
+                        .map(|c| ChatView {
+                            name: c.name.unwrap_or_default(),
+                            id: c.id,
+                            guild_id: Some(guild.id.clone()),
+                            guild_name: Some(guild.name.clone()),
+                        }),
+                );
+            }
+            Ok(Json(chats))
+        }
+        AccountKind::DiscordWebhook => {
+            let hook_id: u64 = account.external_id.parse().map_err(ApiError::internal)?;
+            let hook = DiscordRest::new(endpoints, None)
+                .get_webhook(hook_id, &secret)
+                .await
+                .map_err(|e| discord_failure(e, "account", refused))?;
+            Ok(Json(vec![ChatView {
+                id: hook.channel_id.unwrap_or_default(),
+                name: hook.name.unwrap_or_default(),
+                guild_id: hook.guild_id,
+                guild_name: None,
+            }]))
+        }
+        AccountKind::TelegramUser | AccountKind::TelegramBot => Err(ApiError::field(
+            "account",
+            "listing chats of Telegram accounts is not available yet",
+        )),
+    }
+}
+
+/// A malformed id names no account of anyone's: 404, like another tenant's.
+fn parse_id(id: &str) -> Result<AccountId, ApiError> {
+    id.parse().map_err(|_| ApiError::NotFound)
+}
