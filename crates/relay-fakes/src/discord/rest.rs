@@ -1,9 +1,6 @@
 //! REST v10: users, guilds, channels, messages (JSON and multipart), webhooks, with
 //! Discord's validation, error codes, rate-limit headers and 429s.
 
-// Handlers here return ready-made Discord error responses as their `Err`; their size is fine.
-#![allow(clippy::result_large_err)]
-
 use super::FakeDiscord;
 use super::model::{self, NewMessage, error_body};
 use super::state::{Bot, GLOBAL_LIMIT_PER_SEC, State};

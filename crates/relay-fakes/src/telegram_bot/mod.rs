@@ -1,0 +1,131 @@
+//! A fake Telegram Bot API: `/bot{token}/{method}` with the real JSON shapes (checked
+//! against Telegram's own method list in tests), long polling, the real limits (4096
+//! characters of text, 1024 of caption, 50 MB uploads, albums of 2 to 10), errors as
+//! `{"ok": false, "error_code", "description"}`, and 429s with `retry_after`.
+//!
+//! Point teloxide-core at it with `Bot::new(token).set_api_url(url)`.
+
+mod methods;
+mod state;
+
+use axum::Router;
+use axum::routing::any;
+use serde_json::Value;
+use state::State;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// A handle on a fake Bot API; clones share it.
+#[derive(Clone, Default)]
+pub struct FakeBotApi {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    state: Mutex<State>,
+    /// Wakes long polls when an update arrives.
+    updates: Notify,
+}
+
+/// A fake running on a port until dropped.
+pub struct RunningBotApi {
+    pub fake: FakeBotApi,
+    pub addr: SocketAddr,
+    shutdown: CancellationToken,
+}
+
+impl RunningBotApi {
+    /// What `Bot::set_api_url` and `RELAY_TELEGRAM_BOT_API_URL` take.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+impl Drop for RunningBotApi {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl FakeBotApi {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub async fn start(self, addr: &str) -> std::io::Result<RunningBotApi> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+        let app = Router::new()
+            .route("/{bot_token}/{method}", any(methods::handle))
+            .layer(axum::extract::DefaultBodyLimit::max(60 * 1024 * 1024))
+            .with_state(self.clone());
+        let token = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await;
+        });
+        Ok(RunningBotApi {
+            fake: self,
+            addr,
+            shutdown,
+        })
+    }
+
+    /// A bot with this token; returns its user id.
+    pub fn add_bot(&self, token: &str, username: &str) -> i64 {
+        self.state().add_bot(token, username)
+    }
+
+    /// A chat (`private`, `group`, `supergroup` or `channel`) with these bots in it.
+    pub fn add_chat(&self, kind: &str, title: &str, bots: &[i64]) -> i64 {
+        self.state().add_chat(kind, title, bots)
+    }
+
+    /// A person posts text in a chat; its bots get an update.
+    pub fn user_posts(&self, chat_id: i64, user_name: &str, text: &str) -> Option<Value> {
+        let message = self.state().user_message(chat_id, user_name, text)?;
+        self.inner.updates.notify_waiters();
+        Some(message)
+    }
+
+    /// The person edits their message; bots get an `edited_message` (or channel post).
+    pub fn user_edits(&self, chat_id: i64, message_id: i64, text: &str) -> Option<Value> {
+        let message = self.state().edit_text(chat_id, message_id, text, true)?;
+        self.inner.updates.notify_waiters();
+        Some(message)
+    }
+
+    /// The next call of `method` gets a 429 asking to wait `retry_after` seconds.
+    pub fn force_429(&self, method: &str, retry_after: u64) {
+        self.state().forced.push((method.to_owned(), retry_after));
+    }
+
+    /// The messages in a chat, oldest first, as the Bot API shows them.
+    pub fn messages(&self, chat_id: i64) -> Vec<Value> {
+        self.state()
+            .chats
+            .get(&chat_id)
+            .map(|c| c.messages.clone())
+            .unwrap_or_default()
+    }
+
+    /// The bytes behind a file id.
+    pub fn file_bytes(&self, file_id: &str) -> Option<Vec<u8>> {
+        self.state().files.get(file_id).cloned()
+    }
+
+    /// Calls received, as `method`, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.state().calls.clone()
+    }
+}

@@ -1,0 +1,457 @@
+//! A Telegram bot through teloxide-core: long polling as a source, sends as a destination.
+//!
+//! Errors become `SendError`: `retry_after` (429) is a typed wait for the queue, never a
+//! sleep in here. The Bot API has no idempotency key, so after an ambiguous failure the
+//! caller must check the outbox before sending again.
+
+use relay_core::messages::{
+    Author, IncomingMessage, LimitScope, MediaRef, MessageSink, OutgoingFile, OutgoingMessage,
+    SendError, Sent, SourceEvent,
+};
+use std::time::Duration;
+use teloxide_core::payloads::setters::*;
+use teloxide_core::prelude::Requester;
+use teloxide_core::types::{
+    ChatId, InputFile, InputMedia, InputMediaDocument, InputMediaPhoto, InputMediaVideo, Message,
+    MessageId, ReplyParameters, UpdateKind,
+};
+use teloxide_core::{ApiError, Bot, RequestError};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
+const MAX_CAPTION: usize = 1024;
+
+/// One bot token against one Bot API server (Telegram's, a self-hosted one, or the fake).
+#[derive(Clone, Debug)]
+pub struct TelegramBot {
+    bot: Bot,
+}
+
+impl TelegramBot {
+    pub fn new(token: &str, api_url: &str) -> Result<Self, String> {
+        let url = reqwest_url(api_url)?;
+        Ok(Self {
+            bot: Bot::new(token).set_api_url(url),
+        })
+    }
+
+    /// The bot's id and username (how a token is validated).
+    pub async fn me(&self) -> Result<(i64, String), SendError> {
+        let me = self.bot.get_me().await.map_err(send_error)?;
+        Ok((
+            me.id.0 as i64,
+            me.username.clone().unwrap_or_else(|| me.first_name.clone()),
+        ))
+    }
+}
+
+fn reqwest_url(url: &str) -> Result<url::Url, String> {
+    let with_slash = if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    };
+    url::Url::parse(&with_slash).map_err(|e| format!("not a URL: {e}"))
+}
+
+/// The Bot API's errors in the queue's terms.
+pub fn send_error(err: RequestError) -> SendError {
+    match err {
+        RequestError::RetryAfter(wait) => SendError::RateLimited {
+            retry_after: wait.duration(),
+            scope: LimitScope::Route,
+        },
+        RequestError::Api(ApiError::InvalidToken) => {
+            SendError::Unauthorized("Telegram does not accept this bot token".into())
+        }
+        RequestError::Api(
+            e @ (ApiError::ChatNotFound
+            | ApiError::MessageToDeleteNotFound
+            | ApiError::MessageToEditNotFound
+            | ApiError::MessageIdInvalid),
+        ) => SendError::NotFound(e.to_string()),
+        RequestError::Api(e) => SendError::Rejected {
+            code: "telegram".into(),
+            message: e.to_string(),
+        },
+        RequestError::MigrateToChatId(id) => SendError::Rejected {
+            code: "migrated".into(),
+            message: format!("the group is now the supergroup {id}"),
+        },
+        RequestError::Network(e) => {
+            // The URL holds the bot token: never let it into an error text.
+            let mut text = e.to_string();
+            if let Some(url) = e.url() {
+                text = text.replace(url.as_str(), "[url]");
+            }
+            SendError::Transient(format!("cannot reach the Bot API: {text}"))
+        }
+        other => SendError::Transient(other.to_string()),
+    }
+}
+
+fn chat(chat_id: &str) -> Result<ChatId, SendError> {
+    chat_id
+        .parse::<i64>()
+        .map(ChatId)
+        .map_err(|_| SendError::Rejected {
+            code: "chat_id".into(),
+            message: format!("'{chat_id}' is not a Telegram chat id"),
+        })
+}
+
+fn message_id(id: &str) -> Result<MessageId, SendError> {
+    id.parse::<i32>()
+        .map(MessageId)
+        .map_err(|_| SendError::NotFound(format!("'{id}' is not a Telegram message id")))
+}
+
+/// How a file is sent: by its extension, as Telegram would show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Photo,
+    Video,
+    Voice,
+    Document,
+}
+
+fn kind_of(file: &OutgoingFile) -> FileKind {
+    let ext = file
+        .filename
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "jpg" | "jpeg" | "png" | "webp" => FileKind::Photo,
+        "mp4" | "mov" | "m4v" => FileKind::Video,
+        "ogg" | "oga" | "opus" => FileKind::Voice,
+        _ => FileKind::Document,
+    }
+}
+
+fn input(file: &OutgoingFile) -> InputFile {
+    InputFile::memory(file.bytes.clone()).file_name(file.filename.clone())
+}
+
+/// Sends as a bot.
+#[derive(Clone, Debug)]
+pub struct BotSink {
+    bot: Bot,
+}
+
+impl BotSink {
+    pub fn new(bot: &TelegramBot) -> Self {
+        Self {
+            bot: bot.bot.clone(),
+        }
+    }
+
+    async fn send_text(
+        &self,
+        chat: ChatId,
+        text: &str,
+        reply: Option<MessageId>,
+    ) -> Result<Message, SendError> {
+        let mut req = self.bot.send_message(chat, text);
+        if let Some(id) = reply {
+            req = req.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+        }
+        req.await.map_err(send_error)
+    }
+
+    async fn send_one_file(
+        &self,
+        chat: ChatId,
+        file: &OutgoingFile,
+        caption: Option<&str>,
+        reply: Option<MessageId>,
+    ) -> Result<Message, SendError> {
+        let reply = reply.map(|id| ReplyParameters::new(id).allow_sending_without_reply());
+        let caption = caption.unwrap_or_default().to_owned();
+        macro_rules! with_options {
+            ($req:expr) => {{
+                let mut req = $req;
+                if !caption.is_empty() {
+                    req = req.caption(caption.clone());
+                }
+                if let Some(r) = reply.clone() {
+                    req = req.reply_parameters(r);
+                }
+                req.await.map_err(send_error)
+            }};
+        }
+        match kind_of(file) {
+            FileKind::Photo => with_options!(self.bot.send_photo(chat, input(file))),
+            FileKind::Video => with_options!(self.bot.send_video(chat, input(file))),
+            FileKind::Voice => with_options!(self.bot.send_voice(chat, input(file))),
+            FileKind::Document => with_options!(self.bot.send_document(chat, input(file))),
+        }
+    }
+
+    /// 2 to 10 files as one album; photos and videos may mix, documents go in their own.
+    async fn send_album(
+        &self,
+        chat: ChatId,
+        files: &[OutgoingFile],
+        caption: Option<&str>,
+        reply: Option<MessageId>,
+    ) -> Result<Vec<Message>, SendError> {
+        let visual = files
+            .iter()
+            .all(|f| matches!(kind_of(f), FileKind::Photo | FileKind::Video));
+        let media: Vec<InputMedia> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let caption = if i == 0 {
+                    caption.map(str::to_owned)
+                } else {
+                    None
+                };
+                match (visual, kind_of(f)) {
+                    (true, FileKind::Video) => {
+                        let m = InputMediaVideo::new(input(f));
+                        InputMedia::Video(match caption {
+                            Some(c) => m.caption(c),
+                            None => m,
+                        })
+                    }
+                    (true, _) => {
+                        let m = InputMediaPhoto::new(input(f));
+                        InputMedia::Photo(match caption {
+                            Some(c) => m.caption(c),
+                            None => m,
+                        })
+                    }
+                    _ => {
+                        let m = InputMediaDocument::new(input(f));
+                        InputMedia::Document(match caption {
+                            Some(c) => m.caption(c),
+                            None => m,
+                        })
+                    }
+                }
+            })
+            .collect();
+        let mut req = self.bot.send_media_group(chat, media);
+        if let Some(id) = reply {
+            req = req.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+        }
+        req.await.map_err(send_error)
+    }
+}
+
+impl MessageSink for BotSink {
+    async fn send(
+        &self,
+        chat_id: &str,
+        message: &OutgoingMessage,
+        _idempotency_key: &str,
+    ) -> Result<Sent, SendError> {
+        let chat = chat(chat_id)?;
+        let reply = message.reply_to.as_deref().map(message_id).transpose()?;
+        let text = message.text.as_str();
+        let fits_caption = text.encode_utf16().count() <= MAX_CAPTION;
+        let caption = (fits_caption && !text.is_empty()).then_some(text);
+        let first = match message.files.len() {
+            0 => self.send_text(chat, text, reply).await?,
+            1 => {
+                self.send_one_file(chat, &message.files[0], caption, reply)
+                    .await?
+            }
+            n if n <= 10 => self
+                .send_album(chat, &message.files, caption, reply)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| SendError::Transient("Telegram returned an empty album".into()))?,
+            n => {
+                return Err(SendError::Rejected {
+                    code: "album".into(),
+                    message: format!("{n} files: Telegram albums hold at most 10"),
+                });
+            }
+        };
+        // A text too long for a caption follows the media as its own message.
+        if !message.files.is_empty() && !text.is_empty() && !fits_caption {
+            self.send_text(chat, text, Some(first.id)).await?;
+        }
+        Ok(Sent {
+            message_id: first.id.0.to_string(),
+        })
+    }
+
+    async fn edit(
+        &self,
+        chat_id: &str,
+        message_id_text: &str,
+        message: &OutgoingMessage,
+    ) -> Result<(), SendError> {
+        let (chat, id) = (chat(chat_id)?, message_id(message_id_text)?);
+        self.bot
+            .edit_message_text(chat, id, &message.text)
+            .await
+            .map(drop)
+            .map_err(send_error)
+    }
+
+    async fn delete(&self, chat_id: &str, message_id_text: &str) -> Result<(), SendError> {
+        let (chat, id) = (chat(chat_id)?, message_id(message_id_text)?);
+        self.bot
+            .delete_message(chat, id)
+            .await
+            .map(drop)
+            .map_err(send_error)
+    }
+}
+
+/// Long polling for one bot: new and edited messages and channel posts as `SourceEvent`s.
+/// Only one consumer may poll a token at a time (Telegram answers a second one with 409);
+/// the worker that owns the bot's lease runs this.
+#[derive(Clone, Debug)]
+pub struct BotListener {
+    bot: Bot,
+    /// Seconds a poll may wait for updates.
+    poll_timeout: u32,
+}
+
+impl BotListener {
+    pub fn new(bot: &TelegramBot, poll_timeout: Duration) -> Self {
+        Self {
+            bot: bot.bot.clone(),
+            poll_timeout: poll_timeout.as_secs().clamp(0, 50) as u32,
+        }
+    }
+
+    /// Polls until `shutdown`, the receiver closes, or the token is refused. Updates are
+    /// confirmed (by the next offset) only after they were handed over.
+    pub async fn run(self, events: mpsc::Sender<SourceEvent>, shutdown: CancellationToken) {
+        let mut offset: i32 = 0;
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let poll = self
+                .bot
+                .get_updates()
+                .offset(offset)
+                .timeout(self.poll_timeout);
+            let result = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                result = poll => result,
+            };
+            let updates = match result {
+                Ok(updates) => {
+                    backoff = Duration::from_millis(500);
+                    updates
+                }
+                Err(RequestError::Api(ApiError::InvalidToken)) => {
+                    let _ = events
+                        .send(SourceEvent::Unauthorized {
+                            reason: "Telegram does not accept this bot token".into(),
+                        })
+                        .await;
+                    return;
+                }
+                Err(e) => {
+                    let wait = match &e {
+                        RequestError::RetryAfter(s) => s.duration(),
+                        _ => backoff,
+                    };
+                    tracing::warn!(error = %send_error(e), ?wait, "getUpdates failed; retrying");
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(wait) => continue,
+                    }
+                }
+            };
+            for update in updates {
+                offset = offset.max(update.id.0 as i32 + 1);
+                let event = match update.kind {
+                    UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => {
+                        Some(SourceEvent::Created(incoming(&m)))
+                    }
+                    UpdateKind::EditedMessage(m) | UpdateKind::EditedChannelPost(m) => {
+                        Some(SourceEvent::Edited(incoming(&m)))
+                    }
+                    _ => None,
+                };
+                if let Some(event) = event
+                    && events.send(event).await.is_err()
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A Bot API message as Relay's platform-neutral message. Files are referenced as
+/// `tg-bot-file:{file_id}`, to be fetched through the same bot.
+pub fn incoming(m: &Message) -> IncomingMessage {
+    let author = match (m.from.as_ref(), m.author_signature()) {
+        (_, Some(signature)) => Author {
+            id: m.chat.id.to_string(),
+            name: signature.to_owned(),
+            avatar_url: None,
+        },
+        (Some(user), _) => Author {
+            id: user.id.to_string(),
+            name: user.full_name(),
+            avatar_url: None,
+        },
+        (None, _) => Author {
+            id: m.chat.id.to_string(),
+            name: m.chat.title().unwrap_or_default().to_owned(),
+            avatar_url: None,
+        },
+    };
+    let mut media = Vec::new();
+    let file = |id: &str, size: u32, name: &str| MediaRef {
+        filename: name.to_owned(),
+        url: format!("tg-bot-file:{id}"),
+        size: u64::from(size),
+        content_type: None,
+    };
+    if let Some(photo) = m
+        .photo()
+        .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
+    {
+        media.push(file(&photo.file.id.0, photo.file.size, "photo.jpg"));
+    }
+    if let Some(doc) = m.document() {
+        media.push(file(
+            &doc.file.id.0,
+            doc.file.size,
+            doc.file_name.as_deref().unwrap_or("file"),
+        ));
+    }
+    if let Some(video) = m.video() {
+        media.push(file(
+            &video.file.id.0,
+            video.file.size,
+            video.file_name.as_deref().unwrap_or("video.mp4"),
+        ));
+    }
+    if let Some(voice) = m.voice() {
+        media.push(file(&voice.file.id.0, voice.file.size, "voice.ogg"));
+    }
+    if let Some(sticker) = m.sticker() {
+        media.push(file(&sticker.file.id.0, sticker.file.size, "sticker.webp"));
+    }
+    IncomingMessage {
+        chat_id: m.chat.id.to_string(),
+        message_id: m.id.0.to_string(),
+        author,
+        text: m
+            .text()
+            .or_else(|| m.caption())
+            .unwrap_or_default()
+            .to_owned(),
+        media,
+        embeds: Vec::new(),
+        reply_to: m.reply_to_message().map(|r| r.id.0.to_string()),
+        posted_at_ms: m.date.timestamp_millis(),
+    }
+}

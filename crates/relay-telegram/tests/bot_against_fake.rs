@@ -1,0 +1,269 @@
+//! The bot adapter (teloxide-core, unmodified) against the fake Bot API.
+
+use relay_core::messages::{
+    LimitScope, MessageSink, OutgoingFile, OutgoingMessage, SendError, SourceEvent,
+};
+use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
+use relay_telegram::{BotListener, BotSink, TelegramBot};
+use serde_json::Value;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const TOKEN: &str = "123456:relay-test-token";
+
+struct World {
+    api: RunningBotApi,
+    group: i64,
+    channel: i64,
+}
+
+impl World {
+    fn bot(&self) -> TelegramBot {
+        TelegramBot::new(TOKEN, &self.api.url()).expect("url")
+    }
+
+    fn sink(&self) -> BotSink {
+        BotSink::new(&self.bot())
+    }
+
+    fn fake(&self) -> &FakeBotApi {
+        &self.api.fake
+    }
+
+    fn messages(&self, chat: i64) -> Vec<Value> {
+        self.fake().messages(chat)
+    }
+}
+
+async fn world() -> World {
+    let fake = FakeBotApi::new();
+    let bot = fake.add_bot(TOKEN, "relay_bot");
+    let group = fake.add_chat("supergroup", "Group", &[bot]);
+    let channel = fake.add_chat("channel", "News", &[bot]);
+    World {
+        api: fake.start("127.0.0.1:0").await.expect("start"),
+        group,
+        channel,
+    }
+}
+
+fn text(s: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        text: s.into(),
+        ..Default::default()
+    }
+}
+
+fn file(name: &str, bytes: &[u8]) -> OutgoingFile {
+    OutgoingFile {
+        filename: name.into(),
+        bytes: bytes.to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn the_token_is_checked_with_get_me() {
+    let w = world().await;
+    let (id, name) = w.bot().me().await.expect("me");
+    assert!(id > 0);
+    assert_eq!(name, "relay_bot");
+    let wrong = TelegramBot::new("1:wrong", &w.api.url()).expect("url");
+    assert!(matches!(wrong.me().await, Err(SendError::Unauthorized(_))));
+}
+
+async fn next(rx: &mut mpsc::Receiver<SourceEvent>) -> SourceEvent {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("in time")
+        .expect("open")
+}
+
+#[tokio::test]
+async fn long_polling_reports_new_and_edited_messages_and_channel_posts() {
+    let w = world().await;
+    let (tx, mut rx) = mpsc::channel(100);
+    let stop = CancellationToken::new();
+    tokio::spawn(BotListener::new(&w.bot(), Duration::from_secs(2)).run(tx, stop.clone()));
+    let posted = w
+        .fake()
+        .user_posts(w.group, "Alice", "hello from telegram")
+        .expect("posted");
+    match next(&mut rx).await {
+        SourceEvent::Created(m) => {
+            assert_eq!(m.text, "hello from telegram");
+            assert_eq!(m.author.name, "Alice");
+            assert_eq!(m.chat_id, w.group.to_string());
+        }
+        other => panic!("{other:?}"),
+    }
+    let id = posted["message_id"].as_i64().expect("id");
+    w.fake().user_edits(w.group, id, "hello, edited");
+    assert!(matches!(next(&mut rx).await, SourceEvent::Edited(m) if m.text == "hello, edited"));
+    w.fake().user_posts(w.channel, "News admin", "channel post");
+    assert!(
+        matches!(next(&mut rx).await, SourceEvent::Created(m) if m.text == "channel post" && m.chat_id == w.channel.to_string())
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn text_replies_media_and_albums_are_sent() {
+    let w = world().await;
+    let sink = w.sink();
+    let chat = w.group.to_string();
+    let first = sink.send(&chat, &text("first"), "k").await.expect("text");
+    let reply = OutgoingMessage {
+        text: "a reply".into(),
+        reply_to: Some(first.message_id.clone()),
+        ..Default::default()
+    };
+    sink.send(&chat, &reply, "k").await.expect("reply");
+    let photo = OutgoingMessage {
+        text: "a photo".into(),
+        files: vec![file("p.jpg", b"\xff\xd8jpeg")],
+        ..Default::default()
+    };
+    sink.send(&chat, &photo, "k").await.expect("photo");
+    sink.send(
+        &chat,
+        &OutgoingMessage {
+            files: vec![file("notes.pdf", b"%PDF")],
+            ..Default::default()
+        },
+        "k",
+    )
+    .await
+    .expect("document");
+    sink.send(
+        &chat,
+        &OutgoingMessage {
+            files: vec![file("voice.ogg", b"OggS")],
+            ..Default::default()
+        },
+        "k",
+    )
+    .await
+    .expect("voice");
+    sink.send(
+        &chat,
+        &OutgoingMessage {
+            files: vec![file("clip.mp4", b"mp4")],
+            ..Default::default()
+        },
+        "k",
+    )
+    .await
+    .expect("video");
+    let album = OutgoingMessage {
+        text: "three photos".into(),
+        files: vec![
+            file("a.jpg", b"a"),
+            file("b.jpg", b"b"),
+            file("c.png", b"c"),
+        ],
+        ..Default::default()
+    };
+    sink.send(&chat, &album, "k").await.expect("album");
+
+    let stored = w.messages(w.group);
+    assert_eq!(stored.len(), 9);
+    assert_eq!(
+        stored[1]["reply_to_message"]["message_id"].to_string(),
+        first.message_id
+    );
+    assert_eq!(stored[2]["caption"], "a photo");
+    let photo_id = stored[2]["photo"][0]["file_id"].as_str().expect("file id");
+    assert_eq!(
+        w.fake().file_bytes(photo_id).expect("bytes"),
+        b"\xff\xd8jpeg"
+    );
+    assert_eq!(stored[3]["document"]["file_name"], "notes.pdf");
+    assert!(stored[4]["voice"].is_object());
+    assert!(stored[5]["video"].is_object());
+    let group = &stored[6]["media_group_id"];
+    assert!(group.is_string());
+    assert!(
+        stored[6..9]
+            .iter()
+            .all(|m| &m["media_group_id"] == group && m["photo"].is_array()),
+        "one album, in order"
+    );
+    assert_eq!(stored[6]["caption"], "three photos");
+}
+
+#[tokio::test]
+async fn the_bot_api_limits_come_back_as_rejections() {
+    let w = world().await;
+    let sink = w.sink();
+    let chat = w.group.to_string();
+    assert!(matches!(
+        sink.send(&chat, &text(&"x".repeat(4097)), "k").await,
+        Err(SendError::Rejected { .. })
+    ));
+    let eleven = OutgoingMessage {
+        files: (0..11).map(|i| file(&format!("{i}.jpg"), b"x")).collect(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        sink.send(&chat, &eleven, "k").await,
+        Err(SendError::Rejected { .. })
+    ));
+    assert!(matches!(
+        sink.send("-100999", &text("x"), "k").await,
+        Err(SendError::NotFound(_))
+    ));
+    // A caption over 1024 characters: the media goes first, the text follows as a reply.
+    let long = OutgoingMessage {
+        text: "y".repeat(1500),
+        files: vec![file("p.jpg", b"p")],
+        ..Default::default()
+    };
+    sink.send(&chat, &long, "k")
+        .await
+        .expect("sent in two parts");
+    let stored = w.messages(w.group);
+    assert_eq!(stored.len(), 2);
+    assert!(stored[0].get("caption").is_none());
+    assert_eq!(stored[1]["text"].as_str().map(str::len), Some(1500));
+}
+
+#[tokio::test]
+async fn a_429_is_a_typed_wait() {
+    let w = world().await;
+    let sink = w.sink();
+    w.fake().force_429("sendMessage", 3);
+    let err = sink
+        .send(&w.group.to_string(), &text("later"), "k")
+        .await
+        .expect_err("429");
+    assert_eq!(
+        err,
+        SendError::RateLimited {
+            retry_after: Duration::from_secs(3),
+            scope: LimitScope::Route
+        }
+    );
+    sink.send(&w.group.to_string(), &text("later"), "k")
+        .await
+        .expect("then it goes through");
+    assert_eq!(w.messages(w.group).len(), 1);
+}
+
+#[tokio::test]
+async fn edits_and_deletes_follow_the_message() {
+    let w = world().await;
+    let sink = w.sink();
+    let chat = w.group.to_string();
+    let sent = sink.send(&chat, &text("v1"), "k").await.expect("send");
+    sink.edit(&chat, &sent.message_id, &text("v2"))
+        .await
+        .expect("edit");
+    assert_eq!(w.messages(w.group)[0]["text"], "v2");
+    sink.delete(&chat, &sent.message_id).await.expect("delete");
+    assert!(w.messages(w.group).is_empty());
+    assert!(matches!(
+        sink.delete(&chat, &sent.message_id).await,
+        Err(SendError::NotFound(_))
+    ));
+}
