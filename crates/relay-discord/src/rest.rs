@@ -178,15 +178,22 @@ impl DiscordRest {
         message_id: &str,
         message: &OutgoingMessage,
     ) -> Result<Message, SendError> {
-        let payload = json!({"content": message.text, "embeds": embeds(&message.embeds)});
-        self.call(
-            self.request(
-                Method::PATCH,
-                &format!("channels/{channel_id}/messages/{message_id}"),
-            )
-            .json(&payload),
+        self.patch_message(
+            &format!("channels/{channel_id}/messages/{message_id}"),
+            message,
         )
         .await
+    }
+
+    /// Replaces a message's text and embeds (bots and webhooks alike).
+    async fn patch_message(
+        &self,
+        path: &str,
+        message: &OutgoingMessage,
+    ) -> Result<Message, SendError> {
+        let payload = json!({"content": message.text, "embeds": embeds(&message.embeds)});
+        self.call(self.request(Method::PATCH, path).json(&payload))
+            .await
     }
 
     pub async fn delete_message(
@@ -232,13 +239,9 @@ impl DiscordRest {
         message_id: &str,
         message: &OutgoingMessage,
     ) -> Result<Message, SendError> {
-        let payload = json!({"content": message.text, "embeds": embeds(&message.embeds)});
-        self.call(
-            self.request(
-                Method::PATCH,
-                &format!("webhooks/{id}/{token}/messages/{message_id}"),
-            )
-            .json(&payload),
+        self.patch_message(
+            &format!("webhooks/{id}/{token}/messages/{message_id}"),
+            message,
         )
         .await
     }

@@ -316,6 +316,13 @@ async fn guild_channels(AxState(fake): Fake, headers: HeaderMap, Path(gid): Path
     json_ok(&channels.into_iter().map(channel_json).collect::<Vec<_>>())
 }
 
+/// The calling bot, when it may use the channel; else Discord's error.
+fn bot_in_channel(state: &State, headers: &HeaderMap, cid: u64) -> Result<Bot, Response> {
+    let bot = bot(state, headers)?;
+    usable_channel(state, &bot, cid)?;
+    Ok(bot)
+}
+
 /// The channel a bot may use, or Discord's error for why not.
 fn usable_channel(state: &State, bot: &Bot, cid: u64) -> Result<(), Response> {
     if !state.channels.contains_key(&cid) {
@@ -337,11 +344,7 @@ fn usable_channel(state: &State, bot: &Bot, cid: u64) -> Result<(), Response> {
 
 async fn channel(AxState(fake): Fake, headers: HeaderMap, Path(cid): Path<u64>) -> Response {
     let state = fake.state();
-    let bot = match bot(&state, &headers) {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    if let Err(e) = usable_channel(&state, &bot, cid) {
+    if let Err(e) = bot_in_channel(&state, &headers, cid) {
         return e;
     }
     json_ok(&state.channels.get(&cid).map(channel_json))
@@ -361,11 +364,7 @@ async fn list_messages(
     Query(q): Query<HistoryQuery>,
 ) -> Response {
     let state = fake.state();
-    let bot = match bot(&state, &headers) {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    if let Err(e) = usable_channel(&state, &bot, cid) {
+    if let Err(e) = bot_in_channel(&state, &headers, cid) {
         return e;
     }
     let limit = q.limit.unwrap_or(50);
@@ -404,11 +403,7 @@ async fn get_message(
     Path((cid, mid)): Path<(u64, u64)>,
 ) -> Response {
     let state = fake.state();
-    let bot = match bot(&state, &headers) {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    if let Err(e) = usable_channel(&state, &bot, cid) {
+    if let Err(e) = bot_in_channel(&state, &headers, cid) {
         return e;
     }
     match state.find_message(cid, mid) {
@@ -624,7 +619,7 @@ async fn create_message(AxState(fake): Fake, Path(cid): Path<u64>, request: Requ
     let headers = request.headers().clone();
     let author = {
         let state = fake.state();
-        match bot(&state, &headers).and_then(|b| usable_channel(&state, &b, cid).map(|()| b)) {
+        match bot_in_channel(&state, &headers, cid) {
             Ok(b) => b,
             Err(e) => return e,
         }
@@ -782,8 +777,7 @@ async fn patch_message(
     body: Bytes,
 ) -> Response {
     let mut state = fake.state();
-    let bot = match bot(&state, &headers).and_then(|b| usable_channel(&state, &b, cid).map(|()| b))
-    {
+    let bot = match bot_in_channel(&state, &headers, cid) {
         Ok(b) => b,
         Err(e) => return e,
     };
@@ -796,7 +790,7 @@ async fn remove_message(
     Path((cid, mid)): Path<(u64, u64)>,
 ) -> Response {
     let mut state = fake.state();
-    if let Err(e) = bot(&state, &headers).and_then(|b| usable_channel(&state, &b, cid)) {
+    if let Err(e) = bot_in_channel(&state, &headers, cid) {
         return e;
     }
     if delete_message(&mut state, cid, mid) {
