@@ -64,3 +64,26 @@ impl Auth {
         }
     }
 }
+
+/// The rate-limit key of sign-in failures for an account, from the email as typed. Hashed,
+/// so an attacker's 1 MB "email" cannot become a 1 MB Redis key.
+pub fn account_limit_key(email_input: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(email_input.trim().to_lowercase().as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("login:account:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn account_keys_are_short_and_follow_normalisation() {
+        let a = super::account_limit_key(" Alice@Example.com ");
+        assert_eq!(a, super::account_limit_key("alice@example.com"));
+        assert_ne!(a, super::account_limit_key("bob@example.com"));
+        assert_eq!(
+            super::account_limit_key(&"x".repeat(1_000_000)).len(),
+            a.len()
+        );
+    }
+}

@@ -91,7 +91,7 @@ pub async fn login(
         .hit(&format!("login:ip:{}", peer.ip()), auth.login_per_ip)
         .await?
         .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
-    let account_key = format!("login:account:{}", email_input.trim().to_lowercase());
+    let account_key = crate::auth::account_limit_key(email_input);
     auth.limiter
         .check(&account_key, auth.login_per_account)
         .await?

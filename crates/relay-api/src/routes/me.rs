@@ -50,7 +50,7 @@ pub async fn change_password(
 
     // Wrong current passwords count against the same limit as failed sign-ins.
     let limits = &state.auth;
-    let account_key = format!("login:account:{}", auth.user.email);
+    let account_key = crate::auth::account_limit_key(&auth.user.email);
     limits
         .limiter
         .check(&account_key, limits.login_per_account)
