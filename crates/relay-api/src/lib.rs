@@ -40,6 +40,8 @@ pub struct ApiConfig {
     pub auth: auth::AuthConfig,
     /// Where Discord is (the fake in tests and demos).
     pub discord: relay_discord::DiscordEndpoints,
+    /// The Telegram Bot API server (Telegram's, a self-hosted one, or the fake).
+    pub telegram_bot_api_url: String,
 }
 
 /// What every handler can reach.

@@ -60,6 +60,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::me))
         .routes(routes!(me::change_password))
         .routes(routes!(accounts::add_discord))
+        .routes(routes!(accounts::add_telegram))
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get_one, accounts::delete))
         .routes(routes!(accounts::chats))

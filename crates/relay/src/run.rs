@@ -101,6 +101,7 @@ pub fn api_config(config: &Config) -> ApiConfig {
             session_cache_ttl: config.session_cache_ttl,
         },
         discord: config.discord.clone(),
+        telegram_bot_api_url: config.telegram_bot_api_url.clone(),
     }
 }
 

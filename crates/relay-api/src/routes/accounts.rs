@@ -69,15 +69,15 @@ pub struct ChatView {
     pub guild_name: Option<String>,
 }
 
-/// Discord's answer, as the user should hear it.
-fn discord_failure(err: SendError, field: &str, refused: &str) -> ApiError {
+/// The platform's answer, as the user should hear it.
+fn platform_failure(err: SendError, field: &str, refused: &str, platform: &str) -> ApiError {
     match err {
         SendError::Unauthorized(_) | SendError::NotFound(_) | SendError::Rejected { .. } => {
             ApiError::field(field, refused)
         }
         SendError::RateLimited { retry_after, .. } => ApiError::TooManyRequests { retry_after },
         SendError::Transient(why) => ApiError::Unavailable(format!(
-            "Discord could not be reached to check this ({why}); try again"
+            "{platform} could not be reached to check this ({why}); try again"
         )),
     }
 }
@@ -117,7 +117,12 @@ pub async fn add_discord(
                 .current_user()
                 .await
                 .map_err(|e| {
-                    discord_failure(e, "token", "Discord did not accept this bot token")
+                    platform_failure(
+                        e,
+                        "token",
+                        "Discord did not accept this bot token",
+                        "Discord",
+                    )
                 })?;
             (
                 AccountKind::DiscordBot,
@@ -137,7 +142,9 @@ pub async fn add_discord(
             let hook = DiscordRest::new(endpoints, None)
                 .get_webhook(target.id, &target.token)
                 .await
-                .map_err(|e| discord_failure(e, "url", "Discord does not know this webhook"))?;
+                .map_err(|e| {
+                    platform_failure(e, "url", "Discord does not know this webhook", "Discord")
+                })?;
             let name = hook
                 .name
                 .unwrap_or_else(|| format!("webhook {}", target.id));
@@ -158,9 +165,102 @@ pub async fn add_discord(
         secret: Some(secret.as_bytes()),
         state: AccountState::Connected,
     };
+    create(&state, &auth, &new).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewTelegramAccount {
+    /// `bot` (user sessions connect through the login flow).
+    pub kind: Option<String>,
+    /// The bot token from @BotFather, for `bot`.
+    pub token: Option<String>,
+}
+
+/// Whether a string looks like a Bot API token: `{bot id}:{secret}`.
+fn plausible_bot_token(token: &str) -> bool {
+    match token.split_once(':') {
+        Some((id, secret)) => {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && (1..=100).contains(&secret.len())
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }
+        None => false,
+    }
+}
+
+/// Connect a Telegram bot by its token (checked with the Bot API's getMe).
+#[utoipa::path(post, path = "/api/v1/accounts/telegram", tag = "accounts", security(("bearer" = [])),
+    request_body = NewTelegramAccount, responses(
+    (status = 201, description = "Connected", body = AccountView),
+    (status = 409, description = "Already connected", body = crate::ErrorBody),
+    (status = 422, description = "Invalid token", body = crate::ErrorBody),
+    (status = 503, description = "The Bot API is unreachable", body = crate::ErrorBody)))]
+pub async fn add_telegram(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(body): Json<NewTelegramAccount>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    let mut fields = Fields::default();
+    let kind = fields
+        .required("kind", &body.kind)
+        .unwrap_or_default()
+        .to_owned();
+    fields.finish()?;
+    match kind.as_str() {
+        "bot" => {}
+        "user" => {
+            return Err(ApiError::field(
+                "kind",
+                "Telegram user accounts connect through the login flow (POST /api/v1/accounts/telegram/login), which is not available yet",
+            ));
+        }
+        _ => return Err(ApiError::field("kind", "must be bot")),
+    }
+    let mut fields = Fields::default();
+    let token = fields
+        .required("token", &body.token)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    if !token.is_empty() && !plausible_bot_token(&token) {
+        fields.add(
+            "token",
+            "is not a Telegram bot token (it looks like 123456:ABC-DEF…)",
+        );
+    }
+    fields.finish()?;
+    let bot = relay_telegram::TelegramBot::new(&token, &state.config.telegram_bot_api_url)
+        .map_err(ApiError::Unavailable)?;
+    let (id, name) = bot.me().await.map_err(|e| {
+        platform_failure(
+            e,
+            "token",
+            "Telegram did not accept this bot token",
+            "Telegram",
+        )
+    })?;
+    let new = NewAccount {
+        owner_id: auth.id(),
+        kind: AccountKind::TelegramBot,
+        display_name: &name,
+        external_id: &id.to_string(),
+        secret: Some(token.as_bytes()),
+        state: AccountState::Connected,
+    };
+    create(&state, &auth, &new).await
+}
+
+async fn create(
+    state: &AppState,
+    auth: &AuthUser,
+    new: &NewAccount<'_>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
     let account = state
         .db
-        .create_account(&state.keyring, &new)
+        .create_account(&state.keyring, new)
         .await
         .map_err(|e| match e {
             relay_store::StoreError::Duplicate(_) => ApiError::Conflict {
@@ -240,13 +340,13 @@ pub async fn chats(
             let guilds = rest
                 .guilds()
                 .await
-                .map_err(|e| discord_failure(e, "account", refused))?;
+                .map_err(|e| platform_failure(e, "account", refused, "Discord"))?;
             let mut chats = Vec::new();
             for guild in guilds {
                 let channels = rest
                     .guild_channels(&guild.id)
                     .await
-                    .map_err(|e| discord_failure(e, "account", refused))?;
+                    .map_err(|e| platform_failure(e, "account", refused, "Discord"))?;
                 // Text (0) and announcement (5) channels take messages.
                 chats.extend(
                     channels
@@ -267,7 +367,7 @@ pub async fn chats(
             let hook = DiscordRest::new(endpoints, None)
                 .get_webhook(hook_id, &secret)
                 .await
-                .map_err(|e| discord_failure(e, "account", refused))?;
+                .map_err(|e| platform_failure(e, "account", refused, "Discord"))?;
             Ok(Json(vec![ChatView {
                 id: hook.channel_id.unwrap_or_default(),
                 name: hook.name.unwrap_or_default(),
@@ -275,9 +375,13 @@ pub async fn chats(
                 guild_name: None,
             }]))
         }
-        AccountKind::TelegramUser | AccountKind::TelegramBot => Err(ApiError::field(
+        AccountKind::TelegramBot => Err(ApiError::field(
             "account",
-            "listing chats of Telegram accounts is not available yet",
+            "the Bot API cannot list a bot's chats: add the bot to the chat and use the chat's id",
+        )),
+        AccountKind::TelegramUser => Err(ApiError::field(
+            "account",
+            "listing chats of Telegram user accounts is not available yet",
         )),
     }
 }

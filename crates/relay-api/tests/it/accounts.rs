@@ -212,3 +212,63 @@ async fn malformed_requests_get_field_errors() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_telegram_bot_is_checked_with_get_me_and_stored_sealed() {
+    let app = spawn_app().await;
+    let s = app.signed_in("erin@example.com").await;
+    let telegram = &app.telegram.as_ref().expect("fake").fake;
+    let bot_id = telegram.add_bot("4242:relay-bot-secret", "relay_test_bot");
+    let add = |body: Value| {
+        let app = &app;
+        let token = s.access.clone();
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/accounts/telegram",
+                &token,
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let res = add(json!({"kind": "bot", "token": "4242:relay-bot-secret"})).await;
+    assert_eq!(res.status(), 201);
+    let text = res.text().await.expect("body");
+    assert!(!text.contains("relay-bot-secret"), "{text}");
+    let account: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(account["kind"], "telegram_bot");
+    assert_eq!(account["display_name"], "relay_test_bot");
+    assert_eq!(account["external_id"], bot_id.to_string());
+    assert_eq!(
+        add(json!({"kind": "bot", "token": "4242:relay-bot-secret"}))
+            .await
+            .status(),
+        409
+    );
+
+    for (body, field, expect) in [
+        (
+            json!({"kind": "bot", "token": "4242:not-the-token"}),
+            "token",
+            "Telegram did not accept this bot token",
+        ),
+        (
+            json!({"kind": "bot", "token": "no colon here"}),
+            "token",
+            "is not a Telegram bot token",
+        ),
+        (json!({"kind": "bot"}), "token", "is required"),
+        (json!({"kind": "user"}), "kind", "login flow"),
+        (json!({"kind": "pigeon"}), "kind", "must be bot"),
+    ] {
+        let res = add(body.clone()).await;
+        assert_eq!(res.status(), 422, "{body}");
+        let err: Value = res.json().await.expect("json");
+        let message = err["error"]["fields"][field][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.contains(expect), "{body}: {err}");
+    }
+}

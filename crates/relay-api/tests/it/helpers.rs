@@ -5,6 +5,7 @@ use relay_api::auth::AuthConfig;
 use relay_api::{ApiConfig, AppState};
 use relay_discord::DiscordEndpoints;
 use relay_fakes::discord::{FakeDiscord, RunningFake};
+use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
 use relay_queue::LimitRule;
 use relay_queue::{KeyPrefix, RedisConfig, RedisConn};
 use relay_store::crypto::Keyring;
@@ -28,6 +29,8 @@ pub struct TestApp {
     pub db: Option<Database>,
     /// The fake Discord this app talks to.
     pub discord: Option<Arc<RunningFake>>,
+    /// The fake Telegram Bot API this app talks to.
+    pub telegram: Option<Arc<RunningBotApi>>,
 }
 
 impl TestApp {
@@ -166,6 +169,7 @@ pub fn test_config() -> ApiConfig {
             session_cache_ttl: Duration::from_secs(1),
         },
         discord: DiscordEndpoints::default(),
+        telegram_bot_api_url: "https://api.telegram.org".into(),
     }
 }
 
@@ -203,10 +207,16 @@ pub async fn spawn_configured(db: Database, redis: RedisConn, mut config: ApiCon
         api_url: discord.api_url(),
         gateway_url: discord.gateway_url(),
     };
+    let telegram = FakeBotApi::new()
+        .start("127.0.0.1:0")
+        .await
+        .expect("fake bot api");
+    config.telegram_bot_api_url = telegram.url();
     let state = AppState::new(db.clone(), redis, config, Keyring::development());
     let mut app = spawn_router(relay_api::router(state)).await;
     app.db = Some(db);
     app.discord = Some(Arc::new(discord));
+    app.telegram = Some(Arc::new(telegram));
     app
 }
 
@@ -223,6 +233,7 @@ pub async fn spawn_router(app: axum::Router) -> TestApp {
         shutdown,
         db: None,
         discord: None,
+        telegram: None,
     }
 }
 

@@ -34,6 +34,10 @@ fn discord_bot() -> Option<Value> {
     Some(json!({"kind": "bot", "token": "bob-has-no-such-bot"}))
 }
 
+fn telegram_bot() -> Option<Value> {
+    Some(json!({"kind": "bot", "token": "1:bob-has-no-such-bot"}))
+}
+
 const ROUTES: &[OwnedRoute] = &[
     OwnedRoute {
         method: Method::GET,
@@ -45,6 +49,12 @@ const ROUTES: &[OwnedRoute] = &[
         method: Method::POST,
         path: "/api/v1/accounts/discord",
         body: discord_bot,
+        scope: Scope::Caller,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/accounts/telegram",
+        body: telegram_bot,
         scope: Scope::Caller,
     },
     OwnedRoute {

@@ -65,6 +65,7 @@ pub const SETTINGS: &[Setting] = &[
     s("session_cache_ms", &["RELAY_SESSION_CACHE_MS"]),
     s("discord_api_url", &["RELAY_DISCORD_API_URL"]),
     s("discord_gateway_url", &["RELAY_DISCORD_GATEWAY_URL"]),
+    s("telegram_bot_api_url", &["RELAY_TELEGRAM_BOT_API_URL"]),
     s("log_level", &["RELAY_LOG_LEVEL"]),
     s("log_format", &["RELAY_LOG_FORMAT"]),
     s("log_file", &["RELAY_LOG_FILE"]),

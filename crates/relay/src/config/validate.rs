@@ -64,6 +64,7 @@ pub struct Config {
     pub login_per_account: LimitRule,
     pub session_cache_ttl: Duration,
     pub discord: relay_discord::DiscordEndpoints,
+    pub telegram_bot_api_url: String,
     pub log_level: String,
     pub log_format: LogFormat,
     pub log_file: Option<PathBuf>,
@@ -238,6 +239,9 @@ impl Config {
         let discord_gateway_url = c.parse("discord_gateway_url", "a ws(s) URL", |t| {
             url_with_scheme(t, &["wss://", "ws://"])
         });
+        let telegram_bot_api_url = c.parse("telegram_bot_api_url", "an http(s) URL", |t| {
+            url_with_scheme(t, &["https://", "http://"])
+        });
         let log_level = c.parse("log_level", "a log filter", |t| {
             tracing_subscriber::EnvFilter::try_new(t)
                 .map(|_| t.to_owned())
@@ -293,6 +297,7 @@ impl Config {
                     api_url: discord_api_url?,
                     gateway_url: discord_gateway_url?,
                 },
+                telegram_bot_api_url: telegram_bot_api_url?,
                 log_level: log_level?,
                 log_format: log_format?,
                 log_file: log_file?,
