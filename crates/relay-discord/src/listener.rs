@@ -234,3 +234,42 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         posted_at_ms: m.timestamp.as_micros() / 1000,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::incoming;
+    use relay_fakes::discord::model::{self, NewMessage};
+    use twilight_model::channel::message::Embed;
+
+    #[test]
+    fn attachments_embeds_replies_and_avatars_are_carried_over() {
+        let mut author = model::user(7, "alice", false);
+        author.global_name = Some("Alice A.".into());
+        let embed: Embed = serde_json::from_value(
+            serde_json::json!({"type": "rich", "title": "T", "description": "D", "color": 255}),
+        )
+        .expect("embed");
+        let attachment: twilight_model::channel::Attachment = serde_json::from_value(serde_json::json!({
+            "id": "9", "filename": "a.png", "size": 3, "url": "http://x/a.png", "proxy_url": "http://x/a.png", "content_type": "image/png"
+        }))
+        .expect("attachment");
+        let new = NewMessage {
+            content: "hi".into(),
+            embeds: vec![embed],
+            attachments: vec![attachment],
+            reply_to: Some(4),
+            webhook_id: None,
+        };
+        let m = incoming(&model::message(5, 2, Some(3), author, new, None));
+        assert_eq!(m.author.name, "Alice A.");
+        assert_eq!(m.reply_to.as_deref(), Some("4"));
+        assert_eq!(m.media[0].filename, "a.png");
+        assert_eq!(m.media[0].content_type.as_deref(), Some("image/png"));
+        assert_eq!(m.embeds[0].title.as_deref(), Some("T"));
+        assert_eq!(m.embeds[0].color, Some(255));
+        assert_eq!(
+            m.posted_at_ms, 1_420_070_400_000,
+            "id 5 was minted at the Discord epoch"
+        );
+    }
+}

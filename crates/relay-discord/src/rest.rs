@@ -8,7 +8,8 @@ use relay_core::messages::{EmbedPart, LimitScope, OutgoingMessage, SendError};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use twilight_model::channel::Message;
 use twilight_model::user::CurrentUser;
@@ -89,7 +90,7 @@ impl DiscordRest {
             http,
             base: format!("{}/api/v10", endpoints.api_url.trim_end_matches('/')),
             token: token.map(|t| t.trim().trim_start_matches("Bot ").to_owned()),
-            limit: Arc::new(GlobalLimit::new(GLOBAL_REQUESTS_PER_SEC)),
+            limit: shared_limit(token),
         }
     }
 
@@ -259,6 +260,24 @@ impl DiscordRest {
         .await
         .map(drop)
     }
+}
+
+/// One global limiter per bot token in this process, however many clients use the token
+/// (the API checking a bot's channels and the worker sending through it count together).
+/// Webhook-only clients share one limiter of their own.
+fn shared_limit(token: Option<&str>) -> Arc<GlobalLimit> {
+    static LIMITS: OnceLock<Mutex<HashMap<String, Arc<GlobalLimit>>>> = OnceLock::new();
+    let key = token
+        .map(|t| t.trim().trim_start_matches("Bot ").to_owned())
+        .unwrap_or_default();
+    let mut limits = LIMITS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    limits
+        .entry(key)
+        .or_insert_with(|| Arc::new(GlobalLimit::new(GLOBAL_REQUESTS_PER_SEC)))
+        .clone()
 }
 
 /// Discord wants 1 to 80 characters and refuses some words in webhook names.
