@@ -164,3 +164,52 @@ async fn plans_are_seeded_with_their_priorities() {
         .collect();
     assert_eq!(got, expected);
 }
+
+#[tokio::test]
+async fn a_delivery_cannot_name_another_pairs_destination_or_another_tenants_sender() {
+    let pool = fresh().await;
+    let alice = user(&pool, "alice@example.com").await;
+    let bob = user(&pool, "bob@example.com").await;
+    let alices_bot = account(&pool, alice, "1").await;
+    let bobs_bot = account(&pool, bob, "2").await;
+    let alices_pair = pair(&pool, alice, alices_bot).await.expect("pair");
+    let bobs_pair = pair(&pool, bob, bobs_bot).await.expect("pair");
+    let destination = |p: Uuid, owner: Uuid, acc: Uuid| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>(
+                "INSERT INTO pair_destinations (pair_id, owner_id, account_id, chat_id) VALUES ($1, $2, $3, '7') RETURNING id",
+            )
+            .bind(p)
+            .bind(owner)
+            .bind(acc)
+            .fetch_one(&pool)
+            .await
+            .expect("destination")
+        }
+    };
+    let bobs_destination = destination(bobs_pair, bob, bobs_bot).await;
+    let alices_destination = destination(alices_pair, alice, alices_bot).await;
+    let insert = |destination: Uuid, sender: Uuid| {
+        sqlx::query(
+            "INSERT INTO deliveries (owner_id, pair_id, destination_id, sender_account_id, source_chat_id, \
+             source_message_id, priority, payload) VALUES ($1, $2, $3, $4, '100', '42', 'low', '{}')",
+        )
+        .bind(alice)
+        .bind(alices_pair)
+        .bind(destination)
+        .bind(sender)
+        .execute(&pool)
+    };
+    let err = insert(bobs_destination, alices_bot)
+        .await
+        .expect_err("Bob's destination under Alice's pair");
+    assert_eq!(constraint(err), "deliveries_destination_pair_owner_fkey");
+    let err = insert(alices_destination, bobs_bot)
+        .await
+        .expect_err("Bob's bot as Alice's sender");
+    assert_eq!(constraint(err), "deliveries_sender_owner_fkey");
+    insert(alices_destination, alices_bot)
+        .await
+        .expect("all Alice's");
+}
