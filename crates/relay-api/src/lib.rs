@@ -95,6 +95,10 @@ pub fn with_layers(app: Router, config: &ApiConfig) -> Router {
             config.request_timeout,
         ))
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        // Extractors have a 2 MiB limit of their own; make it the configured one.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            config.body_limit_bytes,
+        ))
         .layer(axum::middleware::from_fn(middleware::json_errors))
         .layer(axum::middleware::from_fn(middleware::record_metrics))
         .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))

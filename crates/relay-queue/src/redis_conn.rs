@@ -24,12 +24,21 @@ pub fn check_redis_url(url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RedisConfig {
     pub url: String,
     pub key_prefix: KeyPrefix,
     /// How long one ordinary command may take. Blocking reads use connections of their own.
     pub command_timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password.
+        f.debug_struct("RedisConfig")
+            .field("key_prefix", &self.key_prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A cloneable handle on one multiplexed, self-healing connection.

@@ -21,7 +21,6 @@ pub struct Account {
 }
 
 /// What a new account is made of; the secret is sealed on the way in.
-#[derive(Debug)]
 pub struct NewAccount<'a> {
     pub owner_id: UserId,
     pub kind: AccountKind,
@@ -29,6 +28,17 @@ pub struct NewAccount<'a> {
     pub external_id: &'a str,
     pub secret: Option<&'a [u8]>,
     pub state: AccountState,
+}
+
+impl std::fmt::Debug for NewAccount<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("owner_id", &self.owner_id)
+            .field("kind", &self.kind)
+            .field("external_id", &self.external_id)
+            .field("secret", &self.secret.map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(sqlx::FromRow)]

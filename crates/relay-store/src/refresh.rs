@@ -55,28 +55,37 @@ struct TokenRow {
 }
 
 impl Database {
-    /// Starts a family with its first token.
+    /// Starts a family with its first token — only while the user's password hash is still
+    /// `verified_hash` (the one the login checked). `None` when it changed meanwhile.
     pub async fn start_refresh_family(
         &self,
         user_id: UserId,
         token_hash: &[u8; 32],
         expires_at: DateTime<Utc>,
-    ) -> Result<RefreshFamilyId, StoreError> {
+        verified_hash: &str,
+    ) -> Result<Option<RefreshFamilyId>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let family: uuid::Uuid = sqlx::query_scalar(
-            "INSERT INTO refresh_token_families (user_id, expires_at) VALUES ($1, $2) RETURNING id",
+        // FOR SHARE holds off a concurrent password change until this family exists, so
+        // the change's revocation sees it.
+        let family: Option<uuid::Uuid> = sqlx::query_scalar(
+            "WITH current AS (SELECT id FROM users WHERE id = $1 AND password_hash = $3 FOR SHARE) \
+             INSERT INTO refresh_token_families (user_id, expires_at) SELECT id, $2 FROM current RETURNING id",
         )
         .bind(user_id.as_uuid())
         .bind(expires_at)
-        .fetch_one(&mut *tx)
+        .bind(verified_hash)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(family) = family else {
+            return Ok(None);
+        };
         sqlx::query("INSERT INTO refresh_tokens (family_id, token_hash) VALUES ($1, $2)")
             .bind(family)
             .bind(&token_hash[..])
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(family.into())
+        Ok(Some(family.into()))
     }
 
     /// Presents `token_hash`; when it is current, `new_hash` becomes the next token.
@@ -180,6 +189,36 @@ impl Database {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Sets a new password hash and ends every other session of the user, in one
+    /// transaction; returns how many sessions ended.
+    pub async fn change_password(
+        &self,
+        user_id: UserId,
+        password_hash: &str,
+        keep: RefreshFamilyId,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let updated =
+            sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+                .bind(user_id.as_uuid())
+                .bind(password_hash)
+                .execute(&mut *tx)
+                .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let ended = sqlx::query(
+            "UPDATE refresh_token_families SET revoked_at = now(), revoked_reason = 'password_changed' \
+             WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2",
+        )
+        .bind(user_id.as_uuid())
+        .bind(keep.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ended.rows_affected())
     }
 
     /// Whether a family can still be used (for access tokens that name it).

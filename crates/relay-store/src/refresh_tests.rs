@@ -21,8 +21,9 @@ async fn rotation_moves_the_family_forward_and_reuse_revokes_it() {
     let db = test_database().await.expect("db");
     let alice = user(&db, "alice@example.com").await;
     let family = db
-        .start_refresh_family(alice, &hash(1), Utc::now() + Duration::days(1))
+        .start_refresh_family(alice, &hash(1), Utc::now() + Duration::days(1), "hash")
         .await
+        .expect("query")
         .expect("family");
 
     let rotated = db
@@ -80,8 +81,9 @@ async fn expired_families_and_other_users_families_do_not_rotate_or_revoke() {
     let db = test_database().await.expect("db");
     let alice = user(&db, "alice@example.com").await;
     let bob = user(&db, "bob@example.com").await;
-    db.start_refresh_family(alice, &hash(1), Utc::now() - Duration::seconds(1))
+    db.start_refresh_family(alice, &hash(1), Utc::now() - Duration::seconds(1), "hash")
         .await
+        .expect("query")
         .expect("family");
     assert_eq!(
         db.rotate_refresh_token(&hash(1), &hash(2))
@@ -91,8 +93,9 @@ async fn expired_families_and_other_users_families_do_not_rotate_or_revoke() {
     );
 
     let bobs = db
-        .start_refresh_family(bob, &hash(5), Utc::now() + Duration::days(1))
+        .start_refresh_family(bob, &hash(5), Utc::now() + Duration::days(1), "hash")
         .await
+        .expect("query")
         .expect("family");
     assert!(
         !db.revoke_refresh_family(alice, bobs, RevokeReason::Logout)
@@ -115,16 +118,19 @@ async fn revoking_other_families_keeps_the_current_one() {
     let alice = user(&db, "alice@example.com").await;
     let later = Utc::now() + Duration::days(1);
     let phone = db
-        .start_refresh_family(alice, &hash(1), later)
+        .start_refresh_family(alice, &hash(1), later, "hash")
         .await
+        .expect("query")
         .expect("f1");
     let laptop = db
-        .start_refresh_family(alice, &hash(2), later)
+        .start_refresh_family(alice, &hash(2), later, "hash")
         .await
+        .expect("query")
         .expect("f2");
     let tablet = db
-        .start_refresh_family(alice, &hash(3), later)
+        .start_refresh_family(alice, &hash(3), later, "hash")
         .await
+        .expect("query")
         .expect("f3");
     let revoked = db
         .revoke_other_refresh_families(alice, Some(laptop), RevokeReason::PasswordChanged)
@@ -140,8 +146,9 @@ async fn revoking_other_families_keeps_the_current_one() {
 async fn concurrent_refreshes_with_one_token_never_both_succeed() {
     let db = test_database().await.expect("db");
     let alice = user(&db, "alice@example.com").await;
-    db.start_refresh_family(alice, &hash(1), Utc::now() + Duration::days(1))
+    db.start_refresh_family(alice, &hash(1), Utc::now() + Duration::days(1), "hash")
         .await
+        .expect("query")
         .expect("family");
     let (one, two, three) = (hash(1), hash(2), hash(3));
     let (a, b) = tokio::join!(
@@ -174,5 +181,37 @@ async fn duplicate_emails_are_reported_by_field() {
     assert!(
         matches!(err, crate::StoreError::Duplicate("email")),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_login_checked_against_an_old_password_starts_no_session() {
+    let db = test_database().await.expect("db");
+    let alice = user(&db, "alice@example.com").await;
+    let later = Utc::now() + Duration::days(1);
+    let keep = db
+        .start_refresh_family(alice, &hash(1), later, "hash")
+        .await
+        .expect("query")
+        .expect("family");
+    db.change_password(alice, "new hash", keep)
+        .await
+        .expect("change");
+    // A login that verified "hash" before the change lands after it: refused.
+    assert_eq!(
+        db.start_refresh_family(alice, &hash(2), later, "hash")
+            .await
+            .expect("query"),
+        None
+    );
+    assert!(
+        db.start_refresh_family(alice, &hash(3), later, "new hash")
+            .await
+            .expect("query")
+            .is_some()
+    );
+    assert!(
+        db.refresh_family_is_live(keep).await.expect("live"),
+        "the session that changed it goes on"
     );
 }

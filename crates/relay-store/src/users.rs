@@ -16,10 +16,19 @@ pub struct User {
 }
 
 /// A user with the password hash, for signing in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UserCredentials {
     pub user: User,
     pub password_hash: String,
+}
+
+impl std::fmt::Debug for UserCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCredentials")
+            .field("user", &self.user)
+            .field("password_hash", &"[redacted]")
+            .finish()
+    }
 }
 
 #[derive(sqlx::FromRow)]

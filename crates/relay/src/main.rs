@@ -5,7 +5,7 @@
 
 use clap::Parser;
 use relay::cli::{AdminCommand, Cli, Command, ConfigCommand, FakeCommand};
-use relay::config::{self, Config, RawConfig};
+use relay::config::{self, Config};
 use relay::preflight::{self, EXIT_DEPENDENCY};
 use relay::run::{self, Roles};
 use std::process::ExitCode;
@@ -15,8 +15,7 @@ const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let loaded = RawConfig::load(cli.config.as_deref(), &config::process_env)
-        .and_then(|raw| Config::from_raw(&raw).map(|config| (raw, config)));
+    let loaded = config::load_with_sources(cli.config.as_deref(), &config::process_env);
     let (raw, mut config) = match loaded {
         Ok(loaded) => loaded,
         Err(problems) => {

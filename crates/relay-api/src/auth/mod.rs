@@ -65,7 +65,19 @@ impl Auth {
     }
 }
 
-/// The rate-limit key of sign-in failures for an account, from the email as typed. Hashed,
+/// The address a client is counted under: IPv4-mapped IPv6 as IPv4, and IPv6 by its /64
+/// (one subscriber's whole network), so rotating addresses within it does not help.
+pub fn client_key(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// The rate-limit key of sign-in attempts for an account, from the email as typed. Hashed,
 /// so an attacker's 1 MB "email" cannot become a 1 MB Redis key.
 pub fn account_limit_key(email_input: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -76,6 +88,15 @@ pub fn account_limit_key(email_input: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn clients_are_counted_by_ipv4_or_ipv6_slash_64() {
+        let key = |s: &str| super::client_key(s.parse().expect("ip"));
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
+
     #[test]
     fn account_keys_are_short_and_follow_normalisation() {
         let a = super::account_limit_key(" Alice@Example.com ");

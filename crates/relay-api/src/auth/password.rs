@@ -12,6 +12,18 @@ const PARALLELISM: u32 = 1;
 /// costs what a real check costs, so an unknown email takes as long as a wrong password.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$oGvbOyHKQn6jq/0zBVmaoA$ZiioJaS2nX/eYoDscmRLtgDubNY0IK3D8bTR+pUMxm0";
 
+/// At most this many hashes at once: each takes 19 MiB and a core, and a flood of sign-ups
+/// or sign-ins must queue here rather than exhaust memory on the blocking pool.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        tokio::sync::Semaphore::new(cores * 2)
+    })
+}
+
 fn argon2() -> Argon2<'static> {
     // The parameters are constants within argon2's bounds.
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).unwrap_or_default();
@@ -28,6 +40,10 @@ pub enum PasswordError {
 
 /// Hashes a new password (PHC string with a random salt).
 pub async fn hash(password: String) -> Result<String, PasswordError> {
+    let _permit = permits()
+        .acquire()
+        .await
+        .map_err(|_| PasswordError::Hash("shutting down".into()))?;
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
 }
 
@@ -41,6 +57,10 @@ pub fn hash_blocking(password: &str) -> Result<String, PasswordError> {
 /// Checks a password against a stored hash; `None` checks against the dummy hash, taking
 /// the same time, and is always false.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, PasswordError> {
+    let _permit = permits()
+        .acquire()
+        .await
+        .map_err(|_| PasswordError::Hash("shutting down".into()))?;
     tokio::task::spawn_blocking(move || {
         let (hash, real) = match &stored {
             Some(h) => (h.as_str(), true),

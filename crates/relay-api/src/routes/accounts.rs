@@ -49,7 +49,8 @@ impl From<Account> for AccountView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+// No `Debug`: it holds secrets.
+#[derive(Deserialize, ToSchema)]
 pub struct NewDiscordAccount {
     /// `bot` or `webhook`.
     pub kind: Option<String>,
@@ -67,6 +68,22 @@ pub struct ChatView {
     /// The server (guild) it belongs to, when there is one.
     pub guild_id: Option<String>,
     pub guild_name: Option<String>,
+}
+
+/// Checks against Discord or Telegram per user and minute: each costs a request to the
+/// platform, and a flood of invalid ones could get Relay's address banned for every tenant.
+const PLATFORM_CHECKS: relay_queue::LimitRule = relay_queue::LimitRule {
+    max: 30,
+    window: std::time::Duration::from_secs(60),
+};
+
+async fn limit_platform_checks(state: &AppState, auth: &AuthUser) -> Result<(), ApiError> {
+    state
+        .auth
+        .limiter
+        .hit(&format!("platform-checks:{}", auth.id()), PLATFORM_CHECKS)
+        .await?
+        .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })
 }
 
 /// The platform's answer, as the user should hear it.
@@ -94,6 +111,7 @@ pub async fn add_discord(
     auth: AuthUser,
     Json(body): Json<NewDiscordAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    limit_platform_checks(&state, &auth).await?;
     let mut fields = Fields::default();
     let kind = fields
         .required("kind", &body.kind)
@@ -109,7 +127,7 @@ pub async fn add_discord(
                 .unwrap_or_default()
                 .trim()
                 .to_owned();
-            if token.len() > 200 || token.chars().any(char::is_whitespace) {
+            if token.len() > 200 || !token.bytes().all(|b| b.is_ascii_graphic()) {
                 fields.add("token", "is not a Discord bot token");
             }
             fields.finish()?;
@@ -168,7 +186,8 @@ pub async fn add_discord(
     create(&state, &auth, &new).await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+// No `Debug`: it holds secrets.
+#[derive(Deserialize, ToSchema)]
 pub struct NewTelegramAccount {
     /// `bot` (user sessions connect through the login flow).
     pub kind: Option<String>,
@@ -203,6 +222,7 @@ pub async fn add_telegram(
     auth: AuthUser,
     Json(body): Json<NewTelegramAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    limit_platform_checks(&state, &auth).await?;
     let mut fields = Fields::default();
     let kind = fields
         .required("kind", &body.kind)
@@ -325,6 +345,7 @@ pub async fn chats(
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ChatView>>, ApiError> {
+    limit_platform_checks(&state, &auth).await?;
     let id = parse_id(&id)?;
     let account = state.db.account(auth.id(), id).await?;
     let secret = state

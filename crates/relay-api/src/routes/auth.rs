@@ -15,13 +15,15 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use utoipa::ToSchema;
 
-#[derive(Debug, Deserialize, ToSchema)]
+// No `Debug`: it holds secrets.
+#[derive(Deserialize, ToSchema)]
 pub struct Credentials {
     pub email: Option<String>,
     pub password: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+// No `Debug`: it holds secrets.
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
@@ -32,11 +34,22 @@ const WRONG_CREDENTIALS: &str = "wrong email or password";
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Credentials, responses(
     (status = 201, description = "Created", body = UserView),
     (status = 409, description = "Email already registered", body = crate::ErrorBody),
-    (status = 422, description = "Invalid email or password", body = crate::ErrorBody)))]
+    (status = 422, description = "Invalid email or password", body = crate::ErrorBody),
+    (status = 429, description = "Too many sign-ups from this address", body = crate::ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(body): Json<Credentials>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    // Sign-ups cost an argon2 hash each: limited per address like sign-ins.
+    let auth = &state.auth;
+    auth.limiter
+        .hit(
+            &format!("register:ip:{}", crate::auth::client_key(peer.ip())),
+            auth.login_per_ip,
+        )
+        .await?
+        .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
     let mut fields = Fields::default();
     let email = fields
         .required("email", &body.email)
@@ -88,12 +101,17 @@ pub async fn login(
 
     let auth = &state.auth;
     auth.limiter
-        .hit(&format!("login:ip:{}", peer.ip()), auth.login_per_ip)
+        .hit(
+            &format!("login:ip:{}", crate::auth::client_key(peer.ip())),
+            auth.login_per_ip,
+        )
         .await?
         .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
+    // Every attempt counts, atomically, before the password is checked: parallel guesses
+    // cannot all slip under the limit. A success clears the count.
     let account_key = crate::auth::account_limit_key(email_input);
     auth.limiter
-        .check(&account_key, auth.login_per_account)
+        .hit(&account_key, auth.login_per_account)
         .await?
         .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
 
@@ -107,10 +125,6 @@ pub async fn login(
         .await
         .map_err(ApiError::internal)?;
     let Some(credentials) = found.filter(|_| ok) else {
-        auth.limiter
-            .hit(&account_key, auth.login_per_account)
-            .await?
-            .ok();
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
     let user = credentials.user;
@@ -118,19 +132,32 @@ pub async fn login(
         return Err(ApiError::Forbidden("this account is banned".into()));
     }
     auth.limiter.reset(&account_key).await?;
-    let pair = start_session(&state, user.id, user.role).await?;
+    let pair = start_session(&state, user.id, user.role, &credentials.password_hash).await?;
     tracing::info!(user = %user.id, "signed in");
     Ok(Json(pair))
 }
 
-async fn start_session(state: &AppState, user: UserId, role: Role) -> Result<TokenPair, ApiError> {
+/// Starts a refresh family, provided the password checked is still the user's: a password
+/// change that lands while this login was checking the old one wins.
+async fn start_session(
+    state: &AppState,
+    user: UserId,
+    role: Role,
+    verified_hash: &str,
+) -> Result<TokenPair, ApiError> {
     let refresh = tokens::new_refresh_token()
         .map_err(|e| ApiError::internal(std::io::Error::other(e.to_string())))?;
     let expires = chrono::Utc::now() + state.auth.refresh_ttl;
     let family = state
         .db
-        .start_refresh_family(user, &tokens::refresh_token_hash(&refresh), expires)
-        .await?;
+        .start_refresh_family(
+            user,
+            &tokens::refresh_token_hash(&refresh),
+            expires,
+            verified_hash,
+        )
+        .await?
+        .ok_or(ApiError::Unauthorized(WRONG_CREDENTIALS))?;
     token_pair(state, user, role, family, refresh)
 }
 

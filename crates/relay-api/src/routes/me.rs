@@ -8,7 +8,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use relay_core::credentials::{Email, check_password};
-use relay_store::RevokeReason;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -20,7 +19,8 @@ pub async fn me(auth: AuthUser) -> Json<UserView> {
     Json(auth.user.into())
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+// No `Debug`: it holds secrets.
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     pub current_password: Option<String>,
     pub new_password: Option<String>,
@@ -48,12 +48,12 @@ pub async fn change_password(
         .to_owned();
     fields.finish()?;
 
-    // Wrong current passwords count against the same limit as failed sign-ins.
+    // Attempts count against the same limit as sign-ins, before the check.
     let limits = &state.auth;
     let account_key = crate::auth::account_limit_key(&auth.user.email);
     limits
         .limiter
-        .check(&account_key, limits.login_per_account)
+        .hit(&account_key, limits.login_per_account)
         .await?
         .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
     let stored = state.db.user_credentials(auth.id()).await?.password_hash;
@@ -61,13 +61,9 @@ pub async fn change_password(
         .await
         .map_err(ApiError::internal)?
     {
-        limits
-            .limiter
-            .hit(&account_key, limits.login_per_account)
-            .await?
-            .ok();
         return Err(ApiError::field("current_password", "is incorrect"));
     }
+    limits.limiter.reset(&account_key).await?;
     let email =
         Email::parse(&auth.user.email).map_err(|e| ApiError::internal(std::io::Error::other(e)))?;
     let mut fields = Fields::default();
@@ -79,10 +75,10 @@ pub async fn change_password(
     fields.finish()?;
 
     let hash = password::hash(new).await.map_err(ApiError::internal)?;
-    state.db.set_password_hash(auth.id(), &hash).await?;
+    // One transaction: the new hash and the end of every other session land together.
     let ended = state
         .db
-        .revoke_other_refresh_families(auth.id(), Some(auth.family), RevokeReason::PasswordChanged)
+        .change_password(auth.id(), &hash, auth.family)
         .await?;
     state
         .auth

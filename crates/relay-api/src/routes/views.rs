@@ -32,7 +32,8 @@ impl From<relay_store::User> for UserView {
 }
 
 /// A signed-in session: a short-lived access token and the refresh token that renews it.
-#[derive(Debug, Serialize, ToSchema)]
+// No `Debug`: it holds secrets.
+#[derive(Serialize, ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,

@@ -453,3 +453,43 @@ async fn another_node_sees_a_logout_within_the_session_cache_time() {
         "within the cache time elsewhere"
     );
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_slip_under_the_account_limit() {
+    let app = spawn_app().await;
+    app.register("mallory-target@example.com", PASSWORD).await;
+    let passwords: Vec<String> = (0..12).map(|i| format!("guess number {i}")).collect();
+    let guesses = passwords
+        .iter()
+        .map(|p| app.login("mallory-target@example.com", p));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(
+        checked <= 5,
+        "at most the limit's 5 attempts reach the password check: {statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        12 - checked,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let mut config = test_config();
+    config.auth.login_per_ip = relay_queue::LimitRule {
+        max: 2,
+        window: Duration::from_secs(60),
+    };
+    let app = spawn_configured(test_database().await, redis(REDIS_URL), config).await;
+    assert_eq!(app.register("a1@example.com", PASSWORD).await.status(), 201);
+    assert_eq!(app.register("a2@example.com", PASSWORD).await.status(), 201);
+    let res = app.register("a3@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+}

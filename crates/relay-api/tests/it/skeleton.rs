@@ -285,3 +285,19 @@ async fn malformed_json_and_wrong_content_types_get_json_4xx() {
         "well-formed requests pass through untouched"
     );
 }
+
+#[tokio::test]
+async fn unknown_http_methods_share_one_metrics_label() {
+    let app = spawn_app().await;
+    let method = reqwest::Method::from_bytes(b"BREW").expect("method");
+    let res = app
+        .client
+        .request(method, app.url("/healthz"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 405);
+    let text = app.get("/metrics").await.text().await.expect("text");
+    assert!(!text.contains("BREW"), "{text}");
+    assert!(text.contains("method=\"OTHER\""), "{text}");
+}

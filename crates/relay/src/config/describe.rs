@@ -40,7 +40,8 @@ mod tests {
             "RELAY_DATABASE_URL" => Some("postgres://u:hunter2@db/relay".to_owned()),
             _ => None,
         };
-        let raw = RawConfig::load(None, &env).expect("raw");
+        let (raw, problems) = RawConfig::load(None, &env);
+        assert!(problems.is_empty());
         let config = Config::from_raw(&raw).expect("valid");
         let text = describe(&raw, &config).join("\n");
         assert!(

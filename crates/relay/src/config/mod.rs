@@ -17,8 +17,24 @@ pub fn load(
     file: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, Vec<String>> {
-    let raw = RawConfig::load(file, env)?;
-    Config::from_raw(&raw)
+    load_with_sources(file, env).map(|(_, config)| config)
+}
+
+/// Loads and validates, keeping where each value came from (for `config check`). Every
+/// problem is reported, those of the file and those of the values alike.
+pub fn load_with_sources(
+    file: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(RawConfig, Config), Vec<String>> {
+    let (raw, mut problems) = RawConfig::load(file, env);
+    match Config::from_raw(&raw) {
+        Ok(config) if problems.is_empty() => Ok((raw, config)),
+        Ok(_) => Err(problems),
+        Err(more) => {
+            problems.extend(more);
+            Err(problems)
+        }
+    }
 }
 
 /// Reads the process environment (the production `env` argument of [`load`]).

@@ -103,10 +103,10 @@ pub struct RawConfig {
 }
 
 impl RawConfig {
-    pub fn load(
-        file: Option<&Path>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, Vec<String>> {
+    /// Every setting's text, and the problems met on the way (a file that cannot be read or
+    /// parsed, an unknown key). Settings with problems keep their default, so validation can
+    /// still report everything else at once.
+    pub fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
         let mut problems = Vec::new();
         let mut values = BTreeMap::new();
         match parse_toml(DEFAULTS) {
@@ -129,7 +129,7 @@ impl RawConfig {
                         &mut problems,
                         &path.display().to_string(),
                     ),
-                    Err(e) => problems.push(format!("{}: not valid TOML: {e}", path.display())),
+                    Err(e) => problems.push(toml_problem(&path.display().to_string(), &text, &e)),
                 },
                 Err(e) => problems.push(format!(
                     "--config {}: cannot read the file: {e}",
@@ -152,17 +152,31 @@ impl RawConfig {
                 );
             }
         }
-        if problems.is_empty() {
-            Ok(Self { values })
-        } else {
-            Err(problems)
-        }
+        (Self { values }, problems)
     }
 
     /// The text of a setting (every setting has a default, so this is always there).
     pub fn get(&self, key: &str) -> Option<&RawValue> {
         self.values.get(key)
     }
+}
+
+/// Where a file is not TOML, by line and column only: the message must not quote the line,
+/// which may hold a secret.
+fn toml_problem(source: &str, text: &str, e: &toml::de::Error) -> String {
+    let at = e.span().map(|span| span.start).unwrap_or(0).min(text.len());
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    format!(
+        "{source}: not valid TOML at line {line}, column {column}: {}",
+        e.message()
+    )
 }
 
 fn parse_toml(text: &str) -> Result<toml::Table, toml::de::Error> {

@@ -122,6 +122,9 @@ impl Checker<'_> {
             Err(why) => {
                 let shown = if SETTINGS.iter().any(|s| s.key == key && s.secret) {
                     "(hidden)".to_owned()
+                } else if key.ends_with("_url") {
+                    // URLs may carry a password.
+                    format!("'{}'", crate::preflight::redact_url(&text))
                 } else {
                     format!("'{text}'")
                 };

@@ -161,15 +161,44 @@ fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
     assert_eq!(config.log_format, LogFormat::Pretty);
 
     std::fs::write(&file, "http_addr = \"nowhere\"\nbogus = 1\n").expect("write");
-    let problems = with_file_and_env(Some(&file), &[]).expect_err("invalid");
+    let problems =
+        with_file_and_env(Some(&file), &[("RELAY_WORKER_CONCURRENCY", "0")]).expect_err("invalid");
     assert_eq!(
         problems.len(),
-        1,
-        "unknown keys stop before validation: {problems:#?}"
+        3,
+        "the file's problems and the environment's, at once: {problems:#?}"
     );
     assert!(
         problems[0].ends_with("unknown setting 'bogus'"),
         "{}",
+        problems[0]
+    );
+    assert!(
+        problems[1].starts_with("RELAY_HTTP_ADDR: 'nowhere'"),
+        "{}",
+        problems[1]
+    );
+    assert!(
+        problems[2].starts_with("RELAY_WORKER_CONCURRENCY: "),
+        "{}",
+        problems[2]
+    );
+
+    std::fs::write(
+        &file,
+        "jwt_secret = \"super-secret-value-that-is-long-enough\nbroken\n",
+    )
+    .expect("write");
+    let problems = with_file_and_env(Some(&file), &[]).expect_err("invalid");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].contains("not valid TOML at line "),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        !problems[0].contains("super-secret"),
+        "the secret line is not quoted: {}",
         problems[0]
     );
 
@@ -182,6 +211,27 @@ fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
         problems[0]
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn passwords_in_urls_never_appear_in_problems() {
+    let problems = with_env(&[
+        ("RELAY_DATABASE_URL", "postgres://app:S3cret@db"),
+        ("RELAY_REDIS_URL", "http://:hunter2@cache"),
+    ])
+    .expect_err("invalid");
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| !p.contains("S3cret") && !p.contains("hunter2")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[0].contains("postgres://app:***@db"),
+        "{}",
+        problems[0]
+    );
 }
 
 #[test]
