@@ -1,0 +1,142 @@
+//! Webhooks: get, execute (`wait`), edit and delete their messages; attachments.
+
+use super::*;
+
+pub(super) fn webhook(
+    state: &State,
+    wid: u64,
+    token: &str,
+) -> Result<crate::discord::state::Webhook, Response> {
+    let hook = state
+        .webhooks
+        .get(&wid)
+        .ok_or_else(|| discord_error(StatusCode::NOT_FOUND, 10015, "Unknown Webhook"))?;
+    if hook.token != token {
+        return Err(discord_error(
+            StatusCode::UNAUTHORIZED,
+            50027,
+            "Invalid Webhook Token",
+        ));
+    }
+    Ok(hook.clone())
+}
+
+pub(super) async fn get_webhook(
+    AxState(fake): Fake,
+    Path((wid, token)): Path<(u64, String)>,
+) -> Response {
+    let state = fake.state();
+    match webhook(&state, wid, &token) {
+        Ok(h) => {
+            let guild = state
+                .channels
+                .get(&h.channel_id)
+                .map(|c| c.guild_id.to_string());
+            json_ok(
+                &json!({"id": h.id.to_string(), "type": 1, "channel_id": h.channel_id.to_string(),
+                "guild_id": guild, "name": h.name, "avatar": null, "token": h.token, "application_id": null}),
+            )
+        }
+        Err(e) => e,
+    }
+}
+
+pub(super) async fn execute_webhook(
+    AxState(fake): Fake,
+    Path((wid, token)): Path<(u64, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    request: Request,
+) -> Response {
+    let hook = match webhook(&fake.state(), wid, &token) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    let (payload, files) = match read_body(request).await {
+        Ok(body) => body,
+        Err(e) => return e,
+    };
+    if payload
+        .username
+        .as_ref()
+        .is_some_and(|u| u.chars().count() > 80 || u.trim().is_empty())
+    {
+        return invalid_form(
+            "username",
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and 80 in length.",
+        );
+    }
+    let base = fake.base_url();
+    let mut state = fake.state();
+    let mut new = match build(
+        &mut state,
+        &base,
+        &fake.inner.ids,
+        hook.channel_id,
+        &payload,
+        files,
+    ) {
+        Ok(new) => new,
+        Err(e) => return e,
+    };
+    new.webhook_id = Some(hook.id);
+    let mut author = model::user(
+        hook.id,
+        payload.username.as_deref().unwrap_or(&hook.name),
+        true,
+    );
+    author.avatar = None;
+    let Some(msg) = state.create_message(&fake.inner.ids, hook.channel_id, author, new) else {
+        return discord_error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+    };
+    if let Some(avatar) = payload.avatar_url {
+        state.webhook_avatars.insert(msg.id.get(), avatar);
+    }
+    if query.get("wait").is_some_and(|w| w == "true") {
+        json_ok(&msg)
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
+pub(super) async fn patch_webhook_message(
+    AxState(fake): Fake,
+    Path((wid, token, mid)): Path<(u64, String, u64)>,
+    body: Bytes,
+) -> Response {
+    let mut state = fake.state();
+    let hook = match webhook(&state, wid, &token) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    apply_edit(&mut state, hook.channel_id, mid, hook.id, &body)
+}
+
+pub(super) async fn delete_webhook_message(
+    AxState(fake): Fake,
+    Path((wid, token, mid)): Path<(u64, String, u64)>,
+) -> Response {
+    let mut state = fake.state();
+    let hook = match webhook(&state, wid, &token) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    let own = state
+        .find_message(hook.channel_id, mid)
+        .is_some_and(|m| m.webhook_id.is_some_and(|w| w.get() == wid));
+    if own && delete_message(&mut state, hook.channel_id, mid) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message")
+    }
+}
+
+pub(super) async fn attachment(
+    AxState(fake): Fake,
+    Path((aid, _name)): Path<(u64, String)>,
+) -> Response {
+    match fake.attachment_bytes(aid) {
+        Some(bytes) => bytes.into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
