@@ -1,23 +1,24 @@
-//! A Telegram bot through teloxide-core: long polling as a source, sends as a destination.
+//! A Telegram bot through teloxide-core: sends as a destination (here) and long polling as
+//! a source (`listener`).
 //!
 //! Errors become `SendError`: `retry_after` (429) is a typed wait for the queue, never a
 //! sleep in here. The Bot API has no idempotency key, so after an ambiguous failure the
 //! caller must check the outbox before sending again.
 
 use relay_core::messages::{
-    Author, IncomingMessage, LimitScope, MediaRef, MessageSink, OutgoingFile, OutgoingMessage,
-    SendError, Sent, SourceEvent,
+    LimitScope, MessageSink, OutgoingFile, OutgoingMessage, SendError, Sent,
 };
-use std::time::Duration;
 use teloxide_core::payloads::setters::*;
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{
     ChatId, InputFile, InputMedia, InputMediaDocument, InputMediaPhoto, InputMediaVideo, Message,
-    MessageId, ReplyParameters, UpdateKind,
+    MessageId, ReplyParameters,
 };
 use teloxide_core::{ApiError, Bot, RequestError};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+
+mod listener;
+
+pub use listener::{BotListener, incoming};
 
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
 const MAX_CAPTION: usize = 1024;
@@ -304,154 +305,5 @@ impl MessageSink for BotSink {
             .await
             .map(drop)
             .map_err(send_error)
-    }
-}
-
-/// Long polling for one bot: new and edited messages and channel posts as `SourceEvent`s.
-/// Only one consumer may poll a token at a time (Telegram answers a second one with 409);
-/// the worker that owns the bot's lease runs this.
-#[derive(Clone, Debug)]
-pub struct BotListener {
-    bot: Bot,
-    /// Seconds a poll may wait for updates.
-    poll_timeout: u32,
-}
-
-impl BotListener {
-    pub fn new(bot: &TelegramBot, poll_timeout: Duration) -> Self {
-        Self {
-            bot: bot.bot.clone(),
-            poll_timeout: poll_timeout.as_secs().clamp(0, 50) as u32,
-        }
-    }
-
-    /// Polls until `shutdown`, the receiver closes, or the token is refused. Updates are
-    /// confirmed (by the next offset) only after they were handed over.
-    pub async fn run(self, events: mpsc::Sender<SourceEvent>, shutdown: CancellationToken) {
-        let mut offset: i32 = 0;
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            let poll = self
-                .bot
-                .get_updates()
-                .offset(offset)
-                .timeout(self.poll_timeout);
-            let result = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                result = poll => result,
-            };
-            let updates = match result {
-                Ok(updates) => {
-                    backoff = Duration::from_millis(500);
-                    updates
-                }
-                Err(RequestError::Api(ApiError::InvalidToken)) => {
-                    let _ = events
-                        .send(SourceEvent::Unauthorized {
-                            reason: "Telegram does not accept this bot token".into(),
-                        })
-                        .await;
-                    return;
-                }
-                Err(e) => {
-                    let wait = match &e {
-                        RequestError::RetryAfter(s) => s.duration(),
-                        _ => backoff,
-                    };
-                    tracing::warn!(error = %send_error(e), ?wait, "getUpdates failed; retrying");
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(wait) => continue,
-                    }
-                }
-            };
-            for update in updates {
-                offset = offset.max(update.id.0 as i32 + 1);
-                let event = match update.kind {
-                    UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => {
-                        Some(SourceEvent::Created(incoming(&m)))
-                    }
-                    UpdateKind::EditedMessage(m) | UpdateKind::EditedChannelPost(m) => {
-                        Some(SourceEvent::Edited(incoming(&m)))
-                    }
-                    _ => None,
-                };
-                if let Some(event) = event
-                    && events.send(event).await.is_err()
-                {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// A Bot API message as Relay's platform-neutral message. Files are referenced as
-/// `tg-bot-file:{file_id}`, to be fetched through the same bot.
-pub fn incoming(m: &Message) -> IncomingMessage {
-    let author = match (m.from.as_ref(), m.author_signature()) {
-        (_, Some(signature)) => Author {
-            id: m.chat.id.to_string(),
-            name: signature.to_owned(),
-            avatar_url: None,
-        },
-        (Some(user), _) => Author {
-            id: user.id.to_string(),
-            name: user.full_name(),
-            avatar_url: None,
-        },
-        (None, _) => Author {
-            id: m.chat.id.to_string(),
-            name: m.chat.title().unwrap_or_default().to_owned(),
-            avatar_url: None,
-        },
-    };
-    let mut media = Vec::new();
-    let file = |id: &str, size: u32, name: &str| MediaRef {
-        filename: name.to_owned(),
-        url: format!("tg-bot-file:{id}"),
-        size: u64::from(size),
-        content_type: None,
-    };
-    if let Some(photo) = m
-        .photo()
-        .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
-    {
-        media.push(file(&photo.file.id.0, photo.file.size, "photo.jpg"));
-    }
-    if let Some(doc) = m.document() {
-        media.push(file(
-            &doc.file.id.0,
-            doc.file.size,
-            doc.file_name.as_deref().unwrap_or("file"),
-        ));
-    }
-    if let Some(video) = m.video() {
-        media.push(file(
-            &video.file.id.0,
-            video.file.size,
-            video.file_name.as_deref().unwrap_or("video.mp4"),
-        ));
-    }
-    if let Some(voice) = m.voice() {
-        media.push(file(&voice.file.id.0, voice.file.size, "voice.ogg"));
-    }
-    if let Some(sticker) = m.sticker() {
-        media.push(file(&sticker.file.id.0, sticker.file.size, "sticker.webp"));
-    }
-    IncomingMessage {
-        chat_id: m.chat.id.to_string(),
-        message_id: m.id.0.to_string(),
-        author,
-        text: m
-            .text()
-            .or_else(|| m.caption())
-            .unwrap_or_default()
-            .to_owned(),
-        media,
-        embeds: Vec::new(),
-        reply_to: m.reply_to_message().map(|r| r.id.0.to_string()),
-        posted_at_ms: m.date.timestamp_millis(),
     }
 }
