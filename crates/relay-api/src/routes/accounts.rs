@@ -105,6 +105,7 @@ fn platform_failure(err: SendError, field: &str, refused: &str, platform: &str) 
     (status = 201, description = "Connected", body = AccountView),
     (status = 409, description = "Already connected", body = crate::ErrorBody),
     (status = 422, description = "Invalid token or URL", body = crate::ErrorBody),
+    (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
     (status = 503, description = "Discord unreachable", body = crate::ErrorBody)))]
 pub async fn add_discord(
     State(state): State<AppState>,
@@ -216,6 +217,7 @@ fn plausible_bot_token(token: &str) -> bool {
     (status = 201, description = "Connected", body = AccountView),
     (status = 409, description = "Already connected", body = crate::ErrorBody),
     (status = 422, description = "Invalid token", body = crate::ErrorBody),
+    (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
     (status = 503, description = "The Bot API is unreachable", body = crate::ErrorBody)))]
 pub async fn add_telegram(
     State(state): State<AppState>,
@@ -339,6 +341,7 @@ pub async fn delete(
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, description = "Chats", body = [ChatView]),
     (status = 404, description = "No such account", body = crate::ErrorBody),
+    (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
     (status = 503, description = "The platform is unreachable", body = crate::ErrorBody)))]
 pub async fn chats(
     State(state): State<AppState>,
