@@ -3,6 +3,7 @@
 //! shutdown token fires, then drains in-flight requests.
 
 pub mod auth;
+mod client_ip;
 mod error;
 mod health;
 mod middleware;
@@ -42,6 +43,8 @@ pub struct ApiConfig {
     pub discord: relay_discord::DiscordEndpoints,
     /// The Telegram Bot API server (Telegram's, a self-hosted one, or the fake).
     pub telegram_bot_api_url: String,
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// What every handler can reach.

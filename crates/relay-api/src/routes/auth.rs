@@ -39,13 +39,21 @@ const WRONG_CREDENTIALS: &str = "wrong email or password";
 pub async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(body): Json<Credentials>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     // Sign-ups cost an argon2 hash each: limited per address like sign-ins.
     let auth = &state.auth;
     auth.limiter
         .hit(
-            &format!("register:ip:{}", crate::auth::client_key(peer.ip())),
+            &format!(
+                "register:ip:{}",
+                crate::auth::client_key(crate::client_ip::client_ip(
+                    peer.ip(),
+                    &headers,
+                    &state.config.trusted_proxies
+                ))
+            ),
             auth.login_per_ip,
         )
         .await?
@@ -89,6 +97,7 @@ pub async fn register(
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(body): Json<Credentials>,
 ) -> Result<Json<TokenPair>, ApiError> {
     let mut fields = Fields::default();
@@ -102,7 +111,14 @@ pub async fn login(
     let auth = &state.auth;
     auth.limiter
         .hit(
-            &format!("login:ip:{}", crate::auth::client_key(peer.ip())),
+            &format!(
+                "login:ip:{}",
+                crate::auth::client_key(crate::client_ip::client_ip(
+                    peer.ip(),
+                    &headers,
+                    &state.config.trusted_proxies
+                ))
+            ),
             auth.login_per_ip,
         )
         .await?

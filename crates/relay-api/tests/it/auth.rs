@@ -493,3 +493,47 @@ async fn sign_ups_are_limited_per_address() {
     assert_eq!(res.status(), 429);
     assert!(res.headers().get("retry-after").is_some());
 }
+
+async fn login_from(app: &TestApp, forwarded_for: &str) -> u16 {
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": "nobody@example.com", "password": "whatever pass"}))
+        .send()
+        .await
+        .expect("send")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_clients_are_counted_by_x_forwarded_for() {
+    let mut config = test_config();
+    config.auth.login_per_ip = relay_queue::LimitRule {
+        max: 1,
+        window: Duration::from_secs(60),
+    };
+    config.auth.login_per_account = relay_queue::LimitRule {
+        max: 100,
+        window: Duration::from_secs(60),
+    };
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    let app = spawn_configured(test_database().await, redis(REDIS_URL), config.clone()).await;
+    assert_eq!(login_from(&app, "203.0.113.1").await, 401);
+    assert_eq!(
+        login_from(&app, "203.0.113.2").await,
+        401,
+        "another client behind the same proxy"
+    );
+    assert_eq!(login_from(&app, "203.0.113.1").await, 429);
+
+    // Without trust, the header is the client's own word and is ignored.
+    config.trusted_proxies = Vec::new();
+    let app = spawn_configured(test_database().await, redis(REDIS_URL), config).await;
+    assert_eq!(login_from(&app, "203.0.113.1").await, 401);
+    assert_eq!(
+        login_from(&app, "203.0.113.2").await,
+        429,
+        "both came from 127.0.0.1"
+    );
+}

@@ -170,6 +170,7 @@ pub fn test_config() -> ApiConfig {
         },
         discord: DiscordEndpoints::default(),
         telegram_bot_api_url: "https://api.telegram.org".into(),
+        trusted_proxies: Vec::new(),
     }
 }
 

@@ -44,6 +44,7 @@ pub const SETTINGS: &[Setting] = &[
     s("redis_url", &["RELAY_REDIS_URL", "REDIS_URL"]),
     s("redis_key_prefix", &["RELAY_REDIS_KEY_PREFIX"]),
     s("http_addr", &["RELAY_HTTP_ADDR"]),
+    s("http_trusted_proxies", &["RELAY_HTTP_TRUSTED_PROXIES"]),
     s("http_body_limit_bytes", &["RELAY_HTTP_BODY_LIMIT_BYTES"]),
     s(
         "http_request_timeout_secs",

@@ -65,6 +65,7 @@ pub struct Config {
     pub session_cache_ttl: Duration,
     pub discord: relay_discord::DiscordEndpoints,
     pub telegram_bot_api_url: String,
+    pub http_trusted_proxies: Vec<ipnet::IpNet>,
     pub log_level: String,
     pub log_format: LogFormat,
     pub log_file: Option<PathBuf>,
@@ -245,6 +246,21 @@ impl Config {
         let telegram_bot_api_url = c.parse("telegram_bot_api_url", "an http(s) URL", |t| {
             url_with_scheme(t, &["https://", "http://"])
         });
+        let http_trusted_proxies = c.parse(
+            "http_trusted_proxies",
+            "a list of IP addresses or networks",
+            |t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse::<ipnet::IpNet>()
+                            .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                            .map_err(|_| format!("'{p}' is neither an IP address nor a network"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            },
+        );
         let log_level = c.parse("log_level", "a log filter", |t| {
             tracing_subscriber::EnvFilter::try_new(t)
                 .map(|_| t.to_owned())
@@ -301,6 +317,7 @@ impl Config {
                     gateway_url: discord_gateway_url?,
                 },
                 telegram_bot_api_url: telegram_bot_api_url?,
+                http_trusted_proxies: http_trusted_proxies?,
                 log_level: log_level?,
                 log_format: log_format?,
                 log_file: log_file?,
