@@ -159,11 +159,7 @@ impl Database {
             .bind(owner.as_uuid())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        StoreError::found(done)
     }
 
     /// Records what a health check or a send found out about an account.

@@ -31,6 +31,15 @@ impl StoreError {
         StoreError::Corrupt(err.to_string())
     }
 
+    /// `NotFound` when a statement changed no row (the row is not there, or not the caller's).
+    pub(crate) fn found(done: sqlx::postgres::PgQueryResult) -> Result<(), Self> {
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Maps a violation of the unique index `constraint` to `Duplicate(field)`.
     pub(crate) fn on_unique(err: sqlx::Error, constraint: &str, field: &'static str) -> Self {
         match &err {

@@ -172,25 +172,6 @@ impl Database {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Revokes every live family of a user except `keep`; returns how many.
-    pub async fn revoke_other_refresh_families(
-        &self,
-        user_id: UserId,
-        keep: Option<RefreshFamilyId>,
-        reason: RevokeReason,
-    ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE refresh_token_families SET revoked_at = now(), revoked_reason = $3 \
-             WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)",
-        )
-        .bind(user_id.as_uuid())
-        .bind(keep.map(|f| f.as_uuid()))
-        .bind(reason.as_str())
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected())
-    }
-
     /// Sets a new password hash and ends every other session of the user, in one
     /// transaction; returns how many sessions ended.
     pub async fn change_password(
@@ -206,9 +187,7 @@ impl Database {
                 .bind(password_hash)
                 .execute(&mut *tx)
                 .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        StoreError::found(updated)?;
         let ended = sqlx::query(
             "UPDATE refresh_token_families SET revoked_at = now(), revoked_reason = 'password_changed' \
              WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2",

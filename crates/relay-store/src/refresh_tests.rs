@@ -133,9 +133,9 @@ async fn revoking_other_families_keeps_the_current_one() {
         .expect("query")
         .expect("f3");
     let revoked = db
-        .revoke_other_refresh_families(alice, Some(laptop), RevokeReason::PasswordChanged)
+        .change_password(alice, "new hash", laptop)
         .await
-        .expect("revoke");
+        .expect("change");
     assert_eq!(revoked, 2);
     assert!(db.refresh_family_is_live(laptop).await.expect("live"));
     assert!(!db.refresh_family_is_live(phone).await.expect("live"));

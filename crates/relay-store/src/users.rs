@@ -140,34 +140,12 @@ impl Database {
             .transpose()
     }
 
-    pub async fn set_password_hash(
-        &self,
-        id: UserId,
-        password_hash: &str,
-    ) -> Result<(), StoreError> {
-        let done =
-            sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
-                .bind(id.as_uuid())
-                .bind(password_hash)
-                .execute(self.pool())
-                .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
-    }
-
     pub async fn set_user_status(&self, id: UserId, status: UserStatus) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE users SET status = $2, updated_at = now() WHERE id = $1")
             .bind(id.as_uuid())
             .bind(status.as_str())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        StoreError::found(done)
     }
 }

@@ -53,6 +53,14 @@ pub struct Auth {
 }
 
 impl Auth {
+    /// Counts a hit on `key`; over the rule's limit it is a 429 with `Retry-After`.
+    pub async fn enforce(&self, key: &str, rule: LimitRule) -> Result<(), crate::ApiError> {
+        self.limiter
+            .hit(key, rule)
+            .await?
+            .map_err(|wait| crate::ApiError::TooManyRequests { retry_after: wait })
+    }
+
     pub fn new(config: &AuthConfig, limiter: RateLimiter) -> Self {
         Self {
             keys: TokenKeys::new(config.jwt_secret.as_bytes(), config.access_token_ttl),

@@ -80,10 +80,8 @@ const PLATFORM_CHECKS: relay_queue::LimitRule = relay_queue::LimitRule {
 async fn limit_platform_checks(state: &AppState, auth: &AuthUser) -> Result<(), ApiError> {
     state
         .auth
-        .limiter
-        .hit(&format!("platform-checks:{}", auth.id()), PLATFORM_CHECKS)
-        .await?
-        .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })
+        .enforce(&format!("platform-checks:{}", auth.id()), PLATFORM_CHECKS)
+        .await
 }
 
 /// The platform's answer, as the user should hear it.

@@ -30,6 +30,18 @@ pub struct RefreshRequest {
 
 const WRONG_CREDENTIALS: &str = "wrong email or password";
 
+/// Counts one `action` (sign-in, sign-up) against the client's address.
+async fn limit_address(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    action: &str,
+) -> Result<(), ApiError> {
+    let client = crate::client_ip::client_ip(peer.ip(), headers, &state.config.trusted_proxies);
+    let key = format!("{action}:ip:{}", crate::auth::client_key(client));
+    state.auth.enforce(&key, state.auth.login_per_ip).await
+}
+
 /// Create an account.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Credentials, responses(
     (status = 201, description = "Created", body = UserView),
@@ -43,21 +55,7 @@ pub async fn register(
     Json(body): Json<Credentials>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     // Sign-ups cost an argon2 hash each: limited per address like sign-ins.
-    let auth = &state.auth;
-    auth.limiter
-        .hit(
-            &format!(
-                "register:ip:{}",
-                crate::auth::client_key(crate::client_ip::client_ip(
-                    peer.ip(),
-                    &headers,
-                    &state.config.trusted_proxies
-                ))
-            ),
-            auth.login_per_ip,
-        )
-        .await?
-        .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
+    limit_address(&state, peer, &headers, "register").await?;
     let mut fields = Fields::default();
     let email = fields
         .required("email", &body.email)
@@ -109,27 +107,11 @@ pub async fn login(
     fields.finish()?;
 
     let auth = &state.auth;
-    auth.limiter
-        .hit(
-            &format!(
-                "login:ip:{}",
-                crate::auth::client_key(crate::client_ip::client_ip(
-                    peer.ip(),
-                    &headers,
-                    &state.config.trusted_proxies
-                ))
-            ),
-            auth.login_per_ip,
-        )
-        .await?
-        .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
+    limit_address(&state, peer, &headers, "login").await?;
     // Every attempt counts, atomically, before the password is checked: parallel guesses
     // cannot all slip under the limit. A success clears the count.
     let account_key = crate::auth::account_limit_key(email_input);
-    auth.limiter
-        .hit(&account_key, auth.login_per_account)
-        .await?
-        .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
+    auth.enforce(&account_key, auth.login_per_account).await?;
 
     // An unknown or malformed email costs the same argon2 check as a wrong password.
     let found = match Email::parse(email_input) {

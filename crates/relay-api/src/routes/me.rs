@@ -52,10 +52,8 @@ pub async fn change_password(
     let limits = &state.auth;
     let account_key = crate::auth::account_limit_key(&auth.user.email);
     limits
-        .limiter
-        .hit(&account_key, limits.login_per_account)
-        .await?
-        .map_err(|wait| ApiError::TooManyRequests { retry_after: wait })?;
+        .enforce(&account_key, limits.login_per_account)
+        .await?;
     let stored = state.db.user_credentials(auth.id()).await?.password_hash;
     if !password::verify(current.clone(), Some(stored))
         .await

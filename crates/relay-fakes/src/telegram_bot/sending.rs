@@ -156,13 +156,7 @@ pub(super) fn send(fake: &FakeBotApi, bot_id: i64, params: &Params, kind: Kind) 
         Ok(None) => {}
         Err(e) => return e,
     }
-    let from = State::bot_json(
-        state
-            .bots
-            .iter()
-            .find(|b| b.id == bot_id)
-            .expect("the caller is a bot"),
-    );
+    let from = state.bot_user(bot_id);
     match state.store(chat_id, from, content, Some(bot_id)) {
         Some(message) => ok(message),
         None => bad("chat not found"),
@@ -205,13 +199,7 @@ pub(super) fn send_media_group(fake: &FakeBotApi, bot_id: i64, params: &Params) 
     }
     state.next_group_id += 1;
     let group = format!("album{}", state.next_group_id);
-    let from = State::bot_json(
-        state
-            .bots
-            .iter()
-            .find(|b| b.id == bot_id)
-            .expect("the caller is a bot"),
-    );
+    let from = state.bot_user(bot_id);
     let mut sent = Vec::new();
     for mut content in prepared {
         content["media_group_id"] = json!(group);
@@ -253,13 +241,7 @@ pub(super) fn copy_message(fake: &FakeBotApi, bot_id: i64, params: &Params) -> R
             content[key] = v.clone();
         }
     }
-    let from = State::bot_json(
-        state
-            .bots
-            .iter()
-            .find(|b| b.id == bot_id)
-            .expect("the caller is a bot"),
-    );
+    let from = state.bot_user(bot_id);
     match state.store(chat_id, from, content, Some(bot_id)) {
         Some(m) => ok(json!({"message_id": m["message_id"]})),
         None => bad("chat not found"),

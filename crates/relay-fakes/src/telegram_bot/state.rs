@@ -90,6 +90,15 @@ impl State {
         json!({"id": bot.id, "is_bot": true, "first_name": bot.username, "username": bot.username})
     }
 
+    /// The bot `bot_id` as the `from` of its own messages.
+    pub fn bot_user(&self, bot_id: i64) -> Value {
+        self.bots
+            .iter()
+            .find(|b| b.id == bot_id)
+            .map(Self::bot_json)
+            .unwrap_or(Value::Null)
+    }
+
     pub fn chat_json(chat: &Chat) -> Value {
         match chat.kind.as_str() {
             "private" => json!({"id": chat.id, "type": "private", "first_name": chat.title}),
