@@ -86,6 +86,10 @@ typed_id!(
     /// A payment at PayPal or NowPayments.
     PaymentId
 );
+typed_id!(
+    /// A Telegram user login in progress (phone, then code, then maybe a password).
+    LoginId
+);
 
 #[cfg(test)]
 mod tests {

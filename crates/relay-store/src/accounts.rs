@@ -87,24 +87,8 @@ impl Database {
         keyring: &Keyring,
         new: &NewAccount<'_>,
     ) -> Result<Account, StoreError> {
-        let id = AccountId::new();
-        let sealed = new.secret.map(|s| keyring.seal(s, &secret_context(id)));
-        let row: AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO platform_accounts (id, owner_id, kind, display_name, external_id, secret_ciphertext, secret_key_id, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
-        )))
-        .bind(id.as_uuid())
-        .bind(new.owner_id.as_uuid())
-        .bind(new.kind.as_str())
-        .bind(new.display_name)
-        .bind(new.external_id)
-        .bind(sealed.as_ref().map(|s| s.bytes.clone()))
-        .bind(sealed.as_ref().map(|s| s.key_id.clone()))
-        .bind(new.state.as_str())
-        .fetch_one(self.pool())
-        .await
-        .map_err(|e| StoreError::on_unique(e, "platform_accounts_owner_external_key", "account"))?;
-        row.try_into()
+        let mut conn = self.pool().acquire().await?;
+        insert_account(&mut conn, keyring, new).await
     }
 
     pub async fn accounts(&self, owner: UserId) -> Result<Vec<Account>, StoreError> {
@@ -183,6 +167,50 @@ impl Database {
         .await?;
         Ok(())
     }
+}
+
+/// Inserts an account on a connection (or inside a transaction).
+pub(crate) async fn insert_account(
+    conn: &mut sqlx::PgConnection,
+    keyring: &Keyring,
+    new: &NewAccount<'_>,
+) -> Result<Account, StoreError> {
+    let id = AccountId::new();
+    let sealed = new.secret.map(|s| keyring.seal(s, &secret_context(id)));
+    let row: AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO platform_accounts (id, owner_id, kind, display_name, external_id, secret_ciphertext, secret_key_id, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+    )))
+    .bind(id.as_uuid())
+    .bind(new.owner_id.as_uuid())
+    .bind(new.kind.as_str())
+    .bind(new.display_name)
+    .bind(new.external_id)
+    .bind(sealed.as_ref().map(|s| s.bytes.clone()))
+    .bind(sealed.as_ref().map(|s| s.key_id.clone()))
+    .bind(new.state.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| StoreError::on_unique(e, "platform_accounts_owner_external_key", "account"))?;
+    row.try_into()
+}
+
+/// The owner's account of this kind and platform id, if there is one.
+pub(crate) async fn find_account(
+    conn: &mut sqlx::PgConnection,
+    owner: UserId,
+    kind: AccountKind,
+    external_id: &str,
+) -> Result<Option<Account>, StoreError> {
+    let row: Option<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM platform_accounts WHERE owner_id = $1 AND kind = $2 AND external_id = $3"
+    )))
+    .bind(owner.as_uuid())
+    .bind(kind.as_str())
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(Account::try_from).transpose()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod crypto;
 pub mod db;
 pub mod refresh;
+pub mod telegram;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
@@ -12,9 +13,14 @@ pub mod users;
 pub use accounts::{Account, NewAccount};
 pub use db::{Database, DbConfig, StoreError};
 pub use refresh::{RevokeReason, Rotation};
+pub use telegram::{
+    LoginGuard, LoginStep, SessionCursor, StoredPeer, StoredSession, TelegramLogin,
+};
 pub use users::{User, UserCredentials};
 
 #[cfg(test)]
 mod refresh_tests;
 #[cfg(test)]
 mod schema_tests;
+#[cfg(test)]
+mod telegram_tests;
