@@ -1,7 +1,8 @@
 //! Telegram behind Relay's own traits. `bot`: Telegram bots through teloxide-core (the
-//! Bot API) — a long-polling source and a destination. MTProto user sessions (grammers)
-//! join in a later step.
+//! Bot API) — a long-polling source and a destination. `user`: user sessions over MTProto
+//! through grammers — session storage in PostgreSQL, the login flow, source and destination.
 
 pub mod bot;
+pub mod user;
 
 pub use bot::{BotListener, BotSink, TelegramBot};

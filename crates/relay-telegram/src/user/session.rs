@@ -1,0 +1,344 @@
+//! grammers' `Session` over PostgreSQL: an in-memory copy answers the hot, synchronous
+//! questions (home DC, DC options) and every change is written through to the account's
+//! rows — DC options and auth keys sealed with the key ring, update state and peers beside.
+//! Without an account (a login in progress) the session lives only in memory and is saved
+//! by the login flow as a whole.
+
+use grammers_session::types::{
+    ChannelKind, ChannelState, DcOption, PeerAuth, PeerId, PeerInfo, PeerKind, UpdateState,
+    UpdatesState,
+};
+use grammers_session::{BoxFuture, Session, SessionData};
+use relay_core::AccountId;
+use relay_store::crypto::Keyring;
+use relay_store::{Database, SessionCursor, StoreError, StoredPeer, StoredSession};
+use serde::{Deserialize, Serialize};
+use std::sync::{Mutex, MutexGuard};
+
+/// The part of a session that is sealed at rest: where the DCs are and their auth keys.
+#[derive(Serialize, Deserialize)]
+struct Keys {
+    home_dc: i32,
+    dc_options: Vec<DcOption>,
+}
+
+struct Persist {
+    db: Database,
+    keyring: Keyring,
+    account: AccountId,
+}
+
+pub struct PgSession {
+    data: Mutex<SessionData>,
+    persist: Option<Persist>,
+}
+
+impl PgSession {
+    /// A session kept in memory only (a login in progress).
+    pub fn in_memory(data: SessionData) -> Self {
+        Self {
+            data: Mutex::new(data),
+            persist: None,
+        }
+    }
+
+    /// The account's stored session, written through on every change from now on.
+    pub async fn load(
+        db: &Database,
+        keyring: &Keyring,
+        account: AccountId,
+    ) -> Result<Self, StoreError> {
+        let stored = db.telegram_session(keyring, account).await?;
+        let data = session_data(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Self {
+            data: Mutex::new(data),
+            persist: Some(Persist {
+                db: db.clone(),
+                keyring: keyring.clone(),
+                account,
+            }),
+        })
+    }
+
+    fn data(&self) -> MutexGuard<'_, SessionData> {
+        // The data stays consistent under a panic elsewhere: every change is one assignment.
+        self.data
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The whole session, ready to be stored.
+    pub fn snapshot(&self) -> StoredSession {
+        let data = self.data();
+        let keys = Keys {
+            home_dc: data.home_dc,
+            dc_options: data.dc_options.values().cloned().collect(),
+        };
+        let state = &data.updates_state;
+        StoredSession {
+            home_dc: data.home_dc,
+            data: serde_json::to_vec(&keys).unwrap_or_default(),
+            cursor: (state.pts != 0 || state.date != 0).then_some(SessionCursor {
+                pts: state.pts,
+                qts: state.qts,
+                date: state.date,
+                seq: state.seq,
+            }),
+            channels: state.channels.iter().map(|c| (c.id, c.pts)).collect(),
+            peers: data.peer_infos.values().filter_map(stored_peer).collect(),
+        }
+    }
+
+    /// Only the sealed part (DC options and keys), as a login keeps it between steps.
+    pub fn keys(&self) -> Vec<u8> {
+        self.snapshot().data
+    }
+
+    async fn save_keys(&self) -> Result<(), StoreError> {
+        let Some(p) = &self.persist else {
+            return Ok(());
+        };
+        let snapshot = self.snapshot();
+        p.db.save_telegram_session_data(&p.keyring, p.account, snapshot.home_dc, &snapshot.data)
+            .await
+    }
+}
+
+/// Rebuilds grammers' session data from what was stored.
+pub fn session_data(stored: &StoredSession) -> Result<SessionData, serde_json::Error> {
+    let keys: Keys = serde_json::from_slice(&stored.data)?;
+    let mut data = SessionData {
+        home_dc: keys.home_dc,
+        ..SessionData::default()
+    };
+    for option in keys.dc_options {
+        data.dc_options.insert(option.id, option);
+    }
+    for peer in &stored.peers {
+        if let Some(info) = peer_info(peer) {
+            data.peer_infos.insert(info.id(), info);
+        }
+    }
+    if let Some(c) = stored.cursor {
+        data.updates_state = UpdatesState {
+            pts: c.pts,
+            qts: c.qts,
+            date: c.date,
+            seq: c.seq,
+            channels: Vec::new(),
+        };
+    }
+    data.updates_state.channels = stored
+        .channels
+        .iter()
+        .map(|&(id, pts)| ChannelState { id, pts })
+        .collect();
+    Ok(data)
+}
+
+/// Session data from the sealed keys alone (a login between steps).
+pub fn session_data_from_keys(keys: &[u8]) -> Result<SessionData, serde_json::Error> {
+    session_data(&StoredSession {
+        data: keys.to_vec(),
+        ..StoredSession::default()
+    })
+}
+
+fn stored_peer(info: &PeerInfo) -> Option<StoredPeer> {
+    let (kind, access_hash, is_self) = match info {
+        PeerInfo::User {
+            auth, bot, is_self, ..
+        } => (
+            if bot.unwrap_or(false) { "bot" } else { "user" },
+            auth.map(PeerAuth::hash),
+            is_self.unwrap_or(false),
+        ),
+        PeerInfo::Chat { .. } => ("chat", None, false),
+        PeerInfo::Channel { auth, kind, .. } => (
+            match kind {
+                Some(ChannelKind::Megagroup) => "megagroup",
+                Some(ChannelKind::Gigagroup) => "gigagroup",
+                _ => "channel",
+            },
+            auth.map(PeerAuth::hash),
+            false,
+        ),
+    };
+    Some(StoredPeer {
+        dialog_id: info.id().bot_api_dialog_id()?,
+        kind: kind.to_owned(),
+        access_hash,
+        is_self,
+    })
+}
+
+fn peer_info(peer: &StoredPeer) -> Option<PeerInfo> {
+    let id = PeerId::from_bot_api_dialog_id(peer.dialog_id)?;
+    let bare = id.bare_id()?;
+    let auth = peer.access_hash.map(PeerAuth::from_hash);
+    Some(match (id.kind(), peer.kind.as_str()) {
+        (PeerKind::User, kind) => PeerInfo::User {
+            id: bare,
+            auth,
+            bot: Some(kind == "bot"),
+            is_self: Some(peer.is_self),
+        },
+        (PeerKind::Chat, _) => PeerInfo::Chat { id: bare },
+        (PeerKind::Channel, kind) => PeerInfo::Channel {
+            id: bare,
+            auth,
+            kind: match kind {
+                "megagroup" => Some(ChannelKind::Megagroup),
+                "gigagroup" => Some(ChannelKind::Gigagroup),
+                _ => Some(ChannelKind::Broadcast),
+            },
+        },
+    })
+}
+
+impl Session for PgSession {
+    type Error = StoreError;
+
+    fn home_dc_id(&self) -> Result<i32, StoreError> {
+        Ok(self.data().home_dc)
+    }
+
+    fn set_home_dc_id(&self, dc_id: i32) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.data().home_dc = dc_id;
+            self.save_keys().await
+        })
+    }
+
+    fn dc_option(&self, dc_id: i32) -> Result<Option<DcOption>, StoreError> {
+        Ok(self.data().dc_options.get(&dc_id).cloned())
+    }
+
+    fn set_dc_option(&self, dc_option: &DcOption) -> BoxFuture<'_, Result<(), StoreError>> {
+        let dc_option = dc_option.clone();
+        Box::pin(async move {
+            let changed = {
+                let mut data = self.data();
+                let old = data.dc_options.insert(dc_option.id, dc_option.clone());
+                old.as_ref() != Some(&dc_option)
+            };
+            if changed {
+                self.save_keys().await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn peer(&self, peer: PeerId) -> BoxFuture<'_, Result<Option<PeerInfo>, StoreError>> {
+        Box::pin(async move {
+            let data = self.data();
+            if peer == PeerId::self_user() {
+                return Ok(data
+                    .peer_infos
+                    .values()
+                    .find(|p| {
+                        matches!(
+                            p,
+                            PeerInfo::User {
+                                is_self: Some(true),
+                                ..
+                            }
+                        )
+                    })
+                    .cloned());
+            }
+            Ok(data.peer_infos.get(&peer).cloned())
+        })
+    }
+
+    fn cache_peer(&self, peer: PeerInfo) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.cache_peers(vec![peer])
+    }
+
+    fn cache_peers(&self, peers: Vec<PeerInfo>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            // Only what is new or changed goes to the database.
+            let changed: Vec<StoredPeer> = {
+                let mut data = self.data();
+                peers
+                    .into_iter()
+                    .filter_map(|peer| match data.peer_infos.get_mut(&peer.id()) {
+                        Some(known) => {
+                            let before = known.clone();
+                            known.extend_info(&peer);
+                            (*known != before).then(|| stored_peer(known))?
+                        }
+                        None => {
+                            let stored = stored_peer(&peer);
+                            data.peer_infos.insert(peer.id(), peer);
+                            stored
+                        }
+                    })
+                    .collect()
+            };
+            match &self.persist {
+                Some(p) if !changed.is_empty() => {
+                    p.db.save_telegram_peers(p.account, &changed).await
+                }
+                _ => Ok(()),
+            }
+        })
+    }
+
+    fn updates_state(&self) -> BoxFuture<'_, Result<UpdatesState, StoreError>> {
+        Box::pin(async move { Ok(self.data().updates_state.clone()) })
+    }
+
+    fn set_update_state(&self, update: UpdateState) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let (cursor, channels, channel) = {
+                let mut data = self.data();
+                let state = &mut data.updates_state;
+                let mut channels: Option<Vec<(i64, i32)>> = None;
+                let mut channel = None;
+                match update {
+                    UpdateState::All(all) => {
+                        *state = all;
+                        channels = Some(state.channels.iter().map(|c| (c.id, c.pts)).collect());
+                    }
+                    UpdateState::Primary { pts, date, seq } => {
+                        state.pts = pts;
+                        state.date = date;
+                        state.seq = seq;
+                    }
+                    UpdateState::Secondary { qts } => state.qts = qts,
+                    UpdateState::Channel { id, pts } => {
+                        state.channels.retain(|c| c.id != id);
+                        state.channels.push(ChannelState { id, pts });
+                        channel = Some((id, pts));
+                    }
+                }
+                let cursor = SessionCursor {
+                    pts: state.pts,
+                    qts: state.qts,
+                    date: state.date,
+                    seq: state.seq,
+                };
+                (cursor, channels, channel)
+            };
+            let Some(p) = &self.persist else {
+                return Ok(());
+            };
+            match channel {
+                Some((id, pts)) => p.db.save_telegram_channel_pts(p.account, id, pts).await,
+                None => {
+                    p.db.save_telegram_cursor(p.account, cursor, channels.as_deref())
+                        .await
+                }
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for PgSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSession")
+            .field("account", &self.persist.as_ref().map(|p| p.account))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,549 @@
+//! Sending as a Telegram user. Every send carries a `random_id` derived from the delivery's
+//! idempotency key (one per album item), so a retried delivery is recognised by Telegram
+//! and never posted twice. Text is Markdown; its formatting becomes message entities.
+
+use super::{Connection, send_error};
+use grammers_client::Client;
+use grammers_client::parsers::parse_markdown_message;
+use grammers_client::session::Session;
+use grammers_client::session::types::{PeerId, PeerKind, PeerRef};
+use grammers_client::tl;
+use relay_core::messages::{MessageSink, OutgoingFile, OutgoingMessage, SendError, Sent};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Telegram's limits for a user account (Premium raises some; Relay keeps to the base).
+pub const MAX_TEXT: usize = 4096;
+pub const MAX_CAPTION: usize = 1024;
+pub const MAX_ALBUM: usize = 10;
+
+/// The `random_id` of one part of a delivery: stable across retries, distinct per part.
+pub fn random_id(idempotency_key: &str, part: usize) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(idempotency_key.as_bytes())
+        .chain_update(part.to_le_bytes())
+        .finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_le_bytes(bytes)
+}
+
+/// How a file is sent, by its extension, as Telegram shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Photo,
+    Video,
+    Voice,
+    Sticker,
+    Document,
+}
+
+pub fn kind_of(filename: &str) -> FileKind {
+    let ext = filename
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "jpg" | "jpeg" | "png" => FileKind::Photo,
+        "mp4" | "mov" | "m4v" => FileKind::Video,
+        "ogg" | "oga" | "opus" => FileKind::Voice,
+        "webp" | "tgs" => FileKind::Sticker,
+        _ => FileKind::Document,
+    }
+}
+
+fn mime_type(filename: &str, kind: FileKind) -> &'static str {
+    let ext = filename
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match (kind, ext.as_str()) {
+        (FileKind::Video, "mov") => "video/quicktime",
+        (FileKind::Video, _) => "video/mp4",
+        (FileKind::Voice, _) => "audio/ogg",
+        (FileKind::Sticker, "tgs") => "application/x-tgsticker",
+        (FileKind::Sticker, _) => "image/webp",
+        (FileKind::Photo, "png") => "image/png",
+        (FileKind::Photo, _) => "image/jpeg",
+        (FileKind::Document, "pdf") => "application/pdf",
+        (FileKind::Document, "txt") => "text/plain",
+        (FileKind::Document, _) => "application/octet-stream",
+    }
+}
+
+/// Sends as the session's user.
+#[derive(Clone)]
+pub struct UserSink {
+    client: Client,
+    session: Arc<super::PgSession>,
+}
+
+impl UserSink {
+    pub fn new(connection: &Connection) -> Self {
+        Self {
+            client: connection.client.clone(),
+            session: Arc::clone(&connection.session),
+        }
+    }
+
+    /// The chat, from its Bot API style id, with the access hash the session has for it.
+    async fn peer(&self, chat_id: &str) -> Result<PeerRef, SendError> {
+        let id = chat_id
+            .parse::<i64>()
+            .ok()
+            .and_then(PeerId::from_bot_api_dialog_id)
+            .ok_or_else(|| SendError::NotFound(format!("'{chat_id}' is not a Telegram chat id")))?;
+        let known = self
+            .session
+            .peer_ref(id)
+            .await
+            .map_err(|e| SendError::Transient(e.to_string()))?;
+        match known {
+            Some(peer) => Ok(peer),
+            // Small groups need no access hash; others must have been seen by the session.
+            None if id.kind() == PeerKind::Chat => Ok(id.to_ambient_ref()),
+            None => Err(SendError::NotFound(format!(
+                "chat {chat_id} is not known to this Telegram account (join it or open it first)"
+            ))),
+        }
+    }
+
+    async fn upload(&self, file: &OutgoingFile) -> Result<tl::enums::InputMedia, SendError> {
+        let mut stream = std::io::Cursor::new(file.bytes.as_slice());
+        let uploaded = self
+            .client
+            .upload_stream(&mut stream, file.bytes.len(), file.filename.clone())
+            .await
+            .map_err(|e| SendError::Transient(format!("upload: {e}")))?;
+        let kind = kind_of(&file.filename);
+        if kind == FileKind::Photo {
+            return Ok(tl::types::InputMediaUploadedPhoto {
+                spoiler: false,
+                live_photo: false,
+                file: uploaded.raw,
+                stickers: None,
+                ttl_seconds: None,
+                video: None,
+            }
+            .into());
+        }
+        let mut attributes: Vec<tl::enums::DocumentAttribute> = vec![
+            tl::types::DocumentAttributeFilename {
+                file_name: file.filename.clone(),
+            }
+            .into(),
+        ];
+        match kind {
+            FileKind::Video => attributes.push(
+                tl::types::DocumentAttributeVideo {
+                    round_message: false,
+                    supports_streaming: true,
+                    nosound: false,
+                    duration: 0.0,
+                    w: 0,
+                    h: 0,
+                    preload_prefix_size: None,
+                    video_start_ts: None,
+                    video_codec: None,
+                }
+                .into(),
+            ),
+            FileKind::Voice => attributes.push(
+                tl::types::DocumentAttributeAudio {
+                    voice: true,
+                    duration: 0,
+                    title: None,
+                    performer: None,
+                    waveform: None,
+                }
+                .into(),
+            ),
+            FileKind::Sticker => attributes.push(
+                tl::types::DocumentAttributeSticker {
+                    mask: false,
+                    alt: String::new(),
+                    stickerset: tl::enums::InputStickerSet::Empty,
+                    mask_coords: None,
+                }
+                .into(),
+            ),
+            FileKind::Photo | FileKind::Document => {}
+        }
+        Ok(tl::types::InputMediaUploadedDocument {
+            nosound_video: false,
+            force_file: kind == FileKind::Document,
+            spoiler: false,
+            file: uploaded.raw,
+            thumb: None,
+            mime_type: mime_type(&file.filename, kind).to_owned(),
+            attributes,
+            stickers: None,
+            video_cover: None,
+            video_timestamp: None,
+            ttl_seconds: None,
+        }
+        .into())
+    }
+
+    async fn send_text(
+        &self,
+        peer: PeerRef,
+        markdown: &str,
+        reply_to: Option<i32>,
+        random_id: i64,
+    ) -> Result<i32, SendError> {
+        let (text, entities) = parse_markdown_message(markdown);
+        check_length(&text, MAX_TEXT, "MESSAGE_TOO_LONG", "text")?;
+        let request = tl::functions::messages::SendMessage {
+            no_webpage: false,
+            silent: false,
+            background: false,
+            clear_draft: false,
+            noforwards: false,
+            update_stickersets_order: false,
+            invert_media: false,
+            allow_paid_floodskip: false,
+            peer: peer.into(),
+            reply_to: reply_header(reply_to),
+            message: text,
+            random_id,
+            reply_markup: None,
+            entities: (!entities.is_empty()).then_some(entities),
+            schedule_date: None,
+            schedule_repeat_period: None,
+            send_as: None,
+            quick_reply_shortcut: None,
+            effect: None,
+            allow_paid_stars: None,
+            suggested_post: None,
+            rich_message: None,
+        };
+        let updates = self.client.invoke(&request).await.map_err(send_error)?;
+        sent_id(&updates, random_id)
+    }
+
+    async fn send_one(
+        &self,
+        peer: PeerRef,
+        file: &OutgoingFile,
+        caption: &str,
+        reply_to: Option<i32>,
+        random_id: i64,
+    ) -> Result<i32, SendError> {
+        let media = self.upload(file).await?;
+        let (message, entities) = parse_markdown_message(caption);
+        let request = tl::functions::messages::SendMedia {
+            silent: false,
+            background: false,
+            clear_draft: false,
+            noforwards: false,
+            update_stickersets_order: false,
+            invert_media: false,
+            allow_paid_floodskip: false,
+            peer: peer.into(),
+            reply_to: reply_header(reply_to),
+            media,
+            message,
+            random_id,
+            reply_markup: None,
+            entities: (!entities.is_empty()).then_some(entities),
+            schedule_date: None,
+            schedule_repeat_period: None,
+            send_as: None,
+            quick_reply_shortcut: None,
+            effect: None,
+            allow_paid_stars: None,
+            suggested_post: None,
+        };
+        let updates = self.client.invoke(&request).await.map_err(send_error)?;
+        sent_id(&updates, random_id)
+    }
+
+    /// 2 to 10 files as one grouped message: each is uploaded and turned into a reusable
+    /// media first (messages.uploadMedia), then all go in one messages.sendMultiMedia.
+    async fn send_album(
+        &self,
+        peer: PeerRef,
+        files: &[OutgoingFile],
+        caption: &str,
+        reply_to: Option<i32>,
+        key: &str,
+    ) -> Result<i32, SendError> {
+        let mut multi_media = Vec::with_capacity(files.len());
+        for (i, file) in files.iter().enumerate() {
+            let uploaded = self.upload(file).await?;
+            let media = self
+                .client
+                .invoke(&tl::functions::messages::UploadMedia {
+                    business_connection_id: None,
+                    peer: peer.into(),
+                    media: uploaded,
+                })
+                .await
+                .map_err(send_error)?;
+            let (message, entities) = if i == 0 {
+                parse_markdown_message(caption)
+            } else {
+                (String::new(), Vec::new())
+            };
+            multi_media.push(
+                tl::types::InputSingleMedia {
+                    media: reusable(media)?,
+                    random_id: random_id(key, i),
+                    message,
+                    entities: (!entities.is_empty()).then_some(entities),
+                }
+                .into(),
+            );
+        }
+        let request = tl::functions::messages::SendMultiMedia {
+            silent: false,
+            background: false,
+            clear_draft: false,
+            noforwards: false,
+            update_stickersets_order: false,
+            invert_media: false,
+            allow_paid_floodskip: false,
+            peer: peer.into(),
+            reply_to: reply_header(reply_to),
+            multi_media,
+            schedule_date: None,
+            send_as: None,
+            quick_reply_shortcut: None,
+            effect: None,
+            allow_paid_stars: None,
+        };
+        let updates = self.client.invoke(&request).await.map_err(send_error)?;
+        sent_id(&updates, random_id(key, 0))
+    }
+}
+
+fn reply_header(reply_to: Option<i32>) -> Option<tl::enums::InputReplyTo> {
+    reply_to.map(|id| {
+        tl::types::InputReplyToMessage {
+            reply_to_msg_id: id,
+            top_msg_id: None,
+            reply_to_peer_id: None,
+            quote_text: None,
+            quote_entities: None,
+            quote_offset: None,
+            monoforum_peer_id: None,
+            todo_item_id: None,
+            poll_option: None,
+        }
+        .into()
+    })
+}
+
+/// The media Telegram stored on upload, as something a send can point at.
+fn reusable(media: tl::enums::MessageMedia) -> Result<tl::enums::InputMedia, SendError> {
+    use tl::enums::{Document, MessageMedia, Photo};
+    match media {
+        MessageMedia::Photo(tl::types::MessageMediaPhoto {
+            photo: Some(Photo::Photo(p)),
+            ..
+        }) => Ok(tl::types::InputMediaPhoto {
+            spoiler: false,
+            live_photo: false,
+            id: tl::types::InputPhoto {
+                id: p.id,
+                access_hash: p.access_hash,
+                file_reference: p.file_reference,
+            }
+            .into(),
+            ttl_seconds: None,
+            video: None,
+        }
+        .into()),
+        MessageMedia::Document(tl::types::MessageMediaDocument {
+            document: Some(Document::Document(d)),
+            ..
+        }) => Ok(tl::types::InputMediaDocument {
+            spoiler: false,
+            id: tl::types::InputDocument {
+                id: d.id,
+                access_hash: d.access_hash,
+                file_reference: d.file_reference,
+            }
+            .into(),
+            video_cover: None,
+            video_timestamp: None,
+            ttl_seconds: None,
+            query: None,
+        }
+        .into()),
+        _ => Err(SendError::Transient(
+            "Telegram did not keep the uploaded media".into(),
+        )),
+    }
+}
+
+/// The id Telegram gave the message sent with `random_id`.
+fn sent_id(updates: &tl::enums::Updates, random_id: i64) -> Result<i32, SendError> {
+    use tl::enums::{Update, Updates};
+    let list = match updates {
+        Updates::UpdateShortSentMessage(sent) => return Ok(sent.id),
+        Updates::Updates(u) => &u.updates,
+        Updates::Combined(u) => &u.updates,
+        _ => {
+            return Err(SendError::Transient(
+                "Telegram did not say which message it created".into(),
+            ));
+        }
+    };
+    list.iter()
+        .find_map(|update| match update {
+            Update::MessageId(m) if m.random_id == random_id => Some(m.id),
+            _ => None,
+        })
+        .ok_or_else(|| SendError::Transient("Telegram did not say which message it created".into()))
+}
+
+fn check_length(text: &str, max: usize, code: &str, what: &str) -> Result<(), SendError> {
+    let len = text.encode_utf16().count();
+    if len > max {
+        return Err(SendError::Rejected {
+            code: code.to_owned(),
+            message: format!("{what} of {len} characters: Telegram takes at most {max}"),
+        });
+    }
+    Ok(())
+}
+
+fn message_id(id: &str) -> Result<i32, SendError> {
+    id.parse::<i32>()
+        .map_err(|_| SendError::NotFound(format!("'{id}' is not a Telegram message id")))
+}
+
+impl MessageSink for UserSink {
+    async fn send(
+        &self,
+        chat_id: &str,
+        message: &OutgoingMessage,
+        idempotency_key: &str,
+    ) -> Result<Sent, SendError> {
+        let peer = self.peer(chat_id).await?;
+        let reply_to = message.reply_to.as_deref().map(message_id).transpose()?;
+        let text = message.text.as_str();
+        let fits_caption = parse_markdown_message(text).0.encode_utf16().count() <= MAX_CAPTION;
+        let caption = if fits_caption { text } else { "" };
+        let first = match message.files.len() {
+            0 if text.is_empty() => {
+                return Err(SendError::Rejected {
+                    code: "MESSAGE_EMPTY".into(),
+                    message: "nothing to send: no text and no files".into(),
+                });
+            }
+            0 => {
+                self.send_text(peer, text, reply_to, random_id(idempotency_key, 0))
+                    .await?
+            }
+            1 => {
+                self.send_one(
+                    peer,
+                    &message.files[0],
+                    caption,
+                    reply_to,
+                    random_id(idempotency_key, 0),
+                )
+                .await?
+            }
+            n if n <= MAX_ALBUM => {
+                self.send_album(peer, &message.files, caption, reply_to, idempotency_key)
+                    .await?
+            }
+            n => {
+                return Err(SendError::Rejected {
+                    code: "album".into(),
+                    message: format!("{n} files: Telegram albums hold at most {MAX_ALBUM}"),
+                });
+            }
+        };
+        // A text too long for a caption follows the media, as a reply to it.
+        if !message.files.is_empty() && !text.is_empty() && !fits_caption {
+            self.send_text(
+                peer,
+                text,
+                Some(first),
+                random_id(idempotency_key, MAX_ALBUM),
+            )
+            .await?;
+        }
+        Ok(Sent {
+            message_id: first.to_string(),
+        })
+    }
+
+    async fn edit(
+        &self,
+        chat_id: &str,
+        message_id_text: &str,
+        message: &OutgoingMessage,
+    ) -> Result<(), SendError> {
+        let peer = self.peer(chat_id).await?;
+        let id = message_id(message_id_text)?;
+        let (text, entities) = parse_markdown_message(&message.text);
+        check_length(&text, MAX_TEXT, "MESSAGE_TOO_LONG", "text")?;
+        let request = tl::functions::messages::EditMessage {
+            no_webpage: false,
+            invert_media: false,
+            peer: peer.into(),
+            id,
+            message: Some(text),
+            media: None,
+            reply_markup: None,
+            entities: Some(entities),
+            schedule_date: None,
+            schedule_repeat_period: None,
+            quick_reply_shortcut_id: None,
+            rich_message: None,
+        };
+        self.client
+            .invoke(&request)
+            .await
+            .map(drop)
+            .map_err(send_error)
+    }
+
+    async fn delete(&self, chat_id: &str, message_id_text: &str) -> Result<(), SendError> {
+        let peer = self.peer(chat_id).await?;
+        let id = vec![message_id(message_id_text)?];
+        let result = if peer.id.kind() == PeerKind::Channel {
+            self.client
+                .invoke(&tl::functions::channels::DeleteMessages {
+                    channel: peer.into(),
+                    id,
+                })
+                .await
+        } else {
+            self.client
+                .invoke(&tl::functions::messages::DeleteMessages { revoke: true, id })
+                .await
+        };
+        result.map(drop).map_err(send_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_ids_are_stable_per_key_and_distinct_per_part() {
+        assert_eq!(random_id("d1", 0), random_id("d1", 0));
+        assert_ne!(random_id("d1", 0), random_id("d1", 1));
+        assert_ne!(random_id("d1", 0), random_id("d2", 0));
+    }
+
+    #[test]
+    fn files_are_sent_as_telegram_shows_them() {
+        assert_eq!(kind_of("a.JPG"), FileKind::Photo);
+        assert_eq!(kind_of("clip.mp4"), FileKind::Video);
+        assert_eq!(kind_of("note.ogg"), FileKind::Voice);
+        assert_eq!(kind_of("cat.webp"), FileKind::Sticker);
+        assert_eq!(kind_of("report.pdf"), FileKind::Document);
+        assert_eq!(kind_of("noextension"), FileKind::Document);
+    }
+}
