@@ -33,6 +33,15 @@ pub enum ApiError {
     TooManyRequests { retry_after: Duration },
     #[error("{0}")]
     Unavailable(String),
+    /// A refusal with its own code, for answers a client must tell apart (a wrong code from
+    /// an expired one, say).
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        retry_after: Option<Duration>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -76,6 +85,15 @@ impl ApiError {
         )]))
     }
 
+    pub fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Refused {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
     pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         ApiError::Internal(Box::new(err))
     }
@@ -90,6 +108,7 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Refused { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +123,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Refused { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
     }
@@ -122,7 +142,11 @@ impl IntoResponse for ApiError {
             ApiError::Validation(fields) | ApiError::Conflict { fields, .. } => {
                 body.error.fields = fields
             }
-            ApiError::TooManyRequests { retry_after: wait } => retry_after = Some(wait),
+            ApiError::TooManyRequests { retry_after: wait }
+            | ApiError::Refused {
+                retry_after: Some(wait),
+                ..
+            } => retry_after = Some(wait),
             _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();

@@ -43,6 +43,8 @@ pub struct ApiConfig {
     pub discord: relay_discord::DiscordEndpoints,
     /// The Telegram Bot API server (Telegram's, a self-hosted one, or the fake).
     pub telegram_bot_api_url: String,
+    /// Telegram user accounts over MTProto; `None` turns their login off.
+    pub telegram_user: Option<relay_telegram::user::MtprotoConfig>,
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits).
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }

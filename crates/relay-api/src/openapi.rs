@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::health;
-use crate::routes::{accounts, auth, me};
+use crate::routes::{accounts, auth, me, telegram_login};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -61,6 +61,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::change_password))
         .routes(routes!(accounts::add_discord))
         .routes(routes!(accounts::add_telegram))
+        .routes(routes!(telegram_login::start))
+        .routes(routes!(telegram_login::code))
+        .routes(routes!(telegram_login::password))
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get_one, accounts::delete))
         .routes(routes!(accounts::chats))

@@ -6,3 +6,4 @@
 
 pub mod discord;
 pub mod telegram_bot;
+pub mod telegram_dc;

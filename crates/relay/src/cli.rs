@@ -46,6 +46,16 @@ pub enum FakeCommand {
         #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:3001")]
         addr: String,
     },
+    /// A fake Telegram: an MTProto DC for user sessions (grammers) and a Bot API server,
+    /// with demo users, a channel, a group and a bot. Login codes are logged.
+    Telegram {
+        /// Where the MTProto DC listens (RELAY_TELEGRAM_DC_ADDR).
+        #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:4430")]
+        addr: String,
+        /// Where the Bot API listens (RELAY_TELEGRAM_BOT_API_URL).
+        #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:3002")]
+        bot_api_addr: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,10 +1,15 @@
-//! `relay fake discord`: the fake Discord as a process of its own, with a demo world, so
-//! Relay can be tried end to end without internet.
+//! `relay fake discord` and `relay fake telegram`: the fakes as processes of their own,
+//! with a demo world, so Relay can be tried end to end without internet.
 
 use relay_fakes::discord::FakeDiscord;
+use relay_fakes::telegram_bot::FakeBotApi;
+use relay_fakes::telegram_dc::{FakeDc, Peer};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 pub const DEMO_BOT_TOKEN: &str = "demo-bot-token";
+pub const DEMO_TELEGRAM_BOT_TOKEN: &str = "123456:demo-telegram-bot-token";
+pub const DEMO_PASSWORD: &str = "demo-password";
 
 pub async fn discord(addr: &str) -> ExitCode {
     let fake = FakeDiscord::new();
@@ -32,5 +37,58 @@ pub async fn discord(addr: &str) -> ExitCode {
     println!("  user alice: {user}");
     let _ = tokio::signal::ctrl_c().await;
     drop(running);
+    ExitCode::SUCCESS
+}
+
+pub async fn telegram(addr: &str, bot_api_addr: &str) -> ExitCode {
+    let Ok(dc_addr) = addr.parse::<SocketAddr>() else {
+        eprintln!("--addr: '{addr}' is not IP:PORT");
+        return ExitCode::from(2);
+    };
+    let dc = FakeDc::new();
+    let alice = dc.add_user("+15550100", "Alice", None);
+    let bob = dc.add_user("+15550111", "Bob", Some(DEMO_PASSWORD));
+    let channel = dc.add_channel("Relay demo news", false, &[alice, bob]);
+    let group = dc.add_group("Relay demo chat", &[alice, bob]);
+    dc.post(
+        Peer::Channel(channel),
+        alice,
+        "Welcome to the **demo** channel",
+    );
+    let bots = FakeBotApi::new();
+    let bot = bots.add_bot(DEMO_TELEGRAM_BOT_TOKEN, "relay_demo_bot");
+    let bot_chat = bots.add_chat("supergroup", "Relay demo bot chat", &[bot]);
+    let running_dc = match dc.start(dc_addr).await {
+        Ok(running) => running,
+        Err(e) => {
+            eprintln!("cannot listen on {addr}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let running_bots = match bots.start(bot_api_addr).await {
+        Ok(running) => running,
+        Err(e) => {
+            eprintln!("cannot listen on {bot_api_addr}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("fake Telegram DC on {}", running_dc.addr());
+    println!("  RELAY_TELEGRAM_DC_ADDR={}", running_dc.addr());
+    println!(
+        "  RELAY_TELEGRAM_API_ID=12345 RELAY_TELEGRAM_API_HASH=0123456789abcdef0123456789abcdef (any)"
+    );
+    println!(
+        "  users: Alice +15550100 (no password), Bob +15550111 (password {DEMO_PASSWORD}); codes are logged"
+    );
+    println!(
+        "  channel 'Relay demo news': {}; group 'Relay demo chat': -{group}",
+        -1_000_000_000_000 - channel
+    );
+    println!("fake Telegram Bot API on {}", running_bots.url());
+    println!("  RELAY_TELEGRAM_BOT_API_URL={}", running_bots.url());
+    println!("  bot token: {DEMO_TELEGRAM_BOT_TOKEN}; chat {bot_chat}");
+    let _ = tokio::signal::ctrl_c().await;
+    drop(running_dc);
+    drop(running_bots);
     ExitCode::SUCCESS
 }

@@ -73,6 +73,9 @@ async fn execute(command: Command, config: Config) -> ExitCode {
             return relay::admin::create(&config, &email).await;
         }
         Command::Fake(FakeCommand::Discord { addr }) => return relay::fake::discord(&addr).await,
+        Command::Fake(FakeCommand::Telegram { addr, bot_api_addr }) => {
+            return relay::fake::telegram(&addr, &bot_api_addr).await;
+        }
         Command::Config(_) => return ExitCode::SUCCESS,
     };
     let listener = if roles.api {

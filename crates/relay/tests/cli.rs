@@ -340,3 +340,73 @@ async fn relay_fake_discord_serves_a_demo_world() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn relay_fake_telegram_lets_the_demo_user_sign_in() {
+    use relay_telegram::user::login::{PasswordStep, request_code, submit_code};
+    use relay_telegram::user::{DcOverride, MtprotoConfig, parse_key_half};
+    let (dc_port, bot_port) = (free_port(), free_port());
+    let mut child = KillOnDrop(
+        relay()
+            .args([
+                "fake",
+                "telegram",
+                "--addr",
+                &format!("127.0.0.1:{dc_port}"),
+            ])
+            .args(["--bot-api-addr", &format!("127.0.0.1:{bot_port}")])
+            .env("RELAY_LOG_FORMAT", "json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    // Log lines arrive on a thread: the login code is read from them, as a demo user would.
+    let stderr = child.0.stderr.take().expect("stderr");
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let client = http_client();
+    let url = format!("http://127.0.0.1:{bot_port}/bot123456:demo-telegram-bot-token/getMe");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.get(&url).send().await.map(|r| r.status()).ok() != Some(reqwest::StatusCode::OK) {
+        assert!(Instant::now() < deadline, "the fake did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let config = MtprotoConfig {
+        api_id: 12345,
+        api_hash: "0123456789abcdef0123456789abcdef".into(),
+        dc: Some(DcOverride {
+            addr: format!("127.0.0.1:{dc_port}").parse().expect("addr"),
+            key_half: parse_key_half(relay_fakes::telegram_dc::DEFAULT_KEY_HALF_HEX).expect("key"),
+        }),
+    };
+    let state = request_code(&config, "+15550100").await.expect("code sent");
+    let code = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the fake logs the code");
+        if line.contains("login code") {
+            let entry: serde_json::Value = serde_json::from_str(&line).expect("json log");
+            break entry["fields"]["code"].as_str().expect("code").to_owned();
+        }
+    };
+    match submit_code(&config, &state, "+15550100", &code)
+        .await
+        .expect("sign in")
+    {
+        PasswordStep::SignedIn(user) => assert_eq!(user.display_name, "Alice"),
+        PasswordStep::PasswordNeeded { .. } => panic!("Alice has no password"),
+    }
+    let stdout = child.0.stdout.take().expect("stdout");
+    drop(child);
+    let text = std::io::read_to_string(stdout).expect("stdout");
+    assert!(
+        text.contains(&format!("RELAY_TELEGRAM_DC_ADDR=127.0.0.1:{dc_port}")),
+        "{text}"
+    );
+}

@@ -77,7 +77,10 @@ const PLATFORM_CHECKS: relay_queue::LimitRule = relay_queue::LimitRule {
     window: std::time::Duration::from_secs(60),
 };
 
-async fn limit_platform_checks(state: &AppState, auth: &AuthUser) -> Result<(), ApiError> {
+pub(crate) async fn limit_platform_checks(
+    state: &AppState,
+    auth: &AuthUser,
+) -> Result<(), ApiError> {
     state
         .auth
         .enforce(&format!("platform-checks:{}", auth.id()), PLATFORM_CHECKS)
@@ -234,7 +237,7 @@ pub async fn add_telegram(
         "user" => {
             return Err(ApiError::field(
                 "kind",
-                "Telegram user accounts connect through the login flow (POST /api/v1/accounts/telegram/login), which is not available yet",
+                "Telegram user accounts connect through the login flow: POST /api/v1/accounts/telegram/login with {\"phone\"}",
             ));
         }
         _ => return Err(ApiError::field("kind", "must be bot")),

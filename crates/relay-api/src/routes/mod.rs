@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod me;
+pub mod telegram_login;
 pub mod views;
 
 use crate::{ApiError, FieldErrors};

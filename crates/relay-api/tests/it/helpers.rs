@@ -6,10 +6,12 @@ use relay_api::{ApiConfig, AppState};
 use relay_discord::DiscordEndpoints;
 use relay_fakes::discord::{FakeDiscord, RunningFake};
 use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
+use relay_fakes::telegram_dc::{FakeDc, RunningDc};
 use relay_queue::LimitRule;
 use relay_queue::{KeyPrefix, RedisConfig, RedisConn};
 use relay_store::crypto::Keyring;
 use relay_store::{Database, DbConfig};
+use relay_telegram::user::{DcOverride, MtprotoConfig};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +33,23 @@ pub struct TestApp {
     pub discord: Option<Arc<RunningFake>>,
     /// The fake Telegram Bot API this app talks to.
     pub telegram: Option<Arc<RunningBotApi>>,
+    /// The fake Telegram DC this app's user sessions talk to.
+    pub telegram_dc: Option<Arc<RunningDc>>,
 }
+
+impl TestApp {
+    pub fn dc(&self) -> &FakeDc {
+        &self
+            .telegram_dc
+            .as_ref()
+            .expect("this app has a fake DC")
+            .fake
+    }
+}
+
+/// The API id and hash the test apps use (the fake DC accepts any).
+pub const TEST_API_ID: i32 = 12345;
+pub const TEST_API_HASH: &str = "0123456789abcdef0123456789abcdef";
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
@@ -170,6 +188,7 @@ pub fn test_config() -> ApiConfig {
         },
         discord: DiscordEndpoints::default(),
         telegram_bot_api_url: "https://api.telegram.org".into(),
+        telegram_user: None,
         trusted_proxies: Vec::new(),
     }
 }
@@ -213,11 +232,35 @@ pub async fn spawn_configured(db: Database, redis: RedisConn, mut config: ApiCon
         .await
         .expect("fake bot api");
     config.telegram_bot_api_url = telegram.url();
+    let dc = FakeDc::new()
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("fake dc");
+    let mut app = spawn_sharing_dc(db, redis, config, Arc::new(dc)).await;
+    app.discord = Some(Arc::new(discord));
+    app.telegram = Some(Arc::new(telegram));
+    app
+}
+
+/// An app whose Telegram user sessions go to an existing fake DC (a second API node).
+pub async fn spawn_sharing_dc(
+    db: Database,
+    redis: RedisConn,
+    mut config: ApiConfig,
+    dc: Arc<RunningDc>,
+) -> TestApp {
+    config.telegram_user = Some(MtprotoConfig {
+        api_id: TEST_API_ID,
+        api_hash: TEST_API_HASH.into(),
+        dc: Some(DcOverride {
+            addr: dc.addr(),
+            key_half: dc.fake.key_half(),
+        }),
+    });
     let state = AppState::new(db.clone(), redis, config, Keyring::development());
     let mut app = spawn_router(relay_api::router(state)).await;
     app.db = Some(db);
-    app.discord = Some(Arc::new(discord));
-    app.telegram = Some(Arc::new(telegram));
+    app.telegram_dc = Some(dc);
     app
 }
 
@@ -235,6 +278,7 @@ pub async fn spawn_router(app: axum::Router) -> TestApp {
         db: None,
         discord: None,
         telegram: None,
+        telegram_dc: None,
     }
 }
 

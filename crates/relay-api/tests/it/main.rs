@@ -5,4 +5,5 @@ mod accounts;
 mod auth;
 mod helpers;
 mod skeleton;
+mod telegram_login;
 mod tenancy;

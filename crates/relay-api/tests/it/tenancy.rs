@@ -13,6 +13,8 @@ enum Scope {
     Caller,
     /// Acts on one of the owner's platform accounts (`{id}`).
     Account,
+    /// Acts on one of the owner's Telegram logins in progress (`{login}`).
+    Login,
 }
 
 struct OwnedRoute {
@@ -38,6 +40,18 @@ fn telegram_bot() -> Option<Value> {
     Some(json!({"kind": "bot", "token": "1:bob-has-no-such-bot"}))
 }
 
+fn phone() -> Option<Value> {
+    Some(json!({"phone": "+15550177"}))
+}
+
+fn login_code() -> Option<Value> {
+    Some(json!({"code": "12345"}))
+}
+
+fn login_password() -> Option<Value> {
+    Some(json!({"password": "bob guesses"}))
+}
+
 const ROUTES: &[OwnedRoute] = &[
     OwnedRoute {
         method: Method::GET,
@@ -56,6 +70,24 @@ const ROUTES: &[OwnedRoute] = &[
         path: "/api/v1/accounts/telegram",
         body: telegram_bot,
         scope: Scope::Caller,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/accounts/telegram/login",
+        body: phone,
+        scope: Scope::Caller,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/accounts/telegram/login/{login}/code",
+        body: login_code,
+        scope: Scope::Login,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/accounts/telegram/login/{login}/password",
+        body: login_password,
+        scope: Scope::Login,
     },
     OwnedRoute {
         method: Method::GET,
@@ -92,12 +124,14 @@ const ROUTES: &[OwnedRoute] = &[
 /// What Alice owns, for Bob to try.
 struct Owned {
     account: String,
+    login: String,
 }
 
 fn path_for(route: &OwnedRoute, owned: &Owned) -> String {
     match route.scope {
         Scope::Caller => route.path.to_owned(),
         Scope::Account => route.path.replace("{id}", &owned.account),
+        Scope::Login => route.path.replace("{login}", &owned.login),
     }
 }
 
@@ -115,8 +149,20 @@ async fn alices_things(app: &TestApp, alice: &Session) -> Owned {
         .await;
     assert_eq!(res.status(), 201);
     let account: Value = res.json().await.expect("json");
+    app.dc().add_user("+15550123", "Alice", None);
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/accounts/telegram/login",
+            &alice.access,
+            Some(&json!({"phone": "+15550123"})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let login: Value = res.json().await.expect("json");
     Owned {
         account: account["id"].as_str().expect("id").to_owned(),
+        login: login["login_id"].as_str().expect("login").to_owned(),
     }
 }
 
@@ -125,6 +171,7 @@ async fn every_owned_route_needs_a_token() {
     let app = spawn_app().await;
     let owned = Owned {
         account: uuid::Uuid::new_v4().to_string(),
+        login: uuid::Uuid::new_v4().to_string(),
     };
     for route in ROUTES {
         let mut req = app
@@ -160,11 +207,11 @@ async fn another_users_token_never_reaches_the_owners_data() {
         match route.scope {
             Scope::Caller => {
                 assert!(status.is_success() || status.is_client_error(), "{what}");
-                for secret in [&alice.user_id, &alice.email, &owned.account] {
+                for secret in [&alice.user_id, &alice.email, &owned.account, &owned.login] {
                     assert!(!text.contains(secret.as_str()), "{what}");
                 }
             }
-            Scope::Account => assert_eq!(status, 404, "{what}"),
+            Scope::Account | Scope::Login => assert_eq!(status, 404, "{what}"),
         }
     }
     // Nothing Bob did touched Alice: her account is there and she still signs in as before.

@@ -65,6 +65,8 @@ pub struct Config {
     pub session_cache_ttl: Duration,
     pub discord: relay_discord::DiscordEndpoints,
     pub telegram_bot_api_url: String,
+    /// Telegram user accounts; `None` when no API id and hash are configured.
+    pub telegram_user: Option<relay_telegram::user::MtprotoConfig>,
     pub http_trusted_proxies: Vec<ipnet::IpNet>,
     pub log_level: String,
     pub log_format: LogFormat,
@@ -246,6 +248,7 @@ impl Config {
         let telegram_bot_api_url = c.parse("telegram_bot_api_url", "an http(s) URL", |t| {
             url_with_scheme(t, &["https://", "http://"])
         });
+        let telegram_user = telegram_user(&mut c, env);
         let http_trusted_proxies = c.parse(
             "http_trusted_proxies",
             "a list of IP addresses or networks",
@@ -317,6 +320,7 @@ impl Config {
                     gateway_url: discord_gateway_url?,
                 },
                 telegram_bot_api_url: telegram_bot_api_url?,
+                telegram_user: telegram_user?,
                 http_trusted_proxies: http_trusted_proxies?,
                 log_level: log_level?,
                 log_format: log_format?,
@@ -325,6 +329,68 @@ impl Config {
             })
         };
         config().ok_or_else(|| vec!["configuration: a setting could not be read".to_owned()])
+    }
+}
+
+/// The MTProto settings: both the API id and hash or neither; a DC address only outside
+/// production.
+fn telegram_user(
+    c: &mut Checker<'_>,
+    env: Option<Environment>,
+) -> Option<Option<relay_telegram::user::MtprotoConfig>> {
+    use relay_telegram::user::{DcOverride, MtprotoConfig, parse_key_half};
+    let api_id = c.parse("telegram_api_id", "a Telegram API id", |t| {
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.parse::<i32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| "expected the positive number from my.telegram.org".to_owned())
+    });
+    let api_hash = c.parse("telegram_api_hash", "a Telegram API hash", |t| {
+        if t.is_empty() || (t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit())) {
+            Ok((!t.is_empty()).then(|| t.to_owned()))
+        } else {
+            Err("expected the 32 hex digits from my.telegram.org".to_owned())
+        }
+    });
+    let dc_addr = c.parse("telegram_dc_addr", "a host:port address", |t| {
+        if t.is_empty() {
+            return Ok(None);
+        }
+        SocketAddr::from_str(t)
+            .map(Some)
+            .map_err(|_| "expected IP:port, e.g. 127.0.0.1:4430".to_owned())
+    });
+    let dc_key = c.parse("telegram_dc_key", "a key half", parse_key_half);
+    let (api_id, api_hash, dc_addr, dc_key) = (api_id?, api_hash?, dc_addr?, dc_key?);
+    if dc_addr.is_some() && env == Some(Environment::Production) {
+        c.problem(
+            "telegram_dc_addr",
+            "points Telegram at a fake DC, which production refuses; leave it empty",
+        );
+        return None;
+    }
+    match (api_id, api_hash) {
+        (Some(api_id), Some(api_hash)) => Some(Some(MtprotoConfig {
+            api_id,
+            api_hash,
+            dc: dc_addr.map(|addr| DcOverride {
+                addr,
+                key_half: dc_key,
+            }),
+        })),
+        (None, None) => Some(None),
+        (None, Some(_)) => {
+            c.problem("telegram_api_id", "is needed with RELAY_TELEGRAM_API_HASH");
+            None
+        }
+        (Some(_), None) => {
+            c.problem("telegram_api_hash", "is needed with RELAY_TELEGRAM_API_ID");
+            None
+        }
     }
 }
 

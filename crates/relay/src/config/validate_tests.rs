@@ -246,3 +246,61 @@ fn values_are_range_checked() {
     .expect_err("invalid");
     assert_eq!(problems.len(), 5, "{problems:#?}");
 }
+
+#[test]
+fn telegram_user_accounts_need_both_api_settings_and_no_fake_dc_in_production() {
+    assert!(with_env(&[]).expect("defaults").telegram_user.is_none());
+    let config = with_env(&[
+        ("RELAY_TELEGRAM_API_ID", "12345"),
+        (
+            "RELAY_TELEGRAM_API_HASH",
+            "0123456789abcdef0123456789abcdef",
+        ),
+        ("RELAY_TELEGRAM_DC_ADDR", "127.0.0.1:4430"),
+    ])
+    .expect("valid");
+    let telegram = config.telegram_user.expect("enabled");
+    assert_eq!(telegram.api_id, 12345);
+    let dc = telegram.dc.expect("fake dc");
+    assert_eq!(dc.addr.to_string(), "127.0.0.1:4430");
+    assert_eq!(
+        dc.key_half,
+        relay_fakes::telegram_dc::default_key_half(),
+        "the default key half is the fake DC's"
+    );
+
+    let problems = with_env(&[("RELAY_TELEGRAM_API_ID", "12345")]).expect_err("no hash");
+    assert_eq!(
+        problems,
+        ["RELAY_TELEGRAM_API_HASH: is needed with RELAY_TELEGRAM_API_ID"]
+    );
+    let problems = with_env(&[
+        ("RELAY_TELEGRAM_API_ID", "-1"),
+        ("RELAY_TELEGRAM_API_HASH", "secret-hash"),
+        ("RELAY_TELEGRAM_DC_KEY", "abcd"),
+    ])
+    .expect_err("invalid");
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    assert!(
+        problems[1].starts_with("RELAY_TELEGRAM_API_HASH: (hidden)"),
+        "{problems:#?}"
+    );
+    let problems = with_env(&[
+        ("RELAY_ENV", "production"),
+        ("RELAY_ENCRYPTION_KEY", GOOD_KEY),
+        ("RELAY_JWT_SECRET", GOOD_JWT),
+        ("RELAY_TELEGRAM_API_ID", "12345"),
+        (
+            "RELAY_TELEGRAM_API_HASH",
+            "0123456789abcdef0123456789abcdef",
+        ),
+        ("RELAY_TELEGRAM_DC_ADDR", "127.0.0.1:4430"),
+    ])
+    .expect_err("fake DC in production");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("RELAY_TELEGRAM_DC_ADDR: points Telegram at a fake DC")),
+        "{problems:#?}"
+    );
+}
