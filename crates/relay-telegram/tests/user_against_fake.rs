@@ -1,0 +1,438 @@
+//! Telegram user sessions with the unmodified grammers client against the fake MTProto DC,
+//! the session stored in the real PostgreSQL: pushed messages, catch-up after downtime,
+//! every kind of send (once, even when retried), and waits as typed errors.
+
+use relay_core::AccountId;
+use relay_core::messages::{
+    LimitScope, MessageSink, OutgoingFile, OutgoingMessage, SendError, SourceEvent,
+};
+use relay_fakes::telegram_dc::{FakeDc, MediaKind, Peer, RunningDc};
+use relay_store::Database;
+use relay_store::crypto::Keyring;
+use relay_telegram::user::login::{self, PasswordStep};
+use relay_telegram::user::{
+    Connection, DcOverride, MtprotoConfig, PgSession, UserListener, UserSink,
+};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+struct World {
+    dc: RunningDc,
+    db: Database,
+    keyring: Keyring,
+    config: MtprotoConfig,
+}
+
+impl World {
+    async fn new() -> Self {
+        let dc = FakeDc::new()
+            .start("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("fake dc");
+        let config = MtprotoConfig {
+            api_id: 12345,
+            api_hash: "0123456789abcdef0123456789abcdef".into(),
+            dc: Some(DcOverride {
+                addr: dc.addr(),
+                key_half: dc.fake.key_half(),
+            }),
+        };
+        let db = relay_store::testing::test_database().await.expect("db");
+        Self {
+            dc,
+            db,
+            keyring: Keyring::development(),
+            config,
+        }
+    }
+
+    fn fake(&self) -> &FakeDc {
+        &self.dc.fake
+    }
+
+    /// Signs a Telegram user in and stores the session under a Relay account.
+    async fn account(&self, phone: &str, name: &str) -> (AccountId, i64) {
+        let telegram_id = self.fake().add_user(phone, name, None);
+        let state = login::request_code(&self.config, phone)
+            .await
+            .expect("code");
+        let code = self.fake().last_code(phone).expect("code sent");
+        let PasswordStep::SignedIn(signed_in) =
+            login::submit_code(&self.config, &state, phone, &code)
+                .await
+                .expect("sign in")
+        else {
+            panic!("no password expected");
+        };
+        let email = relay_core::credentials::Email::parse(&format!("{}@example.com", telegram_id))
+            .expect("email");
+        let owner = self
+            .db
+            .create_user(&email, "hash", relay_core::Role::User)
+            .await
+            .expect("user")
+            .id;
+        let login_id = self
+            .db
+            .start_telegram_login(
+                &self.keyring,
+                owner,
+                phone,
+                b"state",
+                chrono::Utc::now() + chrono::Duration::minutes(5),
+            )
+            .await
+            .expect("login");
+        let guard = self
+            .db
+            .lock_telegram_login(&self.keyring, owner, login_id)
+            .await
+            .expect("lock");
+        let (account, _) = guard
+            .complete(
+                &self.keyring,
+                &signed_in.display_name,
+                &telegram_id.to_string(),
+                &signed_in.session,
+            )
+            .await
+            .expect("complete");
+        (account.id, telegram_id)
+    }
+
+    async fn connect(&self, account: AccountId) -> Connection {
+        let session = PgSession::load(&self.db, &self.keyring, account)
+            .await
+            .expect("session");
+        Connection::open(&self.config, session)
+    }
+}
+
+struct Listening {
+    events: mpsc::Receiver<SourceEvent>,
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Listening {
+    fn start(connection: Connection) -> Self {
+        let (tx, events) = mpsc::channel(1000);
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(UserListener::new(connection).run(tx, shutdown.clone()));
+        Self {
+            events,
+            shutdown,
+            task,
+        }
+    }
+
+    async fn next(&mut self) -> SourceEvent {
+        tokio::time::timeout(Duration::from_secs(15), self.events.recv())
+            .await
+            .expect("an event in time")
+            .expect("listener running")
+    }
+
+    async fn created_texts(&mut self, n: usize) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            if let SourceEvent::Created(m) = self.next().await {
+                out.push((m.chat_id, m.text));
+            }
+        }
+        out
+    }
+
+    /// Nothing more arrives for a while.
+    async fn quiet(&mut self) {
+        let extra = tokio::time::timeout(Duration::from_millis(1500), self.events.recv()).await;
+        assert!(extra.is_err(), "unexpected event: {extra:?}");
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.expect("listener ended cleanly");
+    }
+}
+
+fn channel_chat(id: i64) -> String {
+    (-1_000_000_000_000 - id).to_string()
+}
+
+#[tokio::test]
+async fn pushed_messages_arrive_and_a_restarted_session_catches_up_on_what_it_missed() {
+    let world = World::new().await;
+    let (alice, alice_id) = world.account("+15550100", "Alice").await;
+    let bob_id = world.fake().add_user("+15550111", "Bob", None);
+    let channel = world.fake().add_channel("News", false, &[bob_id, alice_id]);
+
+    let mut listening = Listening::start(world.connect(alice).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    world
+        .fake()
+        .post(Peer::Channel(channel), bob_id, "first post");
+    world
+        .fake()
+        .post(Peer::User(alice_id), bob_id, "hello Alice");
+    let got = listening.created_texts(2).await;
+    assert_eq!(
+        got,
+        [
+            (channel_chat(channel), "first post".to_owned()),
+            (bob_id.to_string(), "hello Alice".to_owned()),
+        ]
+    );
+    world
+        .fake()
+        .edit(Peer::Channel(channel), 1, "first post, edited");
+    match listening.next().await {
+        SourceEvent::Edited(m) => assert_eq!(m.text, "first post, edited"),
+        other => panic!("expected an edit, got {other:?}"),
+    }
+    listening.stop().await;
+
+    // While Relay is away: channel posts and private messages pile up.
+    for i in 1..=3 {
+        world
+            .fake()
+            .post(Peer::Channel(channel), bob_id, &format!("missed post {i}"));
+    }
+    world
+        .fake()
+        .post(Peer::User(alice_id), bob_id, "missed message");
+
+    let mut listening = Listening::start(world.connect(alice).await);
+    let mut got = listening.created_texts(4).await;
+    // Each chat in order; the two chats' catch-ups may interleave.
+    got.sort_by_key(|(chat, _)| !chat.starts_with('-'));
+    assert_eq!(
+        got,
+        [
+            (channel_chat(channel), "missed post 1".to_owned()),
+            (channel_chat(channel), "missed post 2".to_owned()),
+            (channel_chat(channel), "missed post 3".to_owned()),
+            (bob_id.to_string(), "missed message".to_owned()),
+        ]
+    );
+    listening.quiet().await;
+
+    // A dropped connection (Telegram restarting, a network cut) loses nothing either.
+    world.fake().disconnect_all();
+    world
+        .fake()
+        .post(Peer::Channel(channel), bob_id, "after the cut");
+    assert_eq!(
+        listening.created_texts(1).await,
+        [(channel_chat(channel), "after the cut".to_owned())]
+    );
+    listening.quiet().await;
+    listening.stop().await;
+
+    let (pts,): (Option<i32>,) =
+        sqlx::query_as("SELECT pts FROM telegram_sessions WHERE account_id = $1")
+            .bind(alice.as_uuid())
+            .fetch_one(world.db.pool())
+            .await
+            .expect("row");
+    assert!(pts.unwrap_or_default() > 0, "the update state is saved");
+}
+
+fn file(name: &str, size: usize) -> OutgoingFile {
+    OutgoingFile {
+        filename: name.to_owned(),
+        bytes: (0..size).map(|i| (i % 251) as u8).collect(),
+    }
+}
+
+fn text(t: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        text: t.to_owned(),
+        ..OutgoingMessage::default()
+    }
+}
+
+#[tokio::test]
+async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
+    let world = World::new().await;
+    let (alice, alice_id) = world.account("+15550100", "Alice").await;
+    let channel = world.fake().add_channel("Mirror", false, &[alice_id]);
+    let chat = channel_chat(channel);
+
+    // The session learns the channel (and its access hash) from an update, as in real life.
+    let connection = world.connect(alice).await;
+    let sink = UserSink::new(&connection);
+    let mut listening = Listening::start(connection);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    world.fake().post(Peer::Channel(channel), alice_id, "hello");
+    listening.created_texts(1).await;
+
+    // Text with formatting, sent twice under one delivery key: one message.
+    let sent = sink
+        .send(&chat, &text("**bold** and _italic_"), "delivery-1")
+        .await
+        .expect("send");
+    let again = sink
+        .send(&chat, &text("**bold** and _italic_"), "delivery-1")
+        .await
+        .expect("retry");
+    assert_eq!(sent, again, "a retried delivery is the same message");
+    let messages = world.fake().messages(Peer::Channel(channel));
+    let formatted: Vec<_> = messages
+        .iter()
+        .filter(|m| m.text == "bold and italic")
+        .collect();
+    assert_eq!(formatted.len(), 1);
+    let kinds: Vec<&str> = formatted[0]
+        .entities
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["bold", "italic"]);
+
+    // Each media kind, as Telegram shows it.
+    for (name, kind) in [
+        ("photo.jpg", MediaKind::Photo),
+        ("clip.mp4", MediaKind::Video),
+        ("note.ogg", MediaKind::Voice),
+        ("cat.webp", MediaKind::Sticker),
+        ("report.pdf", MediaKind::Document),
+    ] {
+        let message = OutgoingMessage {
+            text: if kind == MediaKind::Sticker {
+                String::new()
+            } else {
+                format!("a {name}")
+            },
+            files: vec![file(name, 600 * 1024)],
+            ..OutgoingMessage::default()
+        };
+        let sent = sink
+            .send(&chat, &message, &format!("media-{name}"))
+            .await
+            .expect(name);
+        let stored = world
+            .fake()
+            .messages(Peer::Channel(channel))
+            .into_iter()
+            .find(|m| m.id.to_string() == sent.message_id)
+            .expect("stored");
+        let media = stored.media.expect("media");
+        assert_eq!(media.kind, kind, "{name}");
+        assert_eq!(
+            media.bytes,
+            file(name, 600 * 1024).bytes,
+            "{name} arrives whole"
+        );
+    }
+
+    // An album is one grouped message, its caption on the first item, sent once.
+    let album = OutgoingMessage {
+        text: "three at once".into(),
+        files: vec![
+            file("a.jpg", 1000),
+            file("b.jpg", 2000),
+            file("c.mp4", 3000),
+        ],
+        ..OutgoingMessage::default()
+    };
+    let first = sink.send(&chat, &album, "album-1").await.expect("album");
+    let again = sink
+        .send(&chat, &album, "album-1")
+        .await
+        .expect("album retry");
+    assert_eq!(first, again);
+    let grouped: Vec<_> = world
+        .fake()
+        .messages(Peer::Channel(channel))
+        .into_iter()
+        .filter(|m| m.grouped_id.is_some())
+        .collect();
+    assert_eq!(grouped.len(), 3, "{grouped:?}");
+    assert!(
+        grouped
+            .iter()
+            .all(|m| m.grouped_id == grouped[0].grouped_id)
+    );
+    assert_eq!(grouped[0].text, "three at once");
+    assert_eq!(grouped[0].id.to_string(), first.message_id);
+
+    // A reply, an edit and a delete.
+    let reply = OutgoingMessage {
+        reply_to: Some(sent.message_id.clone()),
+        ..text("replying")
+    };
+    let reply = sink.send(&chat, &reply, "reply-1").await.expect("reply");
+    sink.edit(&chat, &reply.message_id, &text("replying, edited"))
+        .await
+        .expect("edit");
+    sink.delete(&chat, &sent.message_id).await.expect("delete");
+    let all = world.fake().messages(Peer::Channel(channel));
+    let find = |id: &str| {
+        all.iter()
+            .find(|m| m.id.to_string() == id)
+            .expect("message")
+    };
+    assert_eq!(
+        find(&reply.message_id).reply_to.map(|r| r.to_string()),
+        Some(sent.message_id.clone())
+    );
+    assert!(find(&reply.message_id).edited);
+    assert_eq!(find(&reply.message_id).text, "replying, edited");
+    assert!(find(&sent.message_id).deleted);
+
+    // Waits come back at once as typed errors: FLOOD_WAIT for the account, SLOWMODE for the chat.
+    world
+        .fake()
+        .force_error("messages.sendMessage", 420, "FLOOD_WAIT_30", 1);
+    let started = std::time::Instant::now();
+    let err = sink
+        .send(&chat, &text("too fast"), "flood-1")
+        .await
+        .expect_err("flood");
+    assert_eq!(
+        err,
+        SendError::RateLimited {
+            retry_after: Duration::from_secs(30),
+            scope: LimitScope::Account
+        }
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no sleeping inside the send"
+    );
+    world
+        .fake()
+        .force_error("messages.sendMessage", 420, "SLOWMODE_WAIT_10", 1);
+    let err = sink
+        .send(&chat, &text("too fast"), "flood-1")
+        .await
+        .expect_err("slowmode");
+    assert_eq!(
+        err,
+        SendError::RateLimited {
+            retry_after: Duration::from_secs(10),
+            scope: LimitScope::Route
+        }
+    );
+    sink.send(&chat, &text("too fast"), "flood-1")
+        .await
+        .expect("after the wait");
+
+    // Refusals: a chat the session never saw, a text too long, a revoked session.
+    assert!(matches!(
+        sink.send("-1000000000999", &text("x"), "k").await,
+        Err(SendError::NotFound(_))
+    ));
+    assert!(matches!(
+        sink.send(&chat, &text(&"x".repeat(5000)), "k").await,
+        Err(SendError::Rejected { .. })
+    ));
+    world.fake().revoke(alice_id);
+    assert!(matches!(
+        sink.send(&chat, &text("x"), "k2").await,
+        Err(SendError::Unauthorized(_))
+    ));
+    listening.stop().await;
+}
