@@ -3,6 +3,7 @@
 //! through grammers — session storage in PostgreSQL, the login flow, source and destination.
 
 pub mod bot;
+pub mod files;
 pub mod user;
 
 pub use bot::{BotListener, BotSink, TelegramBot};

@@ -267,3 +267,39 @@ async fn edits_and_deletes_follow_the_message() {
         Err(SendError::NotFound(_))
     ));
 }
+
+#[tokio::test]
+async fn stickers_and_copies() {
+    let w = world().await;
+    let sink = w.sink();
+    let chat = w.group.to_string();
+    let sticker = OutgoingMessage {
+        text: "with words".into(),
+        files: vec![file("cat.webp", b"RIFFwebp")],
+        ..Default::default()
+    };
+    let sent = sink.send(&chat, &sticker, "k").await.expect("sticker");
+    let stored = w.messages(w.group);
+    assert!(stored[0]["sticker"].is_object(), "{}", stored[0]);
+    assert_eq!(
+        stored[1]["text"], "with words",
+        "a sticker's words follow it"
+    );
+    assert_eq!(
+        stored[1]["reply_to_message"]["message_id"].to_string(),
+        sent.message_id
+    );
+
+    let copy = sink
+        .copy(&chat, &sent.message_id, &w.channel.to_string())
+        .await
+        .expect("copy");
+    let copied = w.messages(w.channel);
+    assert_eq!(copied.len(), 1);
+    assert_eq!(copied[0]["message_id"].to_string(), copy.message_id);
+    assert!(copied[0]["sticker"].is_object());
+    assert!(matches!(
+        sink.copy(&chat, "999", &w.channel.to_string()).await,
+        Err(SendError::Rejected { .. } | SendError::NotFound(_))
+    ));
+}

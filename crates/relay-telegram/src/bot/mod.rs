@@ -18,6 +18,12 @@ use teloxide_core::{ApiError, Bot, RequestError};
 
 mod listener;
 
+use crate::files::{FileKind, kind_of as kind_of_name};
+
+fn kind_of(file: &OutgoingFile) -> FileKind {
+    kind_of_name(&file.filename)
+}
+
 pub use listener::{BotListener, incoming};
 
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
@@ -108,30 +114,6 @@ fn message_id(id: &str) -> Result<MessageId, SendError> {
         .map_err(|_| SendError::NotFound(format!("'{id}' is not a Telegram message id")))
 }
 
-/// How a file is sent: by its extension, as Telegram would show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FileKind {
-    Photo,
-    Video,
-    Voice,
-    Document,
-}
-
-fn kind_of(file: &OutgoingFile) -> FileKind {
-    let ext = file
-        .filename
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "jpg" | "jpeg" | "png" | "webp" => FileKind::Photo,
-        "mp4" | "mov" | "m4v" => FileKind::Video,
-        "ogg" | "oga" | "opus" => FileKind::Voice,
-        _ => FileKind::Document,
-    }
-}
-
 fn input(file: &OutgoingFile) -> InputFile {
     InputFile::memory(file.bytes.clone()).file_name(file.filename.clone())
 }
@@ -147,6 +129,28 @@ impl BotSink {
         Self {
             bot: bot.bot.clone(),
         }
+    }
+
+    /// Copies a message the bot can see into another chat (Telegram to Telegram through one
+    /// bot), without a "forwarded from" header; media is not uploaded again.
+    pub async fn copy(
+        &self,
+        from_chat: &str,
+        message_id_text: &str,
+        to_chat: &str,
+    ) -> Result<Sent, SendError> {
+        let id = self
+            .bot
+            .copy_message(
+                chat(to_chat)?,
+                chat(from_chat)?,
+                message_id(message_id_text)?,
+            )
+            .await
+            .map_err(send_error)?;
+        Ok(Sent {
+            message_id: id.0.to_string(),
+        })
     }
 
     async fn send_text(
@@ -188,6 +192,14 @@ impl BotSink {
             FileKind::Video => with_options!(self.bot.send_video(chat, input(file))),
             FileKind::Voice => with_options!(self.bot.send_voice(chat, input(file))),
             FileKind::Document => with_options!(self.bot.send_document(chat, input(file))),
+            // A sticker takes no caption: the text follows as a reply (see `send`).
+            FileKind::Sticker => {
+                let mut req = self.bot.send_sticker(chat, input(file));
+                if let Some(r) = reply.clone() {
+                    req = req.reply_parameters(r);
+                }
+                req.await.map_err(send_error)
+            }
         }
     }
 
@@ -254,7 +266,9 @@ impl MessageSink for BotSink {
         let chat = chat(chat_id)?;
         let reply = message.reply_to.as_deref().map(message_id).transpose()?;
         let text = message.text.as_str();
-        let fits_caption = text.encode_utf16().count() <= MAX_CAPTION;
+        let single_sticker =
+            message.files.len() == 1 && kind_of(&message.files[0]) == FileKind::Sticker;
+        let fits_caption = text.encode_utf16().count() <= MAX_CAPTION && !single_sticker;
         let caption = (fits_caption && !text.is_empty()).then_some(text);
         let first = match message.files.len() {
             0 => self.send_text(chat, text, reply).await?,

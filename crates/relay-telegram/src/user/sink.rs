@@ -3,6 +3,7 @@
 //! and never posted twice. Text is Markdown; its formatting becomes message entities.
 
 use super::{Connection, send_error};
+use crate::files::{FileKind, kind_of, mime_type};
 use grammers_client::Client;
 use grammers_client::parsers::parse_markdown_message;
 use grammers_client::session::Session;
@@ -26,51 +27,6 @@ pub fn random_id(idempotency_key: &str, part: usize) -> i64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_le_bytes(bytes)
-}
-
-/// How a file is sent, by its extension, as Telegram shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Photo,
-    Video,
-    Voice,
-    Sticker,
-    Document,
-}
-
-pub fn kind_of(filename: &str) -> FileKind {
-    let ext = filename
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "jpg" | "jpeg" | "png" => FileKind::Photo,
-        "mp4" | "mov" | "m4v" => FileKind::Video,
-        "ogg" | "oga" | "opus" => FileKind::Voice,
-        "webp" | "tgs" => FileKind::Sticker,
-        _ => FileKind::Document,
-    }
-}
-
-fn mime_type(filename: &str, kind: FileKind) -> &'static str {
-    let ext = filename
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    match (kind, ext.as_str()) {
-        (FileKind::Video, "mov") => "video/quicktime",
-        (FileKind::Video, _) => "video/mp4",
-        (FileKind::Voice, _) => "audio/ogg",
-        (FileKind::Sticker, "tgs") => "application/x-tgsticker",
-        (FileKind::Sticker, _) => "image/webp",
-        (FileKind::Photo, "png") => "image/png",
-        (FileKind::Photo, _) => "image/jpeg",
-        (FileKind::Document, "pdf") => "application/pdf",
-        (FileKind::Document, "txt") => "text/plain",
-        (FileKind::Document, _) => "application/octet-stream",
-    }
 }
 
 /// Sends as the session's user.
@@ -535,15 +491,5 @@ mod tests {
         assert_eq!(random_id("d1", 0), random_id("d1", 0));
         assert_ne!(random_id("d1", 0), random_id("d1", 1));
         assert_ne!(random_id("d1", 0), random_id("d2", 0));
-    }
-
-    #[test]
-    fn files_are_sent_as_telegram_shows_them() {
-        assert_eq!(kind_of("a.JPG"), FileKind::Photo);
-        assert_eq!(kind_of("clip.mp4"), FileKind::Video);
-        assert_eq!(kind_of("note.ogg"), FileKind::Voice);
-        assert_eq!(kind_of("cat.webp"), FileKind::Sticker);
-        assert_eq!(kind_of("report.pdf"), FileKind::Document);
-        assert_eq!(kind_of("noextension"), FileKind::Document);
     }
 }
