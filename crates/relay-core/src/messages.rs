@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// Who wrote a message.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Author {
     pub id: String,
     pub name: String,
@@ -14,7 +14,7 @@ pub struct Author {
 }
 
 /// A file attached to an incoming message, to be fetched from `url`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MediaRef {
     pub filename: String,
     pub url: String,
@@ -23,7 +23,7 @@ pub struct MediaRef {
 }
 
 /// A rich block (a Discord embed), reduced to what every platform can render somehow.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct EmbedPart {
     pub title: Option<String>,
     pub description: Option<String>,
@@ -152,4 +152,28 @@ pub trait MessageSink {
         chat_id: &str,
         message_id: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// What an outbox row (`deliveries.payload`) holds: the message to send, in the source's
+/// terms; the worker turns it into an [`OutgoingMessage`] for the destination's platform.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct DeliveryPayload {
+    /// Markdown (Telegram entities and Discord markdown both map to it).
+    pub text: String,
+    #[serde(default)]
+    pub author: Option<Author>,
+    /// Files to fetch from the source and upload to the destination.
+    #[serde(default)]
+    pub media: Vec<MediaRef>,
+    #[serde(default)]
+    pub embeds: Vec<EmbedPart>,
+    /// The source message this one replies to; the message map finds its copy.
+    #[serde(default)]
+    pub reply_to_source: Option<String>,
+    /// For edits and deletes: which source message the action is about.
+    #[serde(default)]
+    pub target_source_message: Option<String>,
+    /// When the source posted it (ms since the epoch), for latency figures.
+    #[serde(default)]
+    pub posted_at_ms: i64,
 }
