@@ -181,6 +181,16 @@ impl From<relay_store::StoreError> for ApiError {
                     vec!["is already taken".to_owned()],
                 )]),
             },
+            relay_store::StoreError::NotOwned(what) => ApiError::Validation(FieldErrors::from([(
+                what.replace(' ', "_"),
+                vec!["is not one of your accounts".to_owned()],
+            )])),
+            err @ relay_store::StoreError::PlanLimit { .. } => ApiError::Refused {
+                status: StatusCode::FORBIDDEN,
+                code: "plan_limit",
+                message: err.to_string(),
+                retry_after: None,
+            },
             other => ApiError::internal(other),
         }
     }

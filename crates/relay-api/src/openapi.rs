@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::health;
-use crate::routes::{accounts, auth, me, telegram_login};
+use crate::routes::{accounts, auth, errors, me, pairs, telegram_login};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,6 +26,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "auth", description = "Sign-up, sign-in and sessions"),
         (name = "account", description = "The signed-in user's account"),
         (name = "accounts", description = "Connected Telegram and Discord accounts"),
+        (name = "pairs", description = "Forwarding pairs, their failures, and the error log"),
     ),
 )]
 struct ApiDoc;
@@ -67,6 +68,12 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get_one, accounts::delete))
         .routes(routes!(accounts::chats))
+        .routes(routes!(pairs::list, pairs::create))
+        .routes(routes!(pairs::get_one, pairs::update, pairs::delete))
+        .routes(routes!(pairs::pause))
+        .routes(routes!(pairs::resume))
+        .routes(routes!(pairs::failures))
+        .routes(routes!(errors::list))
 }
 
 pub fn docs_router(spec: utoipa::openapi::OpenApi) -> Router {

@@ -146,6 +146,18 @@ impl Database {
         StoreError::found(done)
     }
 
+    /// Every account a worker may drive: all tenants', except those whose owner must act
+    /// first (unauthorized, revoked, disabled).
+    pub async fn active_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows: Vec<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM platform_accounts \
+             WHERE state NOT IN ('unauthorized', 'revoked', 'disabled') ORDER BY id"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(Account::try_from).collect()
+    }
+
     /// Records what a health check or a send found out about an account.
     pub async fn set_account_state(
         &self,

@@ -21,6 +21,18 @@ pub enum StoreError {
     /// A unique key refused the row; names the field the client can change.
     #[error("{0} already exists")]
     Duplicate(&'static str),
+    /// A row names something that is not the owner's (a composite foreign key refused it):
+    /// names what, e.g. `source account` or `destination account`.
+    #[error("the {0} is not one of the owner's")]
+    NotOwned(&'static str),
+    /// The owner's plan does not allow this many of something (`what`: `pairs` or
+    /// `destinations per pair`).
+    #[error("the {plan} plan allows at most {limit} {what}")]
+    PlanLimit {
+        plan: relay_core::PlanId,
+        what: &'static str,
+        limit: i32,
+    },
     /// A stored value does not fit the domain types (a bug or a manual edit).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -38,6 +50,18 @@ impl StoreError {
         } else {
             Ok(())
         }
+    }
+
+    /// Maps a violation of one of the foreign keys in `keys` (constraint, what) to
+    /// `NotOwned(what)`; anything else stays a database error.
+    pub(crate) fn on_foreign(err: sqlx::Error, keys: &[(&str, &'static str)]) -> Self {
+        if let sqlx::Error::Database(db) = &err
+            && let Some(constraint) = db.constraint()
+            && let Some((_, what)) = keys.iter().find(|(c, _)| *c == constraint)
+        {
+            return StoreError::NotOwned(what);
+        }
+        StoreError::Sqlx(err)
     }
 
     /// Maps a violation of the unique index `constraint` to `Duplicate(field)`.

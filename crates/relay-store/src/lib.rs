@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod crypto;
 pub mod db;
+pub mod outbox;
+pub mod pairs;
 pub mod refresh;
 pub mod telegram;
 #[cfg(any(test, feature = "testing"))]
@@ -12,12 +14,22 @@ pub mod users;
 
 pub use accounts::{Account, NewAccount};
 pub use db::{Database, DbConfig, StoreError};
+pub use outbox::{
+    ClaimedDelivery, DeliveryAction, ErrorEntry, FailedDelivery, NewDelivery, QueuedDelivery,
+};
+pub use pairs::{
+    Destination, NewDestination, NewPair, Pair, PairChanges, PlanLimits, Route, RouteDestination,
+};
 pub use refresh::{RevokeReason, Rotation};
 pub use telegram::{
     LoginGuard, LoginStep, SessionCursor, StoredPeer, StoredSession, TelegramLogin,
 };
 pub use users::{User, UserCredentials};
 
+#[cfg(test)]
+mod outbox_tests;
+#[cfg(test)]
+mod pairs_tests;
 #[cfg(test)]
 mod refresh_tests;
 #[cfg(test)]

@@ -2,7 +2,9 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod errors;
 pub mod me;
+pub mod pairs;
 pub mod telegram_login;
 pub mod views;
 

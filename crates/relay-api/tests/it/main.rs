@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod helpers;
+mod pairs;
 mod skeleton;
 mod telegram_login;
 mod tenancy;

@@ -15,41 +15,59 @@ enum Scope {
     Account,
     /// Acts on one of the owner's Telegram logins in progress (`{login}`).
     Login,
+    /// Acts on one of the owner's forwarding pairs (`{pair}`).
+    Pair,
 }
 
 struct OwnedRoute {
     method: Method,
     path: &'static str,
-    body: fn() -> Option<Value>,
+    /// The request body; it may name the owner's things (Bob trying Alice's account).
+    body: fn(&Owned) -> Option<Value>,
     scope: Scope,
 }
 
-fn no_body() -> Option<Value> {
+fn no_body(_: &Owned) -> Option<Value> {
     None
 }
 
-fn password_change() -> Option<Value> {
+fn password_change(_: &Owned) -> Option<Value> {
     Some(json!({"current_password": "not the password", "new_password": "another new password"}))
 }
 
-fn discord_bot() -> Option<Value> {
+fn discord_bot(_: &Owned) -> Option<Value> {
     Some(json!({"kind": "bot", "token": "bob-has-no-such-bot"}))
 }
 
-fn telegram_bot() -> Option<Value> {
+fn telegram_bot(_: &Owned) -> Option<Value> {
     Some(json!({"kind": "bot", "token": "1:bob-has-no-such-bot"}))
 }
 
-fn phone() -> Option<Value> {
+fn phone(_: &Owned) -> Option<Value> {
     Some(json!({"phone": "+15550177"}))
 }
 
-fn login_code() -> Option<Value> {
+fn login_code(_: &Owned) -> Option<Value> {
     Some(json!({"code": "12345"}))
 }
 
-fn login_password() -> Option<Value> {
+fn login_password(_: &Owned) -> Option<Value> {
     Some(json!({"password": "bob guesses"}))
+}
+
+/// A pair from the owner's account into one of the owner's channels.
+fn pair_with_owners_account(owned: &Owned) -> Option<Value> {
+    Some(json!({
+        "source": {"account_id": owned.account, "chat_id": "100000000000000001"},
+        "destinations": [{"account_id": owned.account, "chat_id": "100000000000000002"}],
+    }))
+}
+
+fn pair_patch(owned: &Owned) -> Option<Value> {
+    Some(json!({
+        "name": "Bob was here",
+        "destinations": [{"account_id": owned.account, "chat_id": "100000000000000003"}],
+    }))
 }
 
 const ROUTES: &[OwnedRoute] = &[
@@ -119,12 +137,67 @@ const ROUTES: &[OwnedRoute] = &[
         body: password_change,
         scope: Scope::Caller,
     },
+    OwnedRoute {
+        method: Method::GET,
+        path: "/api/v1/pairs",
+        body: no_body,
+        scope: Scope::Caller,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/pairs",
+        body: pair_with_owners_account,
+        scope: Scope::Caller,
+    },
+    OwnedRoute {
+        method: Method::GET,
+        path: "/api/v1/pairs/{pair}",
+        body: no_body,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
+        method: Method::PATCH,
+        path: "/api/v1/pairs/{pair}",
+        body: pair_patch,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/pairs/{pair}/pause",
+        body: no_body,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/pairs/{pair}/resume",
+        body: no_body,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
+        method: Method::GET,
+        path: "/api/v1/pairs/{pair}/failures",
+        body: no_body,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
+        method: Method::DELETE,
+        path: "/api/v1/pairs/{pair}",
+        body: no_body,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
+        method: Method::GET,
+        path: "/api/v1/errors",
+        body: no_body,
+        scope: Scope::Caller,
+    },
 ];
 
 /// What Alice owns, for Bob to try.
 struct Owned {
     account: String,
     login: String,
+    pair: String,
 }
 
 fn path_for(route: &OwnedRoute, owned: &Owned) -> String {
@@ -132,13 +205,16 @@ fn path_for(route: &OwnedRoute, owned: &Owned) -> String {
         Scope::Caller => route.path.to_owned(),
         Scope::Account => route.path.replace("{id}", &owned.account),
         Scope::Login => route.path.replace("{login}", &owned.login),
+        Scope::Pair => route.path.replace("{pair}", &owned.pair),
     }
 }
 
 async fn alices_things(app: &TestApp, alice: &Session) -> Owned {
     let discord = &app.discord.as_ref().expect("fake").fake;
     let bot = discord.add_bot("alices-bot-token", "alices bot");
-    discord.add_guild("Alice's server", &[bot]);
+    let guild = discord.add_guild("Alice's server", &[bot]);
+    let news = discord.add_channel(guild, "news");
+    let copies = discord.add_channel(guild, "copies");
     let res = app
         .call(
             Method::POST,
@@ -160,9 +236,54 @@ async fn alices_things(app: &TestApp, alice: &Session) -> Owned {
         .await;
     assert_eq!(res.status(), 201);
     let login: Value = res.json().await.expect("json");
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/pairs",
+            &alice.access,
+            Some(&json!({
+                "source": {"account_id": account["id"], "chat_id": news.to_string()},
+                "destinations": [{"account_id": account["id"], "chat_id": copies.to_string()}],
+            })),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let pair: Value = res.json().await.expect("json");
+    // A delivery given up on: a failure of the pair and an entry in Alice's error log.
+    let db = app.db();
+    let queued = db
+        .insert_deliveries(&[relay_store::NewDelivery {
+            owner_id: alice.user_id.parse().expect("id"),
+            pair_id: pair["id"].as_str().expect("id").parse().expect("id"),
+            destination_id: pair["destinations"][0]["id"]
+                .as_str()
+                .expect("id")
+                .parse()
+                .expect("id"),
+            sender_account_id: account["id"].as_str().expect("id").parse().expect("id"),
+            source_chat_id: news.to_string(),
+            source_message_id: "1".into(),
+            action: relay_store::DeliveryAction::Create,
+            revision: 0,
+            part: 0,
+            priority: relay_core::Priority::Low,
+            payload: json!({"text": "alice's secret"}),
+            source_at: chrono::Utc::now(),
+        }])
+        .await
+        .expect("delivery");
+    db.claim_delivery(queued[0].id, 1, std::time::Duration::from_secs(30))
+        .await
+        .expect("claim");
+    assert!(
+        db.kill_delivery(queued[0].id, 1, "test_failure", "alice's failure")
+            .await
+            .expect("kill")
+    );
     Owned {
         account: account["id"].as_str().expect("id").to_owned(),
         login: login["login_id"].as_str().expect("login").to_owned(),
+        pair: pair["id"].as_str().expect("id").to_owned(),
     }
 }
 
@@ -172,12 +293,13 @@ async fn every_owned_route_needs_a_token() {
     let owned = Owned {
         account: uuid::Uuid::new_v4().to_string(),
         login: uuid::Uuid::new_v4().to_string(),
+        pair: uuid::Uuid::new_v4().to_string(),
     };
     for route in ROUTES {
         let mut req = app
             .client
             .request(route.method.clone(), app.url(&path_for(route, &owned)));
-        if let Some(body) = (route.body)() {
+        if let Some(body) = (route.body)(&owned) {
             req = req.json(&body);
         }
         let res = req.send().await.expect("send");
@@ -198,7 +320,7 @@ async fn another_users_token_never_reaches_the_owners_data() {
                 route.method.clone(),
                 &path,
                 &bob.access,
-                (route.body)().as_ref(),
+                (route.body)(&owned).as_ref(),
             )
             .await;
         let status = res.status();
@@ -207,11 +329,18 @@ async fn another_users_token_never_reaches_the_owners_data() {
         match route.scope {
             Scope::Caller => {
                 assert!(status.is_success() || status.is_client_error(), "{what}");
-                for secret in [&alice.user_id, &alice.email, &owned.account, &owned.login] {
+                for secret in [
+                    &alice.user_id,
+                    &alice.email,
+                    &owned.account,
+                    &owned.login,
+                    &owned.pair,
+                ] {
                     assert!(!text.contains(secret.as_str()), "{what}");
                 }
+                assert!(!text.contains("alice's"), "{what}");
             }
-            Scope::Account | Scope::Login => assert_eq!(status, 404, "{what}"),
+            Scope::Account | Scope::Login | Scope::Pair => assert_eq!(status, 404, "{what}"),
         }
     }
     // Nothing Bob did touched Alice: her account is there and she still signs in as before.
@@ -225,6 +354,43 @@ async fn another_users_token_never_reaches_the_owners_data() {
         200
     );
     assert_eq!(app.login(&alice.email, PASSWORD).await.status(), 200);
+    let pair: Value = app
+        .get_as(&format!("/api/v1/pairs/{}", owned.pair), &alice.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pair["name"], "", "Bob's change did not land");
+    assert_eq!(pair["paused"], false);
+    assert_eq!(pair["destinations"].as_array().expect("array").len(), 1);
+    let failures: Value = app
+        .get_as(
+            &format!("/api/v1/pairs/{}/failures", owned.pair),
+            &alice.access,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(failures.as_array().expect("array").len(), 1);
+    let errors: Value = app
+        .get_as("/api/v1/errors", &alice.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(errors.as_array().expect("array").len(), 1);
+    let bobs: Value = app
+        .get_as("/api/v1/pairs", &bob.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        bobs,
+        json!([]),
+        "Bob could not build a pair from Alice's account"
+    );
     let me: Value = app
         .get_as("/api/v1/me", &bob.access)
         .await

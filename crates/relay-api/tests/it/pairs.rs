@@ -1,0 +1,892 @@
+//! Forwarding pairs over the API: all four directions with accounts connected against the
+//! fakes, every validation error, loops, plan limits, pause/resume, changes, deletion, and
+//! the failure and error views.
+
+use crate::helpers::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Alice's connected accounts and the chats they can use.
+struct Setup {
+    /// A Discord bot in a server with two channels.
+    discord_bot: String,
+    channel_a: String,
+    channel_b: String,
+    /// A Discord webhook posting into `channel_b`.
+    webhook: String,
+    /// Two Telegram bots.
+    telegram_bot: String,
+    telegram_bot2: String,
+}
+
+const TG_CHAT_A: i64 = -1_001_234_567_890;
+const TG_CHAT_B: &str = "-1009876543210";
+
+async fn connect(app: &TestApp, s: &Session, path: &str, body: Value) -> String {
+    let res = app.call(Method::POST, path, &s.access, Some(&body)).await;
+    assert_eq!(res.status(), 201, "{path} {body}");
+    let account: Value = res.json().await.expect("json");
+    account["id"].as_str().expect("id").to_owned()
+}
+
+async fn setup(app: &TestApp, s: &Session, tag: &str) -> Setup {
+    let discord = &app.discord.as_ref().expect("fake").fake;
+    let bot_token = format!("{tag}-discord-bot-token");
+    let bot = discord.add_bot(&bot_token, "forwarder");
+    let guild = discord.add_guild("Guild", &[bot]);
+    let channel_a = discord.add_channel(guild, "a");
+    let channel_b = discord.add_channel(guild, "b");
+    let (hook_id, hook_token) = discord.add_webhook(channel_b, "hook");
+    let telegram = &app.telegram.as_ref().expect("fake").fake;
+    let n = if tag == "alice" { 1 } else { 2 };
+    telegram.add_bot(&format!("{n}1:{tag}-tg-bot"), "tg_one_bot");
+    telegram.add_bot(&format!("{n}2:{tag}-tg-bot"), "tg_two_bot");
+    Setup {
+        discord_bot: connect(
+            app,
+            s,
+            "/api/v1/accounts/discord",
+            json!({"kind": "bot", "token": bot_token}),
+        )
+        .await,
+        webhook: connect(
+            app,
+            s,
+            "/api/v1/accounts/discord",
+            json!({"kind": "webhook", "url": format!("https://discord.com/api/webhooks/{hook_id}/{hook_token}")}),
+        )
+        .await,
+        telegram_bot: connect(
+            app,
+            s,
+            "/api/v1/accounts/telegram",
+            json!({"kind": "bot", "token": format!("{n}1:{tag}-tg-bot")}),
+        )
+        .await,
+        telegram_bot2: connect(
+            app,
+            s,
+            "/api/v1/accounts/telegram",
+            json!({"kind": "bot", "token": format!("{n}2:{tag}-tg-bot")}),
+        )
+        .await,
+        channel_a: channel_a.to_string(),
+        channel_b: channel_b.to_string(),
+    }
+}
+
+async fn subscribe(app: &TestApp, s: &Session, plan: &str) {
+    sqlx::query(
+        "INSERT INTO subscriptions (user_id, plan_id, status) VALUES ($1::uuid, $2, 'active')",
+    )
+    .bind(&s.user_id)
+    .bind(plan)
+    .execute(app.db().pool())
+    .await
+    .expect("subscription");
+}
+
+async fn create(app: &TestApp, s: &Session, body: &Value) -> reqwest::Response {
+    app.call(Method::POST, "/api/v1/pairs", &s.access, Some(body))
+        .await
+}
+
+async fn created(app: &TestApp, s: &Session, body: Value) -> Value {
+    let res = create(app, s, &body).await;
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    assert_eq!(status, 201, "{body}: {text}");
+    serde_json::from_str(&text).expect("json")
+}
+
+async fn pairs_of(app: &TestApp, s: &Session) -> Vec<Value> {
+    let res = app.get_as("/api/v1/pairs", &s.access).await;
+    assert_eq!(res.status(), 200);
+    let list: Value = res.json().await.expect("json");
+    list.as_array().expect("array").clone()
+}
+
+/// The field error messages of a 422, or a panic naming what came instead.
+async fn field_errors(res: reqwest::Response, what: &str) -> Value {
+    let status = res.status();
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(status, 422, "{what}: {body}");
+    assert_eq!(body["error"]["code"], "validation_failed", "{what}: {body}");
+    body["error"]["fields"].clone()
+}
+
+fn first_message<'a>(fields: &'a Value, field: &str) -> &'a str {
+    fields[field][0].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn pairs_in_all_four_directions_are_created_listed_and_read() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    subscribe(&app, &s, "pro").await;
+    let a = setup(&app, &s, "alice").await;
+
+    // Telegram → Discord, through a bot and a webhook; the chat id as a JSON number.
+    let tg_dc = created(
+        &app,
+        &s,
+        json!({
+            "name": "  Announcements  ",
+            "source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+            "destinations": [
+                {"account_id": a.discord_bot, "chat_id": a.channel_a},
+                {"account_id": a.webhook},
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(tg_dc["name"], "Announcements");
+    assert_eq!(tg_dc["source"]["account_id"], a.telegram_bot.as_str());
+    assert_eq!(tg_dc["source"]["account_kind"], "telegram_bot");
+    assert_eq!(tg_dc["source"]["chat_id"], TG_CHAT_A.to_string());
+    assert_eq!(tg_dc["destinations"][0]["account_kind"], "discord_bot");
+    assert_eq!(tg_dc["destinations"][0]["chat_id"], a.channel_a.as_str());
+    assert_eq!(tg_dc["destinations"][1]["account_kind"], "discord_webhook");
+    assert_eq!(tg_dc["destinations"][1]["chat_id"], Value::Null);
+    assert!(tg_dc["destinations"][0]["id"].is_string());
+    assert_eq!(tg_dc["enabled"], true);
+    assert_eq!(tg_dc["paused"], false);
+    assert_eq!(tg_dc["paused_at"], Value::Null);
+    assert!(tg_dc["created_at"].is_string() && tg_dc["updated_at"].is_string());
+
+    // Discord → Telegram.
+    let dc_tg = created(
+        &app,
+        &s,
+        json!({
+            "source": {"account_id": a.discord_bot, "chat_id": a.channel_a},
+            "destinations": [{"account_id": a.telegram_bot, "chat_id": TG_CHAT_B}],
+        }),
+    )
+    .await;
+    assert_eq!(dc_tg["name"], "");
+    assert_eq!(dc_tg["source"]["account_kind"], "discord_bot");
+    assert_eq!(dc_tg["destinations"][0]["account_kind"], "telegram_bot");
+    assert_eq!(dc_tg["destinations"][0]["chat_id"], TG_CHAT_B);
+
+    // Telegram → Telegram: another chat, through either bot.
+    let tg_tg = created(
+        &app,
+        &s,
+        json!({
+            "source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_B},
+            "destinations": [
+                {"account_id": a.telegram_bot2, "chat_id": TG_CHAT_A},
+                {"account_id": a.telegram_bot, "chat_id": "777000"},
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(tg_tg["destinations"][0]["chat_id"], TG_CHAT_A.to_string());
+
+    // Discord → Discord: another channel, and a webhook into it.
+    let dc_dc = created(
+        &app,
+        &s,
+        json!({
+            "source": {"account_id": a.discord_bot, "chat_id": a.channel_a},
+            "destinations": [
+                {"account_id": a.discord_bot, "chat_id": a.channel_b},
+                {"account_id": a.webhook},
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(dc_dc["destinations"].as_array().expect("array").len(), 2);
+
+    let list = pairs_of(&app, &s).await;
+    let ids: Vec<&str> = list.iter().map(|p| p["id"].as_str().expect("id")).collect();
+    let expected: Vec<&str> = [&tg_dc, &dc_tg, &tg_tg, &dc_dc]
+        .iter()
+        .map(|p| p["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, expected, "oldest first");
+    let one: Value = app
+        .get_as(
+            &format!("/api/v1/pairs/{}", tg_dc["id"].as_str().expect("id")),
+            &s.access,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(one, tg_dc);
+
+    // The listener finds the Telegram → Discord pair.
+    let routes = app
+        .db()
+        .routes_for_source(a.telegram_bot.parse().expect("id"), &TG_CHAT_A.to_string())
+        .await
+        .expect("routes");
+    assert_eq!(routes.len(), 1);
+    assert_eq!(routes[0].destinations.len(), 2);
+    assert_eq!(routes[0].priority, relay_core::Priority::Medium);
+
+    assert_eq!(
+        app.get_as("/api/v1/pairs/not-a-uuid", &s.access)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get_as(
+            &format!("/api/v1/pairs/{}", uuid::Uuid::new_v4()),
+            &s.access
+        )
+        .await
+        .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn invalid_pairs_get_field_errors_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    let a = setup(&app, &s, "alice").await;
+    let bob = app.signed_in("bob@example.com").await;
+    let b = setup(&app, &bob, "bob").await;
+    let good_source = json!({"account_id": a.telegram_bot, "chat_id": TG_CHAT_A});
+    let good_dest = json!({"account_id": a.discord_bot, "chat_id": a.channel_a});
+    let nobody = uuid::Uuid::new_v4().to_string();
+
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (json!({}), "source", "is required"),
+        (
+            json!({"source": good_source}),
+            "destinations",
+            "is required",
+        ),
+        (
+            json!({"source": {"chat_id": TG_CHAT_A}, "destinations": [good_dest]}),
+            "source.account_id",
+            "is required",
+        ),
+        (
+            json!({"source": {"account_id": nobody, "chat_id": TG_CHAT_A}, "destinations": [good_dest]}),
+            "source.account_id",
+            "is not one of your accounts",
+        ),
+        (
+            json!({"source": {"account_id": "not-a-uuid", "chat_id": TG_CHAT_A}, "destinations": [good_dest]}),
+            "source.account_id",
+            "is not one of your accounts",
+        ),
+        (
+            json!({"source": {"account_id": b.telegram_bot, "chat_id": TG_CHAT_A}, "destinations": [good_dest]}),
+            "source.account_id",
+            "is not one of your accounts",
+        ),
+        (
+            json!({"source": {"account_id": a.webhook, "chat_id": a.channel_a}, "destinations": [{"account_id": a.telegram_bot, "chat_id": TG_CHAT_A}]}),
+            "source.account_id",
+            "webhook, which can only send",
+        ),
+        (
+            json!({"source": {"account_id": a.telegram_bot}, "destinations": [good_dest]}),
+            "source.chat_id",
+            "is required",
+        ),
+        (
+            json!({"source": {"account_id": a.telegram_bot, "chat_id": 0}, "destinations": [good_dest]}),
+            "source.chat_id",
+            "is not a Telegram chat id",
+        ),
+        (
+            json!({"source": {"account_id": a.telegram_bot, "chat_id": "@channel"}, "destinations": [good_dest]}),
+            "source.chat_id",
+            "is not a Telegram chat id",
+        ),
+        (
+            json!({"source": {"account_id": a.telegram_bot, "chat_id": "99999999999999999999"}, "destinations": [good_dest]}),
+            "source.chat_id",
+            "is not a Telegram chat id",
+        ),
+        (
+            json!({"source": {"account_id": a.telegram_bot, "chat_id": true}, "destinations": [good_dest]}),
+            "source.chat_id",
+            "must be a string or an integer",
+        ),
+        (
+            json!({"source": {"account_id": a.discord_bot, "chat_id": "12345"}, "destinations": [{"account_id": a.telegram_bot, "chat_id": TG_CHAT_A}]}),
+            "source.chat_id",
+            "is not a Discord channel id",
+        ),
+        (
+            json!({"source": {"account_id": a.discord_bot, "chat_id": "-100000000000000000"}, "destinations": [{"account_id": a.telegram_bot, "chat_id": TG_CHAT_A}]}),
+            "source.chat_id",
+            "is not a Discord channel id",
+        ),
+        (
+            json!({"source": good_source, "destinations": []}),
+            "destinations",
+            "at least one destination",
+        ),
+        (
+            json!({"source": good_source, "destinations": [good_dest, {"account_id": a.webhook}]}),
+            "destinations",
+            "the Free plan allows at most 1 destination per pair",
+        ),
+        (
+            json!({"source": good_source, "destinations": [{"chat_id": a.channel_a}]}),
+            "destinations[0].account_id",
+            "is required",
+        ),
+        (
+            json!({"source": good_source, "destinations": [{"account_id": b.discord_bot, "chat_id": a.channel_a}]}),
+            "destinations[0].account_id",
+            "is not one of your accounts",
+        ),
+        (
+            json!({"source": good_source, "destinations": [{"account_id": a.webhook, "chat_id": a.channel_b}]}),
+            "destinations[0].chat_id",
+            "must be left out",
+        ),
+        (
+            json!({"source": good_source, "destinations": [{"account_id": a.discord_bot}]}),
+            "destinations[0].chat_id",
+            "is required",
+        ),
+        (
+            json!({"source": good_source, "destinations": [{"account_id": a.discord_bot, "chat_id": TG_CHAT_A}]}),
+            "destinations[0].chat_id",
+            "is not a Discord channel id",
+        ),
+        (
+            json!({"source": good_source, "destinations": [{"account_id": a.telegram_bot2, "chat_id": a.channel_a.clone() + "x"}]}),
+            "destinations[0].chat_id",
+            "is not a Telegram chat id",
+        ),
+        (
+            json!({"name": "x".repeat(201), "source": good_source, "destinations": [good_dest]}),
+            "name",
+            "at most 200 characters",
+        ),
+    ];
+    for (body, field, expect) in &cases {
+        let fields = field_errors(create(&app, &s, body).await, &body.to_string()).await;
+        let message = first_message(&fields, field);
+        assert!(
+            message.contains(expect),
+            "{body}: expected {field} to say '{expect}', got {fields}"
+        );
+    }
+
+    // On Pro, more destinations are allowed, and a destination twice is named.
+    subscribe(&app, &s, "pro").await;
+    let fields = field_errors(
+        create(
+            &app,
+            &s,
+            &json!({"source": good_source, "destinations": [
+                good_dest,
+                {"account_id": a.webhook},
+                {"account_id": a.discord_bot, "chat_id": a.channel_a},
+            ]}),
+        )
+        .await,
+        "twice",
+    )
+    .await;
+    assert_eq!(
+        first_message(&fields, "destinations[2]"),
+        "is the same as destinations[0]"
+    );
+    let six: Vec<Value> = (0..6)
+        .map(|i| json!({"account_id": a.telegram_bot2, "chat_id": format!("-10{i}")}))
+        .collect();
+    let fields = field_errors(
+        create(
+            &app,
+            &s,
+            &json!({"source": good_source, "destinations": six}),
+        )
+        .await,
+        "six",
+    )
+    .await;
+    assert_eq!(
+        first_message(&fields, "destinations"),
+        "the Pro plan allows at most 5 destinations per pair"
+    );
+    // Several problems at once are all reported.
+    let fields = field_errors(
+        create(
+            &app,
+            &s,
+            &json!({"name": "x".repeat(300), "source": {"account_id": a.telegram_bot, "chat_id": "x"},
+                    "destinations": [{"account_id": a.discord_bot}]}),
+        )
+        .await,
+        "several",
+    )
+    .await;
+    for field in ["name", "source.chat_id", "destinations[0].chat_id"] {
+        assert!(fields[field].is_array(), "{field}: {fields}");
+    }
+
+    assert!(pairs_of(&app, &s).await.is_empty(), "nothing stored");
+    assert!(pairs_of(&app, &bob).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_destination_that_is_the_source_chat_is_refused() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    subscribe(&app, &s, "pro").await;
+    let a = setup(&app, &s, "alice").await;
+
+    // Telegram: the same chat, through another bot and written differently.
+    let fields = field_errors(
+        create(
+            &app,
+            &s,
+            &json!({"source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+            "destinations": [
+                {"account_id": a.discord_bot, "chat_id": a.channel_a},
+                {"account_id": a.telegram_bot2, "chat_id": format!(" {TG_CHAT_A} ")},
+            ]}),
+        )
+        .await,
+        "telegram loop",
+    )
+    .await;
+    assert_eq!(
+        first_message(&fields, "destinations[1].chat_id"),
+        "would send back into the source chat"
+    );
+    assert!(fields["destinations[0].chat_id"].is_null(), "{fields}");
+
+    // Discord: the same channel through the bot.
+    let fields = field_errors(
+        create(
+            &app,
+            &s,
+            &json!({"source": {"account_id": a.discord_bot, "chat_id": a.channel_a},
+                    "destinations": [{"account_id": a.discord_bot, "chat_id": a.channel_a}]}),
+        )
+        .await,
+        "discord loop",
+    )
+    .await;
+    assert_eq!(
+        first_message(&fields, "destinations[0].chat_id"),
+        "would send back into the source chat"
+    );
+
+    // Discord: a webhook that posts into the source channel (Discord is asked which).
+    let fields = field_errors(
+        create(
+            &app,
+            &s,
+            &json!({"source": {"account_id": a.discord_bot, "chat_id": a.channel_b},
+                    "destinations": [{"account_id": a.webhook}]}),
+        )
+        .await,
+        "webhook loop",
+    )
+    .await;
+    assert!(
+        first_message(&fields, "destinations[0].account_id")
+            .starts_with("would send back into the source chat"),
+        "{fields}"
+    );
+
+    // The same chat id on the other platform is no loop.
+    let pair = created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.discord_bot, "chat_id": a.channel_a},
+               "destinations": [{"account_id": a.telegram_bot, "chat_id": a.channel_a}]}),
+    )
+    .await;
+    let id = pair["id"].as_str().expect("id");
+
+    // A change that makes a loop is refused and changes nothing.
+    let patch = |body: Value| {
+        let app = &app;
+        let token = s.access.clone();
+        let path = format!("/api/v1/pairs/{id}");
+        async move { app.call(Method::PATCH, &path, &token, Some(&body)).await }
+    };
+    let fields = field_errors(
+        patch(json!({"destinations": [{"account_id": a.discord_bot, "chat_id": a.channel_a}]}))
+            .await,
+        "patch destinations",
+    )
+    .await;
+    assert_eq!(
+        first_message(&fields, "destinations[0].chat_id"),
+        "would send back into the source chat"
+    );
+    let with_webhook = created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.discord_bot, "chat_id": a.channel_a},
+               "destinations": [{"account_id": a.webhook}]}),
+    )
+    .await;
+    let fields = field_errors(
+        app.call(
+            Method::PATCH,
+            &format!("/api/v1/pairs/{}", with_webhook["id"].as_str().expect("id")),
+            &s.access,
+            Some(&json!({"source_chat_id": a.channel_b})),
+        )
+        .await,
+        "patch source onto the webhook's channel",
+    )
+    .await;
+    assert!(
+        first_message(&fields, "source_chat_id")
+            .starts_with("would send back into the source chat"),
+        "{fields}"
+    );
+    let unchanged: Value = app
+        .get_as(&format!("/api/v1/pairs/{id}"), &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(unchanged, pair);
+}
+
+#[tokio::test]
+async fn the_plans_pair_limit_is_a_403() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    let a = setup(&app, &s, "alice").await;
+    let body = |chat: &str| {
+        json!({"source": {"account_id": a.telegram_bot, "chat_id": chat},
+               "destinations": [{"account_id": a.webhook}]})
+    };
+    created(&app, &s, body("-1001")).await;
+    created(&app, &s, body("-1002")).await;
+    let res = create(&app, &s, &body("-1003")).await;
+    assert_eq!(res.status(), 403);
+    let err: Value = res.json().await.expect("json");
+    assert_eq!(err["error"]["code"], "plan_limit");
+    let message = err["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("Free") && message.contains('2'),
+        "{message}"
+    );
+    assert_eq!(pairs_of(&app, &s).await.len(), 2);
+
+    subscribe(&app, &s, "pro").await;
+    created(&app, &s, body("-1003")).await;
+}
+
+#[tokio::test]
+async fn pairs_pause_resume_change_and_delete() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    subscribe(&app, &s, "pro").await;
+    let a = setup(&app, &s, "alice").await;
+    let pair = created(
+        &app,
+        &s,
+        json!({"name": "first",
+        "source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+        "destinations": [
+            {"account_id": a.discord_bot, "chat_id": a.channel_a},
+            {"account_id": a.webhook},
+            {"account_id": a.telegram_bot2, "chat_id": TG_CHAT_B},
+        ]}),
+    )
+    .await;
+    let id = pair["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/pairs/{id}");
+    let source = a.telegram_bot.parse().expect("id");
+    let routes = |chat: String| {
+        let db = app.db().clone();
+        async move { db.routes_for_source(source, &chat).await.expect("routes") }
+    };
+    assert_eq!(routes(TG_CHAT_A.to_string()).await.len(), 1);
+
+    // Pause and resume.
+    let res = app
+        .call(Method::POST, &format!("{path}/pause"), &s.access, None)
+        .await;
+    assert_eq!(res.status(), 200);
+    let paused: Value = res.json().await.expect("json");
+    assert_eq!(paused["paused"], true);
+    assert!(paused["paused_at"].is_string());
+    assert!(routes(TG_CHAT_A.to_string()).await.is_empty());
+    let again: Value = app
+        .call(Method::POST, &format!("{path}/pause"), &s.access, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        again["paused_at"], paused["paused_at"],
+        "the first pause's time stays"
+    );
+    let resumed: Value = app
+        .call(Method::POST, &format!("{path}/resume"), &s.access, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(resumed["paused"], false);
+    assert_eq!(resumed["paused_at"], Value::Null);
+    assert_eq!(routes(TG_CHAT_A.to_string()).await.len(), 1);
+
+    // Replace the destinations: those that stay keep their ids.
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({
+                "name": "renamed",
+                "source_chat_id": "-1005",
+                "destinations": [
+                    {"account_id": a.telegram_bot2, "chat_id": TG_CHAT_B},
+                    {"account_id": a.discord_bot, "chat_id": a.channel_b},
+                    {"account_id": a.discord_bot, "chat_id": a.channel_a},
+                ],
+            })),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let changed: Value = res.json().await.expect("json");
+    assert_eq!(changed["name"], "renamed");
+    assert_eq!(changed["source"]["chat_id"], "-1005");
+    let chats: Vec<&Value> = changed["destinations"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| &d["chat_id"])
+        .collect();
+    assert_eq!(
+        chats,
+        vec![TG_CHAT_B, a.channel_b.as_str(), a.channel_a.as_str()]
+    );
+    assert_eq!(
+        changed["destinations"][0]["id"],
+        pair["destinations"][2]["id"]
+    );
+    assert_eq!(
+        changed["destinations"][2]["id"],
+        pair["destinations"][0]["id"]
+    );
+    assert!(
+        pair["destinations"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|d| d["id"] != changed["destinations"][1]["id"]),
+        "the new destination has a new id"
+    );
+    assert!(routes(TG_CHAT_A.to_string()).await.is_empty());
+    assert_eq!(routes("-1005".into()).await.len(), 1);
+
+    // Disable; an empty change is the pair as it is; a bad change changes nothing.
+    let disabled: Value = app
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"enabled": false})),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(disabled["enabled"], false);
+    assert!(routes("-1005".into()).await.is_empty());
+    let same: Value = app
+        .call(Method::PATCH, &path, &s.access, Some(&json!({})))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(same, disabled);
+    for (body, field) in [
+        (json!({"source_chat_id": "abc"}), "source_chat_id"),
+        (json!({"destinations": []}), "destinations"),
+        (json!({"name": "y".repeat(201)}), "name"),
+        (
+            json!({"destinations": [{"account_id": a.webhook, "chat_id": "1"}]}),
+            "destinations[0].chat_id",
+        ),
+    ] {
+        let fields = field_errors(
+            app.call(Method::PATCH, &path, &s.access, Some(&body)).await,
+            &body.to_string(),
+        )
+        .await;
+        assert!(fields[field].is_array(), "{body}: {fields}");
+    }
+    let after: Value = app
+        .get_as(&path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(after, disabled);
+
+    // Delete.
+    assert_eq!(
+        app.call(Method::DELETE, &path, &s.access, None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(app.get_as(&path, &s.access).await.status(), 404);
+    assert_eq!(
+        app.call(Method::DELETE, &path, &s.access, None)
+            .await
+            .status(),
+        404
+    );
+    for action in ["pause", "resume"] {
+        assert_eq!(
+            app.call(Method::POST, &format!("{path}/{action}"), &s.access, None)
+                .await
+                .status(),
+            404
+        );
+    }
+    assert!(pairs_of(&app, &s).await.is_empty());
+}
+
+#[tokio::test]
+async fn dead_deliveries_show_as_failures_and_in_the_error_log() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    let a = setup(&app, &s, "alice").await;
+    let pair = created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+               "destinations": [{"account_id": a.discord_bot, "chat_id": a.channel_a}]}),
+    )
+    .await;
+    let id = pair["id"].as_str().expect("id");
+    let db = app.db();
+    let queued = db
+        .insert_deliveries(&[relay_store::NewDelivery {
+            owner_id: s.user_id.parse().expect("id"),
+            pair_id: id.parse().expect("id"),
+            destination_id: pair["destinations"][0]["id"]
+                .as_str()
+                .expect("id")
+                .parse()
+                .expect("id"),
+            sender_account_id: a.discord_bot.parse().expect("id"),
+            source_chat_id: TG_CHAT_A.to_string(),
+            source_message_id: "42".into(),
+            action: relay_store::DeliveryAction::Create,
+            revision: 0,
+            part: 0,
+            priority: relay_core::Priority::Low,
+            payload: json!({"text": "hello"}),
+            source_at: chrono::Utc::now(),
+        }])
+        .await
+        .expect("insert");
+    let delivery = queued[0].id;
+    db.claim_delivery(delivery, 1, Duration::from_secs(30))
+        .await
+        .expect("claim")
+        .expect("claimed");
+    assert!(
+        db.kill_delivery(delivery, 1, "discord_forbidden", "Missing Access")
+            .await
+            .expect("kill")
+    );
+
+    let failures: Value = app
+        .get_as(&format!("/api/v1/pairs/{id}/failures"), &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(failures.as_array().expect("array").len(), 1);
+    assert_eq!(failures[0]["id"], delivery);
+    assert_eq!(failures[0]["source_message_id"], "42");
+    assert_eq!(failures[0]["action"], "create");
+    assert_eq!(failures[0]["attempts"], 1);
+    assert_eq!(failures[0]["last_error"], "Missing Access");
+    assert!(failures[0]["failed_at"].is_string());
+
+    let errors: Value = app
+        .get_as("/api/v1/errors", &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(errors.as_array().expect("array").len(), 1);
+    assert_eq!(errors[0]["severity"], "error");
+    assert_eq!(errors[0]["component"], "delivery");
+    assert_eq!(errors[0]["code"], "discord_forbidden");
+    assert_eq!(errors[0]["message"], "Missing Access");
+    assert_eq!(errors[0]["pair_id"], id);
+    assert_eq!(errors[0]["account_id"], a.discord_bot.as_str());
+    assert_eq!(errors[0]["delivery_id"], delivery);
+
+    for query in ["?limit=0", "?limit=501", "?limit=abc", "?limit=-1"] {
+        let fields = field_errors(
+            app.get_as(&format!("/api/v1/errors{query}"), &s.access)
+                .await,
+            query,
+        )
+        .await;
+        assert!(fields["limit"].is_array(), "{query}");
+        let fields = field_errors(
+            app.get_as(&format!("/api/v1/pairs/{id}/failures{query}"), &s.access)
+                .await,
+            query,
+        )
+        .await;
+        assert!(fields["limit"].is_array(), "{query}");
+    }
+    let limited = app.get_as("/api/v1/errors?limit=500", &s.access).await;
+    assert_eq!(limited.status(), 200);
+
+    // Bob sees none of it.
+    let bob = app.signed_in("bob@example.com").await;
+    let theirs: Value = app
+        .get_as("/api/v1/errors", &bob.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(theirs, json!([]));
+    assert_eq!(
+        app.get_as(&format!("/api/v1/pairs/{id}/failures"), &bob.access)
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_pair_routes() {
+    let app = spawn_app().await;
+    let spec: Value = app.get("/openapi.json").await.json().await.expect("json");
+    let paths = &spec["paths"];
+    for (path, method) in [
+        ("/api/v1/pairs", "get"),
+        ("/api/v1/pairs", "post"),
+        ("/api/v1/pairs/{id}", "get"),
+        ("/api/v1/pairs/{id}", "patch"),
+        ("/api/v1/pairs/{id}", "delete"),
+        ("/api/v1/pairs/{id}/pause", "post"),
+        ("/api/v1/pairs/{id}/resume", "post"),
+        ("/api/v1/pairs/{id}/failures", "get"),
+        ("/api/v1/errors", "get"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path}");
+    }
+    assert!(paths["/api/v1/pairs"]["post"]["responses"]["403"].is_object());
+}

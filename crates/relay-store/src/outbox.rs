@@ -1,0 +1,557 @@
+//! The outbox: one `deliveries` row per destination part of a source message, written
+//! before its job is enqueued (Postgres is the source of truth, Redis the transport).
+//!
+//! A worker claims a row with a fencing token (`claim_delivery`), and only that token can
+//! finish it (`complete_delivery`, `retry_delivery`, `kill_delivery`): a worker whose claim
+//! lapsed and was taken over cannot overwrite the newer outcome. The sweeper
+//! (`sweep_deliveries`) hands back rows that are due and not in flight, and claims that
+//! lapsed, so a lost job loses no message.
+
+use crate::{Database, StoreError};
+use chrono::{DateTime, Utc};
+use relay_core::{AccountId, AccountKind, DestinationId, PairId, Priority, Severity, UserId};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What a delivery does at the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryAction {
+    Create,
+    Edit,
+    Delete,
+}
+
+impl DeliveryAction {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeliveryAction::Create => "create",
+            DeliveryAction::Edit => "edit",
+            DeliveryAction::Delete => "delete",
+        }
+    }
+}
+
+impl fmt::Display for DeliveryAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeliveryAction {
+    type Err = relay_core::kinds::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "create" => Ok(DeliveryAction::Create),
+            "edit" => Ok(DeliveryAction::Edit),
+            "delete" => Ok(DeliveryAction::Delete),
+            _ => Err(relay_core::kinds::UnknownValue {
+                what: "delivery action",
+                value: s.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A delivery to write. The idempotency key is (pair, destination, source chat, source
+/// message, action, revision, part): writing the same key again is a no-op.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    pub owner_id: UserId,
+    pub pair_id: PairId,
+    pub destination_id: DestinationId,
+    pub sender_account_id: AccountId,
+    pub source_chat_id: String,
+    pub source_message_id: String,
+    pub action: DeliveryAction,
+    /// 0 for create and delete; the edit's sequence for edits.
+    pub revision: i64,
+    pub part: i16,
+    pub priority: Priority,
+    pub payload: serde_json::Value,
+    pub source_at: DateTime<Utc>,
+}
+
+/// What the queue needs to carry a delivery: its id, partition key and priority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedDelivery {
+    pub id: i64,
+    pub sender_account_id: AccountId,
+    pub destination_id: DestinationId,
+    pub priority: Priority,
+    pub attempts: i32,
+}
+
+/// A delivery taken for sending, with what sending needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub owner_id: UserId,
+    pub pair_id: PairId,
+    pub destination_id: DestinationId,
+    pub sender_account_id: AccountId,
+    pub account_kind: AccountKind,
+    /// The destination chat; `None` for a Discord webhook.
+    pub dest_chat_id: Option<String>,
+    pub source_chat_id: String,
+    pub source_message_id: String,
+    pub action: DeliveryAction,
+    pub part: i16,
+    pub payload: serde_json::Value,
+    /// Including this attempt.
+    pub attempts: i32,
+}
+
+/// A delivery that was given up on, as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedDelivery {
+    pub id: i64,
+    pub pair_id: PairId,
+    pub destination_id: DestinationId,
+    pub source_chat_id: String,
+    pub source_message_id: String,
+    pub action: DeliveryAction,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    /// When it was given up.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of a user's error log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorEntry {
+    pub id: i64,
+    pub severity: Severity,
+    pub component: String,
+    pub code: String,
+    pub message: String,
+    pub pair_id: Option<PairId>,
+    pub account_id: Option<AccountId>,
+    pub delivery_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    id: i64,
+    sender_account_id: Uuid,
+    destination_id: Uuid,
+    priority: String,
+    attempts: i32,
+}
+
+impl TryFrom<QueuedRow> for QueuedDelivery {
+    type Error = StoreError;
+    fn try_from(r: QueuedRow) -> Result<Self, StoreError> {
+        Ok(QueuedDelivery {
+            id: r.id,
+            sender_account_id: r.sender_account_id.into(),
+            destination_id: r.destination_id.into(),
+            priority: r.priority.parse().map_err(StoreError::corrupt)?,
+            attempts: r.attempts,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    owner_id: Uuid,
+    pair_id: Uuid,
+    destination_id: Uuid,
+    sender_account_id: Uuid,
+    account_kind: String,
+    dest_chat_id: Option<String>,
+    source_chat_id: String,
+    source_message_id: String,
+    action: String,
+    part: i16,
+    payload: serde_json::Value,
+    attempts: i32,
+}
+
+impl TryFrom<ClaimedRow> for ClaimedDelivery {
+    type Error = StoreError;
+    fn try_from(r: ClaimedRow) -> Result<Self, StoreError> {
+        Ok(ClaimedDelivery {
+            id: r.id,
+            owner_id: r.owner_id.into(),
+            pair_id: r.pair_id.into(),
+            destination_id: r.destination_id.into(),
+            sender_account_id: r.sender_account_id.into(),
+            account_kind: r.account_kind.parse().map_err(StoreError::corrupt)?,
+            dest_chat_id: r.dest_chat_id,
+            source_chat_id: r.source_chat_id,
+            source_message_id: r.source_message_id,
+            action: r.action.parse().map_err(StoreError::corrupt)?,
+            part: r.part,
+            payload: r.payload,
+            attempts: r.attempts,
+        })
+    }
+}
+
+const QUEUED_COLUMNS: &str = "id, sender_account_id, destination_id, priority, attempts";
+
+/// Whole microseconds, as PostgreSQL intervals count them.
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+impl Database {
+    /// Writes a batch of deliveries in one statement. A key already written (by an earlier
+    /// attempt, or twice in this batch) is skipped, and so is a row whose destination is no
+    /// longer its pair's and owner's (removed from the pair meanwhile, or not theirs).
+    /// Returns the rows it inserted, in id order (ids follow the order of `new`).
+    pub async fn insert_deliveries(
+        &self,
+        new: &[NewDelivery],
+    ) -> Result<Vec<QueuedDelivery>, StoreError> {
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
+        let owners: Vec<Uuid> = new.iter().map(|d| d.owner_id.as_uuid()).collect();
+        let pairs: Vec<Uuid> = new.iter().map(|d| d.pair_id.as_uuid()).collect();
+        let destinations: Vec<Uuid> = new.iter().map(|d| d.destination_id.as_uuid()).collect();
+        let senders: Vec<Uuid> = new.iter().map(|d| d.sender_account_id.as_uuid()).collect();
+        let chats: Vec<&str> = new.iter().map(|d| d.source_chat_id.as_str()).collect();
+        let messages: Vec<&str> = new.iter().map(|d| d.source_message_id.as_str()).collect();
+        let actions: Vec<&str> = new.iter().map(|d| d.action.as_str()).collect();
+        let revisions: Vec<i64> = new.iter().map(|d| d.revision).collect();
+        let parts: Vec<i16> = new.iter().map(|d| d.part).collect();
+        let priorities: Vec<&str> = new.iter().map(|d| d.priority.as_str()).collect();
+        let payloads: Vec<serde_json::Value> = new.iter().map(|d| d.payload.clone()).collect();
+        let source_ats: Vec<DateTime<Utc>> = new.iter().map(|d| d.source_at).collect();
+        let rows: Vec<QueuedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO deliveries (owner_id, pair_id, destination_id, sender_account_id, \
+                 source_chat_id, source_message_id, action, revision, part, priority, payload, source_at) \
+             SELECT t.owner_id, t.pair_id, t.destination_id, t.sender_account_id, t.source_chat_id, \
+                 t.source_message_id, t.action, t.revision, t.part, t.priority, t.payload, t.source_at \
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], \
+                 $7::text[], $8::int8[], $9::int2[], $10::text[], $11::jsonb[], $12::timestamptz[]) \
+                 WITH ORDINALITY AS t(owner_id, pair_id, destination_id, sender_account_id, \
+                 source_chat_id, source_message_id, action, revision, part, priority, payload, source_at, ord) \
+             WHERE EXISTS (SELECT 1 FROM pair_destinations d WHERE d.id = t.destination_id \
+                 AND d.pair_id = t.pair_id AND d.owner_id = t.owner_id) \
+               AND EXISTS (SELECT 1 FROM platform_accounts a WHERE a.id = t.sender_account_id \
+                 AND a.owner_id = t.owner_id) \
+             ORDER BY t.ord \
+             ON CONFLICT (pair_id, destination_id, source_chat_id, source_message_id, action, revision, part) \
+             DO NOTHING \
+             RETURNING {QUEUED_COLUMNS}"
+        )))
+        .bind(&owners)
+        .bind(&pairs)
+        .bind(&destinations)
+        .bind(&senders)
+        .bind(&chats)
+        .bind(&messages)
+        .bind(&actions)
+        .bind(&revisions)
+        .bind(&parts)
+        .bind(&priorities)
+        .bind(&payloads)
+        .bind(&source_ats)
+        .fetch_all(self.pool())
+        .await?;
+        let mut queued = rows
+            .into_iter()
+            .map(QueuedDelivery::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        queued.sort_by_key(|q| q.id);
+        Ok(queued)
+    }
+
+    /// Takes a delivery for sending: a pending one, or one in flight whose claim lapsed or
+    /// was made under an older or equal token, becomes in flight under `token` until
+    /// now + `hold`, with one more attempt counted. Tokens are the partition lease's fencing
+    /// tokens, so a new owner takes over a crashed owner's claims at once while a
+    /// superseded owner cannot take them back. `None` when it is finished (done, skipped,
+    /// dead), gone, or held under a newer token.
+    pub async fn claim_delivery(
+        &self,
+        id: i64,
+        token: i64,
+        hold: Duration,
+    ) -> Result<Option<ClaimedDelivery>, StoreError> {
+        let row: Option<ClaimedRow> = sqlx::query_as(
+            "UPDATE deliveries d SET state = 'in_flight', claim_token = $2, \
+                 in_flight_until = now() + $3 * interval '1 microsecond', \
+                 attempts = d.attempts + 1, updated_at = now() \
+             FROM pair_destinations pd, platform_accounts a \
+             WHERE d.id = $1 AND d.state IN ('pending', 'in_flight') \
+               AND (d.state = 'pending' OR d.in_flight_until < now() \
+                    OR d.claim_token IS NULL OR d.claim_token <= $2) \
+               AND pd.id = d.destination_id AND a.id = d.sender_account_id \
+             RETURNING d.id, d.owner_id, d.pair_id, d.destination_id, d.sender_account_id, \
+                 a.kind AS account_kind, pd.chat_id AS dest_chat_id, d.source_chat_id, \
+                 d.source_message_id, d.action, d.part, d.payload, d.attempts",
+        )
+        .bind(id)
+        .bind(token)
+        .bind(micros(hold))
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(ClaimedDelivery::try_from).transpose()
+    }
+
+    /// Marks a delivery done, only under the current claim (`false` if the claim was lost)
+    /// and records where it landed in the message map, in one transaction. A delete leaves
+    /// no copy, so it records none; the first copy of a (destination, message, part) stays.
+    pub async fn complete_delivery(
+        &self,
+        id: i64,
+        token: i64,
+        dest_chat_id: &str,
+        dest_message_id: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let action: Option<String> = sqlx::query_scalar(
+            "UPDATE deliveries SET state = 'done', done_at = now(), updated_at = now(), \
+                 in_flight_until = NULL, last_error = NULL \
+             WHERE id = $1 AND claim_token = $2 AND state = 'in_flight' RETURNING action",
+        )
+        .bind(id)
+        .bind(token)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(action) = action else {
+            return Ok(false);
+        };
+        if action != DeliveryAction::Delete.as_str() && !dest_message_id.is_empty() {
+            sqlx::query(
+                "INSERT INTO message_map (owner_id, pair_id, destination_id, source_chat_id, \
+                     source_message_id, part, dest_account_id, dest_chat_id, dest_message_id) \
+                 SELECT owner_id, pair_id, destination_id, source_chat_id, source_message_id, part, \
+                     sender_account_id, $2, $3 FROM deliveries WHERE id = $1 \
+                 ON CONFLICT (destination_id, source_chat_id, source_message_id, part) DO NOTHING",
+            )
+            .bind(id)
+            .bind(dest_chat_id)
+            .bind(dest_message_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Puts a claimed delivery back to pending for an attempt at `next_attempt_at`
+    /// (`false` if the claim was lost).
+    pub async fn retry_delivery(
+        &self,
+        id: i64,
+        token: i64,
+        error: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'pending', last_error = $3, next_attempt_at = $4, \
+                 in_flight_until = NULL, updated_at = now() \
+             WHERE id = $1 AND claim_token = $2 AND state = 'in_flight'",
+        )
+        .bind(id)
+        .bind(token)
+        .bind(error)
+        .bind(next_attempt_at)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a claimed delivery up: dead, with its error, and an entry in its owner's error
+    /// log (severity `error`, component `delivery`), in one transaction. `false` if the
+    /// claim was lost.
+    pub async fn kill_delivery(
+        &self,
+        id: i64,
+        token: i64,
+        code: &str,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'dead', last_error = $3, done_at = now(), \
+                 updated_at = now(), in_flight_until = NULL \
+             WHERE id = $1 AND claim_token = $2 AND state = 'in_flight'",
+        )
+        .bind(id)
+        .bind(token)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO error_log (owner_id, severity, component, code, message, context, \
+                 pair_id, account_id, delivery_id) \
+             SELECT owner_id, 'error', 'delivery', $2, $3, \
+                 jsonb_build_object('destination_id', destination_id, 'source_chat_id', source_chat_id, \
+                     'source_message_id', source_message_id, 'action', action, 'part', part, \
+                     'attempts', attempts), \
+                 pair_id, sender_account_id, id \
+             FROM deliveries WHERE id = $1",
+        )
+        .bind(id)
+        .bind(code)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The sweeper's batch: deliveries that are due and not in flight (pending, due, and
+    /// untouched for `quiet`) and claims that lapsed, oldest first, at most `limit`. Each
+    /// row returned is touched, so the next sweep skips it for `quiet` again; rows locked by
+    /// another sweeper or a claim are skipped, so sweepers split the work.
+    pub async fn sweep_deliveries(
+        &self,
+        quiet: Duration,
+        limit: i64,
+    ) -> Result<Vec<QueuedDelivery>, StoreError> {
+        let rows: Vec<QueuedRow> = sqlx::query_as(
+            "WITH due AS ( \
+                 SELECT id FROM deliveries \
+                 WHERE updated_at <= now() - $1 * interval '1 microsecond' \
+                   AND ((state = 'pending' AND next_attempt_at <= now()) \
+                     OR (state = 'in_flight' AND in_flight_until < now())) \
+                 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             UPDATE deliveries d SET updated_at = now() FROM due WHERE d.id = due.id \
+             RETURNING d.id, d.sender_account_id, d.destination_id, d.priority, d.attempts",
+        )
+        .bind(micros(quiet))
+        .bind(limit.max(0))
+        .fetch_all(self.pool())
+        .await?;
+        let mut queued = rows
+            .into_iter()
+            .map(QueuedDelivery::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        queued.sort_by_key(|q| q.id);
+        Ok(queued)
+    }
+
+    /// The destination message a source message (part) became, if it was delivered.
+    pub async fn message_copy(
+        &self,
+        destination: DestinationId,
+        source_chat_id: &str,
+        source_message_id: &str,
+        part: i16,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT dest_message_id FROM message_map WHERE destination_id = $1 \
+             AND source_chat_id = $2 AND source_message_id = $3 AND part = $4",
+        )
+        .bind(destination.as_uuid())
+        .bind(source_chat_id)
+        .bind(source_message_id)
+        .bind(part)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// The owner's dead deliveries (of one pair, or all), newest first.
+    pub async fn failed_deliveries(
+        &self,
+        owner: UserId,
+        pair: Option<PairId>,
+        limit: i64,
+    ) -> Result<Vec<FailedDelivery>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            pair_id: Uuid,
+            destination_id: Uuid,
+            source_chat_id: String,
+            source_message_id: String,
+            action: String,
+            attempts: i32,
+            last_error: Option<String>,
+            updated_at: DateTime<Utc>,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, pair_id, destination_id, source_chat_id, source_message_id, action, \
+                 attempts, last_error, updated_at \
+             FROM deliveries WHERE owner_id = $1 AND state = 'dead' \
+               AND ($2::uuid IS NULL OR pair_id = $2) \
+             ORDER BY updated_at DESC, id DESC LIMIT $3",
+        )
+        .bind(owner.as_uuid())
+        .bind(pair.map(|p| p.as_uuid()))
+        .bind(limit.max(0))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(FailedDelivery {
+                    id: r.id,
+                    pair_id: r.pair_id.into(),
+                    destination_id: r.destination_id.into(),
+                    source_chat_id: r.source_chat_id,
+                    source_message_id: r.source_message_id,
+                    action: r.action.parse().map_err(StoreError::corrupt)?,
+                    attempts: r.attempts,
+                    last_error: r.last_error,
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect()
+    }
+
+    /// The owner's error log, newest first.
+    pub async fn error_log(
+        &self,
+        owner: UserId,
+        limit: i64,
+    ) -> Result<Vec<ErrorEntry>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            severity: String,
+            component: String,
+            code: String,
+            message: String,
+            pair_id: Option<Uuid>,
+            account_id: Option<Uuid>,
+            delivery_id: Option<i64>,
+            created_at: DateTime<Utc>,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, severity, component, code, message, pair_id, account_id, delivery_id, created_at \
+             FROM error_log WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(owner.as_uuid())
+        .bind(limit.max(0))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ErrorEntry {
+                    id: r.id,
+                    severity: r.severity.parse().map_err(StoreError::corrupt)?,
+                    component: r.component,
+                    code: r.code,
+                    message: r.message,
+                    pair_id: r.pair_id.map(PairId::from),
+                    account_id: r.account_id.map(AccountId::from),
+                    delivery_id: r.delivery_id,
+                    created_at: r.created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// How many of a pair's deliveries are in each state, by state name.
+    pub async fn delivery_states(&self, pair: PairId) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT state, count(*) FROM deliveries WHERE pair_id = $1 GROUP BY state ORDER BY state",
+        )
+        .bind(pair.as_uuid())
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

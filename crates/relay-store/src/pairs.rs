@@ -1,0 +1,553 @@
+//! Forwarding pairs: one source chat of one account, one or more destinations. Always read
+//! and changed through the owner's id (another tenant's pair is `NotFound`); the composite
+//! foreign keys refuse another tenant's account (`NotOwned`). The listener's look-ups
+//! (`routes_for_source`, `watched_chats`) serve every tenant and take no owner.
+
+use crate::{Database, StoreError};
+use chrono::{DateTime, Utc};
+use relay_core::{AccountId, AccountKind, DestinationId, PairId, PlanId, Priority, UserId};
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// One destination of a new or changed pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDestination {
+    pub account_id: AccountId,
+    /// `None` for a Discord webhook, whose channel is fixed by the webhook.
+    pub chat_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPair {
+    pub name: String,
+    pub source_account_id: AccountId,
+    pub source_chat_id: String,
+    pub destinations: Vec<NewDestination>,
+}
+
+/// What to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairChanges {
+    pub name: Option<String>,
+    pub source_chat_id: Option<String>,
+    /// The new set of destinations, in order. Destinations that stay (same account and
+    /// chat) keep their ids, so their outbox rows and message map stay theirs.
+    pub destinations: Option<Vec<NewDestination>>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair {
+    pub id: PairId,
+    pub owner_id: UserId,
+    pub name: String,
+    pub source_account_id: AccountId,
+    pub source_chat_id: String,
+    pub enabled: bool,
+    pub paused_at: Option<DateTime<Utc>>,
+    /// In their order (`position`).
+    pub destinations: Vec<Destination>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub id: DestinationId,
+    pub account_id: AccountId,
+    pub chat_id: Option<String>,
+    pub position: i32,
+}
+
+/// What the owner's plan allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanLimits {
+    pub plan: PlanId,
+    pub priority: Priority,
+    pub max_pairs: i32,
+    pub max_destinations_per_pair: i32,
+}
+
+/// A pair the listener forwards a source message through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub pair_id: PairId,
+    pub owner_id: UserId,
+    /// The owner's plan's queue priority.
+    pub priority: Priority,
+    pub destinations: Vec<RouteDestination>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteDestination {
+    pub id: DestinationId,
+    /// The account that sends to this destination.
+    pub account_id: AccountId,
+    pub account_kind: AccountKind,
+    pub chat_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PairRow {
+    id: Uuid,
+    owner_id: Uuid,
+    name: String,
+    source_account_id: Uuid,
+    source_chat_id: String,
+    enabled: bool,
+    paused_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DestinationRow {
+    id: Uuid,
+    pair_id: Uuid,
+    account_id: Uuid,
+    chat_id: Option<String>,
+    position: i32,
+}
+
+impl PairRow {
+    fn into_pair(self, destinations: Vec<Destination>) -> Pair {
+        Pair {
+            id: self.id.into(),
+            owner_id: self.owner_id.into(),
+            name: self.name,
+            source_account_id: self.source_account_id.into(),
+            source_chat_id: self.source_chat_id,
+            enabled: self.enabled,
+            paused_at: self.paused_at,
+            destinations,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+impl From<DestinationRow> for Destination {
+    fn from(r: DestinationRow) -> Self {
+        Destination {
+            id: r.id.into(),
+            account_id: r.account_id.into(),
+            chat_id: r.chat_id,
+            position: r.position,
+        }
+    }
+}
+
+const PAIR_COLUMNS: &str = "id, owner_id, name, source_account_id, source_chat_id, enabled, paused_at, created_at, updated_at";
+const DESTINATION_COLUMNS: &str = "id, pair_id, account_id, chat_id, position";
+
+/// The composite foreign keys that prove an account is the pair owner's.
+const ACCOUNT_KEYS: &[(&str, &str)] = &[
+    (
+        "forwarding_pairs_source_account_id_owner_id_fkey",
+        "source account",
+    ),
+    (
+        "pair_destinations_account_id_owner_id_fkey",
+        "destination account",
+    ),
+];
+
+/// The live plan of a user: an active or past-due subscription's, otherwise Free.
+const PLAN_OF: &str = "COALESCE((SELECT s.plan_id FROM subscriptions s \
+     WHERE s.user_id = $1 AND s.status IN ('active', 'past_due') LIMIT 1), 'free')";
+
+impl Database {
+    /// Creates a pair and its destinations in one transaction, within the owner's plan
+    /// (`PlanLimit` otherwise; concurrent creations of one owner are serialised so two of
+    /// them cannot both take the last free place).
+    pub async fn create_pair(&self, owner: UserId, new: &NewPair) -> Result<Pair, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        // Serialises the owner's pair creations; the foreign keys to users take only
+        // KEY SHARE locks, which this does not block.
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(owner.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let limits = plan_limits(&mut tx, owner).await?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM forwarding_pairs WHERE owner_id = $1")
+                .bind(owner.as_uuid())
+                .fetch_one(&mut *tx)
+                .await?;
+        if count >= i64::from(limits.max_pairs) {
+            return Err(StoreError::PlanLimit {
+                plan: limits.plan,
+                what: "pairs",
+                limit: limits.max_pairs,
+            });
+        }
+        check_destination_count(&limits, new.destinations.len())?;
+        let row: PairRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO forwarding_pairs (owner_id, name, source_account_id, source_chat_id) \
+             VALUES ($1, $2, $3, $4) RETURNING {PAIR_COLUMNS}"
+        )))
+        .bind(owner.as_uuid())
+        .bind(&new.name)
+        .bind(new.source_account_id.as_uuid())
+        .bind(&new.source_chat_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| StoreError::on_foreign(e, ACCOUNT_KEYS))?;
+        let id = PairId::from(row.id);
+        insert_destinations(&mut tx, owner, id, &new.destinations, 0).await?;
+        let destinations = destinations_of(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(row.into_pair(destinations))
+    }
+
+    /// The owner's pairs, oldest first.
+    pub async fn pairs(&self, owner: UserId) -> Result<Vec<Pair>, StoreError> {
+        let rows: Vec<PairRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {PAIR_COLUMNS} FROM forwarding_pairs WHERE owner_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(owner.as_uuid())
+        .fetch_all(self.pool())
+        .await?;
+        let destinations: Vec<DestinationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DESTINATION_COLUMNS} FROM pair_destinations WHERE owner_id = $1 ORDER BY pair_id, position, id"
+        )))
+        .bind(owner.as_uuid())
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_pair: HashMap<Uuid, Vec<Destination>> = HashMap::new();
+        for d in destinations {
+            by_pair.entry(d.pair_id).or_default().push(d.into());
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let destinations = by_pair.remove(&r.id).unwrap_or_default();
+                r.into_pair(destinations)
+            })
+            .collect())
+    }
+
+    /// How many pairs the owner has (enabled or not).
+    pub async fn count_pairs(&self, owner: UserId) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM forwarding_pairs WHERE owner_id = $1")
+                .bind(owner.as_uuid())
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    /// One of the owner's pairs; another owner's is `NotFound`.
+    pub async fn pair(&self, owner: UserId, id: PairId) -> Result<Pair, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        load_pair(&mut conn, owner, id, false).await
+    }
+
+    /// Changes a pair in one transaction. Destinations are replaced as a set: those that
+    /// stay (same account and chat) keep their ids and take their new position, those left
+    /// out are deleted (with their outbox rows and message map), new ones are added.
+    pub async fn update_pair(
+        &self,
+        owner: UserId,
+        id: PairId,
+        changes: &PairChanges,
+    ) -> Result<Pair, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let current = load_pair(&mut tx, owner, id, true).await?;
+        // `updated_at` moves only when something does.
+        let changed = changes.name.as_ref().is_some_and(|n| *n != current.name)
+            || changes
+                .source_chat_id
+                .as_ref()
+                .is_some_and(|c| *c != current.source_chat_id)
+            || changes.enabled.is_some_and(|e| e != current.enabled)
+            || changes.destinations.as_ref().is_some_and(|wanted| {
+                !wanted.iter().map(|d| (d.account_id, &d.chat_id)).eq(current
+                    .destinations
+                    .iter()
+                    .map(|d| (d.account_id, &d.chat_id)))
+            });
+        let done = sqlx::query(
+            "UPDATE forwarding_pairs SET name = COALESCE($3, name), \
+             source_chat_id = COALESCE($4, source_chat_id), enabled = COALESCE($5, enabled), \
+             updated_at = CASE WHEN $6 THEN now() ELSE updated_at END \
+             WHERE id = $1 AND owner_id = $2",
+        )
+        .bind(id.as_uuid())
+        .bind(owner.as_uuid())
+        .bind(changes.name.as_deref())
+        .bind(changes.source_chat_id.as_deref())
+        .bind(changes.enabled)
+        .bind(changed)
+        .execute(&mut *tx)
+        .await?;
+        StoreError::found(done)?;
+        if let Some(wanted) = &changes.destinations {
+            let limits = plan_limits(&mut tx, owner).await?;
+            check_destination_count(&limits, wanted.len())?;
+            let key = |account: AccountId, chat: &Option<String>| (account, chat.clone());
+            let kept: HashMap<_, usize> = wanted
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (key(d.account_id, &d.chat_id), i))
+                .collect();
+            let mut gone = Vec::new();
+            let mut existing = HashMap::new();
+            for d in &current.destinations {
+                match kept.get(&key(d.account_id, &d.chat_id)) {
+                    Some(_) => {
+                        existing.insert(key(d.account_id, &d.chat_id), d.id);
+                    }
+                    None => gone.push(d.id.as_uuid()),
+                }
+            }
+            if !gone.is_empty() {
+                sqlx::query(
+                    "DELETE FROM pair_destinations WHERE pair_id = $1 AND owner_id = $2 AND id = ANY($3)",
+                )
+                .bind(id.as_uuid())
+                .bind(owner.as_uuid())
+                .bind(&gone)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (position, d) in wanted.iter().enumerate() {
+                let position = i32::try_from(position).map_err(StoreError::corrupt)?;
+                match existing.get(&key(d.account_id, &d.chat_id)) {
+                    Some(dest) => {
+                        sqlx::query(
+                            "UPDATE pair_destinations SET position = $2 WHERE id = $1 AND position <> $2",
+                        )
+                        .bind(dest.as_uuid())
+                        .bind(position)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    None => {
+                        insert_destinations(&mut tx, owner, id, std::slice::from_ref(d), position)
+                            .await?;
+                    }
+                }
+            }
+        }
+        let pair = load_pair(&mut tx, owner, id, false).await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    /// Deletes a pair with its destinations, outbox rows and message map.
+    pub async fn delete_pair(&self, owner: UserId, id: PairId) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM forwarding_pairs WHERE id = $1 AND owner_id = $2")
+            .bind(id.as_uuid())
+            .bind(owner.as_uuid())
+            .execute(self.pool())
+            .await?;
+        StoreError::found(done)
+    }
+
+    /// Pauses (keeping the first pause's time) or resumes a pair.
+    pub async fn set_pair_paused(
+        &self,
+        owner: UserId,
+        id: PairId,
+        paused: bool,
+    ) -> Result<Pair, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let done = sqlx::query(
+            "UPDATE forwarding_pairs SET \
+             paused_at = CASE WHEN $3 THEN COALESCE(paused_at, now()) ELSE NULL END, \
+             updated_at = CASE WHEN (paused_at IS NOT NULL) = $3 THEN updated_at ELSE now() END \
+             WHERE id = $1 AND owner_id = $2",
+        )
+        .bind(id.as_uuid())
+        .bind(owner.as_uuid())
+        .bind(paused)
+        .execute(&mut *tx)
+        .await?;
+        StoreError::found(done)?;
+        let pair = load_pair(&mut tx, owner, id, false).await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    /// What the owner's plan allows: the live subscription's plan (active or past due),
+    /// otherwise Free.
+    pub async fn plan_of(&self, owner: UserId) -> Result<PlanLimits, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        plan_limits(&mut conn, owner).await
+    }
+
+    /// The enabled, unpaused pairs that read this chat of this account, with their
+    /// destinations in order and the owner's priority. Banned owners' pairs do not run.
+    pub async fn routes_for_source(
+        &self,
+        account: AccountId,
+        chat_id: &str,
+    ) -> Result<Vec<Route>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            pair_id: Uuid,
+            owner_id: Uuid,
+            priority: String,
+            destination_id: Uuid,
+            account_id: Uuid,
+            account_kind: String,
+            chat_id: Option<String>,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT p.id AS pair_id, p.owner_id, pl.priority, d.id AS destination_id, \
+                    d.account_id, a.kind AS account_kind, d.chat_id \
+             FROM forwarding_pairs p \
+             JOIN users u ON u.id = p.owner_id AND u.status = 'active' \
+             JOIN plans pl ON pl.id = COALESCE((SELECT s.plan_id FROM subscriptions s \
+                  WHERE s.user_id = p.owner_id AND s.status IN ('active', 'past_due') LIMIT 1), 'free') \
+             JOIN pair_destinations d ON d.pair_id = p.id \
+             JOIN platform_accounts a ON a.id = d.account_id \
+             WHERE p.source_account_id = $1 AND p.source_chat_id = $2 \
+               AND p.enabled AND p.paused_at IS NULL \
+             ORDER BY p.created_at, p.id, d.position, d.id",
+        )
+        .bind(account.as_uuid())
+        .bind(chat_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut routes: Vec<Route> = Vec::new();
+        for r in rows {
+            let destination = RouteDestination {
+                id: r.destination_id.into(),
+                account_id: r.account_id.into(),
+                account_kind: r.account_kind.parse().map_err(StoreError::corrupt)?,
+                chat_id: r.chat_id,
+            };
+            match routes.last_mut() {
+                Some(route) if route.pair_id.as_uuid() == r.pair_id => {
+                    route.destinations.push(destination)
+                }
+                _ => routes.push(Route {
+                    pair_id: r.pair_id.into(),
+                    owner_id: r.owner_id.into(),
+                    priority: r.priority.parse().map_err(StoreError::corrupt)?,
+                    destinations: vec![destination],
+                }),
+            }
+        }
+        Ok(routes)
+    }
+
+    /// The source chats of the account's enabled, unpaused pairs (each once, sorted).
+    pub async fn watched_chats(&self, account: AccountId) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT p.source_chat_id FROM forwarding_pairs p \
+             JOIN users u ON u.id = p.owner_id AND u.status = 'active' \
+             WHERE p.source_account_id = $1 AND p.enabled AND p.paused_at IS NULL \
+             ORDER BY 1",
+        )
+        .bind(account.as_uuid())
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
+fn check_destination_count(limits: &PlanLimits, count: usize) -> Result<(), StoreError> {
+    if count > usize::try_from(limits.max_destinations_per_pair).unwrap_or(0) {
+        return Err(StoreError::PlanLimit {
+            plan: limits.plan,
+            what: "destinations per pair",
+            limit: limits.max_destinations_per_pair,
+        });
+    }
+    Ok(())
+}
+
+async fn plan_limits(conn: &mut PgConnection, owner: UserId) -> Result<PlanLimits, StoreError> {
+    let (plan, priority, max_pairs, max_destinations_per_pair): (String, String, i32, i32) =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, priority, max_pairs, max_destinations_per_pair FROM plans WHERE id = {PLAN_OF}"
+        )))
+        .bind(owner.as_uuid())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(PlanLimits {
+        plan: plan.parse().map_err(StoreError::corrupt)?,
+        priority: priority.parse().map_err(StoreError::corrupt)?,
+        max_pairs,
+        max_destinations_per_pair,
+    })
+}
+
+async fn load_pair(
+    conn: &mut PgConnection,
+    owner: UserId,
+    id: PairId,
+    lock: bool,
+) -> Result<Pair, StoreError> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    let row: Option<PairRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAIR_COLUMNS} FROM forwarding_pairs WHERE id = $1 AND owner_id = $2{lock}"
+    )))
+    .bind(id.as_uuid())
+    .bind(owner.as_uuid())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let row = row.ok_or(StoreError::NotFound)?;
+    let destinations = destinations_of(conn, id).await?;
+    Ok(row.into_pair(destinations))
+}
+
+async fn destinations_of(
+    conn: &mut PgConnection,
+    id: PairId,
+) -> Result<Vec<Destination>, StoreError> {
+    let rows: Vec<DestinationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DESTINATION_COLUMNS} FROM pair_destinations WHERE pair_id = $1 ORDER BY position, id"
+    )))
+    .bind(id.as_uuid())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(Destination::from).collect())
+}
+
+/// Inserts destinations at positions `first..`, in one statement.
+async fn insert_destinations(
+    conn: &mut PgConnection,
+    owner: UserId,
+    pair: PairId,
+    destinations: &[NewDestination],
+    first: i32,
+) -> Result<(), StoreError> {
+    if destinations.is_empty() {
+        return Ok(());
+    }
+    let accounts: Vec<Uuid> = destinations
+        .iter()
+        .map(|d| d.account_id.as_uuid())
+        .collect();
+    let chats: Vec<Option<String>> = destinations.iter().map(|d| d.chat_id.clone()).collect();
+    sqlx::query(
+        "INSERT INTO pair_destinations (pair_id, owner_id, account_id, chat_id, position) \
+         SELECT $1, $2, t.account_id, t.chat_id, $3 + (t.ord - 1)::int \
+         FROM UNNEST($4::uuid[], $5::text[]) WITH ORDINALITY AS t(account_id, chat_id, ord) \
+         ORDER BY t.ord",
+    )
+    .bind(pair.as_uuid())
+    .bind(owner.as_uuid())
+    .bind(first)
+    .bind(&accounts)
+    .bind(&chats)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(ref db)
+            if db.constraint() == Some("pair_destinations_target_key") =>
+        {
+            StoreError::Duplicate("destination")
+        }
+        other => StoreError::on_foreign(other, ACCOUNT_KEYS),
+    })?;
+    Ok(())
+}
