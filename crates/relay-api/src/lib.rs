@@ -58,6 +58,8 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     /// Seals and opens the secrets of connected accounts.
     pub keyring: Keyring,
+    /// Where manual forwards are enqueued; without it they wait for the outbox sweeper.
+    pub queue: Option<relay_queue::JobQueue>,
 }
 
 impl AppState {
@@ -72,7 +74,14 @@ impl AppState {
             config,
             auth,
             keyring,
+            queue: None,
         }
+    }
+
+    /// Enqueues manual forwards right away (the worker's queue, same partitions).
+    pub fn with_queue(mut self, queue: relay_queue::JobQueue) -> Self {
+        self.queue = Some(queue);
+        self
     }
 }
 

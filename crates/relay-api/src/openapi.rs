@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::health;
-use crate::routes::{accounts, auth, errors, me, pairs, telegram_login};
+use crate::routes::{accounts, auth, errors, forward, me, pairs, telegram_login};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -68,6 +68,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get_one, accounts::delete))
         .routes(routes!(accounts::chats))
+        .routes(routes!(forward::forward))
         .routes(routes!(pairs::list, pairs::create))
         .routes(routes!(pairs::get_one, pairs::update, pairs::delete))
         .routes(routes!(pairs::pause))

@@ -78,6 +78,11 @@ impl RedisConn {
         &self.prefix
     }
 
+    /// How long one ordinary command may take.
+    pub fn command_timeout(&self) -> Duration {
+        self.command_timeout
+    }
+
     /// The shared connection, for commands and pipelines.
     pub fn manager(&self) -> ConnectionManager {
         self.manager.clone()
@@ -99,6 +104,18 @@ impl RedisConn {
     ) -> Result<T, QueueError> {
         let mut conn = self.manager.clone();
         match tokio::time::timeout(self.command_timeout, pipe.query_async(&mut conn)).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(QueueError::Timeout(self.command_timeout)),
+        }
+    }
+
+    /// Runs a Lua script (EVALSHA, loading it on NOSCRIPT) with the command timeout.
+    pub async fn run_script<T: redis::FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, QueueError> {
+        let mut conn = self.manager.clone();
+        match tokio::time::timeout(self.command_timeout, invocation.invoke_async(&mut conn)).await {
             Ok(result) => Ok(result?),
             Err(_) => Err(QueueError::Timeout(self.command_timeout)),
         }

@@ -554,4 +554,25 @@ impl Database {
         .fetch_all(self.pool())
         .await?)
     }
+
+    /// The newest source message (by numeric id) of a chat that any pair of `account`
+    /// forwarded: where a Discord listener catches up from after a restart or a takeover.
+    pub async fn last_source_message(
+        &self,
+        account: AccountId,
+        chat_id: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT d.source_message_id FROM deliveries d \
+             JOIN forwarding_pairs p ON p.id = d.pair_id \
+             WHERE p.source_account_id = $1 AND d.source_chat_id = $2 \
+               AND d.source_message_id ~ '^[0-9]{1,20}$' \
+             ORDER BY length(d.source_message_id) DESC, d.source_message_id DESC LIMIT 1",
+        )
+        .bind(account.as_uuid())
+        .bind(chat_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(last.and_then(|id| id.parse().ok()))
+    }
 }

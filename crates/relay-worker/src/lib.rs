@@ -1,11 +1,27 @@
-//! The worker process: it announces itself while it runs and will host the listeners,
-//! deliveries, session ownership, health checks and the sweeper. Today it keeps its
-//! heartbeat so other processes can see which workers are alive, and leaves cleanly on
-//! shutdown.
+//! The worker process: it owns a fair share of the queue's partitions (leases with
+//! fencing tokens), sends their deliveries one lane per destination, drives the accounts
+//! that hash to them (listeners and sinks), turns source events into outbox rows and jobs,
+//! sweeps the outbox for work Redis lost, and keeps its heartbeat so the others know it is
+//! alive. On shutdown it drains what is in flight and hands its partitions back.
 
-use relay_queue::{RedisConn, WorkerInfo, WorkerRegistry};
+pub mod accounts;
+pub mod deliver;
+mod media;
+pub mod ownership;
+pub mod partition;
+pub mod router;
+pub mod sweeper;
+
+use accounts::AccountHub;
+use deliver::Deliverer;
+use ownership::Ownership;
+use relay_queue::{JobQueue, Leases, RedisConn, WorkerInfo, WorkerRegistry};
 use relay_store::Database;
+use relay_store::crypto::Keyring;
+use router::Router;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
@@ -16,21 +32,68 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// How often the heartbeat is renewed; it lives three times as long.
     pub heartbeat_interval: Duration,
+    /// A partition's lease; a dead worker's partitions move within this time.
+    pub lease_ttl: Duration,
+    /// How often the outbox is swept, and how long a due delivery must sit untouched
+    /// before the sweeper enqueues it again.
+    pub sweep_interval: Duration,
+    pub sweep_quiet: Duration,
+    /// How often each driven account is checked with its platform.
+    pub health_interval: Duration,
+}
+
+impl WorkerConfig {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            concurrency: 8,
+            heartbeat_interval: Duration::from_secs(2),
+            lease_ttl: Duration::from_secs(10),
+            sweep_interval: Duration::from_secs(5),
+            sweep_quiet: Duration::from_secs(15),
+            health_interval: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Where the platforms are (the fakes in tests and demos).
+#[derive(Debug, Clone, Default)]
+pub struct Platforms {
+    pub discord: relay_discord::DiscordEndpoints,
+    pub telegram_bot_api_url: String,
+    pub telegram_user: Option<relay_telegram::user::MtprotoConfig>,
+    /// Identify right away after a lost Discord session (tests).
+    pub fast_identify: bool,
 }
 
 pub struct Worker {
     config: WorkerConfig,
     db: Database,
     registry: WorkerRegistry,
+    queue: JobQueue,
+    leases: Leases,
+    keyring: Keyring,
+    platforms: Arc<Platforms>,
 }
 
 impl Worker {
-    pub fn new(config: WorkerConfig, db: Database, redis: RedisConn) -> Self {
-        let registry = WorkerRegistry::new(redis, config.heartbeat_interval * 3);
+    pub fn new(
+        config: WorkerConfig,
+        db: Database,
+        redis: RedisConn,
+        queue: JobQueue,
+        keyring: Keyring,
+        platforms: Platforms,
+    ) -> Self {
+        let registry = WorkerRegistry::new(redis.clone(), config.heartbeat_interval * 3);
         Self {
             config,
             db,
             registry,
+            queue,
+            leases: Leases::new(redis),
+            keyring,
+            platforms: Arc::new(platforms),
         }
     }
 
@@ -38,13 +101,54 @@ impl Worker {
         &self.registry
     }
 
-    /// Runs until `shutdown` fires, then leaves the registry.
+    /// Runs until `shutdown` fires, drains, then leaves the registry.
     pub async fn run(self, shutdown: CancellationToken) {
         let info = WorkerInfo {
             id: self.config.id.clone(),
             concurrency: self.config.concurrency,
         };
         tracing::info!(worker = %info.id, concurrency = info.concurrency, "worker started");
+        // Announce first, so the fair share counts this worker from the start.
+        let _ = self.registry.heartbeat(&info).await;
+
+        let (events_tx, events_rx) = mpsc::channel(1024);
+        let hub = AccountHub::new(
+            self.db.clone(),
+            self.keyring.clone(),
+            Arc::clone(&self.platforms),
+            events_tx,
+        );
+        let deliverer = Arc::new(Deliverer::new(
+            self.db.clone(),
+            self.queue.clone(),
+            hub.clone(),
+            http_client(),
+        ));
+        let inner = CancellationToken::new();
+        let router = Router::new(self.db.clone(), self.queue.clone(), hub.clone());
+        let router_task = tokio::spawn(router.run(events_rx, inner.clone()));
+        let sweeper_task = tokio::spawn(sweeper::run(
+            self.db.clone(),
+            self.queue.clone(),
+            self.config.sweep_interval,
+            self.config.sweep_quiet,
+            inner.clone(),
+        ));
+        let ownership = Ownership::new(
+            self.config.id.clone(),
+            self.db.clone(),
+            self.queue.clone(),
+            self.leases.clone(),
+            self.registry.clone(),
+            deliverer,
+            hub,
+            Arc::new(Semaphore::new(self.config.concurrency.max(1))),
+            self.config.lease_ttl,
+            self.config.health_interval,
+        );
+        let ownership_stop = CancellationToken::new();
+        let ownership_task = tokio::spawn(ownership.run(ownership_stop.clone()));
+
         let mut healthy = true;
         let mut tick = tokio::time::interval(self.config.heartbeat_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -71,11 +175,26 @@ impl Worker {
                 _ => {}
             }
         }
+        // Drain: partitions finish what is in hand and are handed back; then the rest.
+        ownership_stop.cancel();
+        let _ = ownership_task.await;
+        inner.cancel();
+        let _ = router_task.await;
+        let _ = sweeper_task.await;
         if let Err(e) = self.registry.leave(&info.id).await {
             tracing::warn!(worker = %info.id, error = %e, "could not leave the worker registry");
         }
         tracing::info!(worker = %info.id, "worker stopped");
     }
+}
+
+fn http_client() -> reqwest::Client {
+    // Idempotent; the binary installs it too, but a worker embedded elsewhere may not.
+    relay_discord::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -100,11 +219,23 @@ mod tests {
         })
         .expect("db");
         let config = WorkerConfig {
-            id: "w-test".into(),
-            concurrency: 2,
             heartbeat_interval: Duration::from_millis(50),
+            ..WorkerConfig::new("w-test")
         };
-        let worker = Worker::new(config, db, redis);
+        let queue = JobQueue::new(
+            redis.clone(),
+            "redis://127.0.0.1:6379",
+            relay_queue::QueueConfig::default(),
+        )
+        .expect("queue");
+        let worker = Worker::new(
+            config,
+            db,
+            redis,
+            queue,
+            Keyring::development(),
+            Platforms::default(),
+        );
         let registry = worker.registry().clone();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(worker.run(shutdown.clone()));

@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::preflight::{self, DbSetup, StartupError};
 use relay_api::auth::AuthConfig;
 use relay_api::{ApiConfig, AppState};
-use relay_worker::{Worker, WorkerConfig};
+use relay_queue::{JobQueue, QueueConfig};
+use relay_worker::{Platforms, Worker, WorkerConfig};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -53,7 +54,8 @@ pub async fn run(
             redis.clone(),
             api_config(&config),
             config.keyring.clone(),
-        );
+        )
+        .with_queue(job_queue(&config, &redis)?);
         let app = relay_api::router(state);
         tracing::info!(%addr, "API listening; docs at http://{addr}/docs");
         let token = shutdown.clone();
@@ -67,9 +69,21 @@ pub async fn run(
         let worker_config = WorkerConfig {
             id: worker_id(),
             concurrency: config.worker_concurrency,
-            heartbeat_interval: Duration::from_secs(5),
+            heartbeat_interval: Duration::from_secs(2).min(config.worker_lease / 3),
+            lease_ttl: config.worker_lease,
+            sweep_interval: config.sweep_interval,
+            sweep_quiet: config.sweep_quiet,
+            health_interval: config.health_check,
         };
-        let worker = Worker::new(worker_config, db.clone(), redis.clone());
+        let queue = job_queue(&config, &redis)?;
+        let worker = Worker::new(
+            worker_config,
+            db.clone(),
+            redis.clone(),
+            queue,
+            config.keyring.clone(),
+            platforms(&config),
+        );
         tasks.spawn(worker.run(shutdown.clone()));
     }
 
@@ -104,6 +118,33 @@ pub fn api_config(config: &Config) -> ApiConfig {
         telegram_bot_api_url: config.telegram_bot_api_url.clone(),
         telegram_user: config.telegram_user.clone(),
         trusted_proxies: config.http_trusted_proxies.clone(),
+    }
+}
+
+/// The job queue as every node sees it (the partition count must agree everywhere).
+pub fn job_queue(
+    config: &Config,
+    redis: &relay_queue::RedisConn,
+) -> Result<JobQueue, StartupError> {
+    let queue_config = QueueConfig {
+        partitions: config.queue_partitions,
+        max_attempts: config.queue_max_attempts,
+        ..QueueConfig::default()
+    };
+    JobQueue::new(redis.clone(), config.redis_url.expose(), queue_config).map_err(|e| {
+        StartupError {
+            lines: vec![format!("the job queue: {e}")],
+        }
+    })
+}
+
+/// Where the platforms are, for the worker.
+pub fn platforms(config: &Config) -> Platforms {
+    Platforms {
+        discord: config.discord.clone(),
+        telegram_bot_api_url: config.telegram_bot_api_url.clone(),
+        telegram_user: config.telegram_user.clone(),
+        fast_identify: false,
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod errors;
+pub mod forward;
 pub mod me;
 pub mod pairs;
 pub mod telegram_login;

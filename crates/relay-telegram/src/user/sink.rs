@@ -44,6 +44,15 @@ impl UserSink {
         }
     }
 
+    /// Checks that the session still works (a health check): Telegram answers getState.
+    pub async fn check(&self) -> Result<(), SendError> {
+        self.client
+            .invoke(&tl::functions::updates::GetState {})
+            .await
+            .map(drop)
+            .map_err(send_error)
+    }
+
     /// The chat, from its Bot API style id, with the access hash the session has for it.
     async fn peer(&self, chat_id: &str) -> Result<PeerRef, SendError> {
         let id = chat_id

@@ -75,6 +75,12 @@ pub const SETTINGS: &[Setting] = &[
     s("log_format", &["RELAY_LOG_FORMAT"]),
     s("log_file", &["RELAY_LOG_FILE"]),
     s("worker_concurrency", &["RELAY_WORKER_CONCURRENCY"]),
+    s("worker_lease_secs", &["RELAY_WORKER_LEASE_SECS"]),
+    s("queue_partitions", &["RELAY_QUEUE_PARTITIONS"]),
+    s("queue_max_attempts", &["RELAY_QUEUE_MAX_ATTEMPTS"]),
+    s("sweep_interval_secs", &["RELAY_SWEEP_INTERVAL_SECS"]),
+    s("sweep_quiet_secs", &["RELAY_SWEEP_QUIET_SECS"]),
+    s("health_check_secs", &["RELAY_HEALTH_CHECK_SECS"]),
 ];
 
 /// Where a value came from, so a problem can say what to fix.

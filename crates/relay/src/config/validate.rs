@@ -72,6 +72,12 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_file: Option<PathBuf>,
     pub worker_concurrency: usize,
+    pub worker_lease: Duration,
+    pub queue_partitions: u16,
+    pub queue_max_attempts: u32,
+    pub sweep_interval: Duration,
+    pub sweep_quiet: Duration,
+    pub health_check: Duration,
 }
 
 /// Reads settings one by one, remembering every problem.
@@ -287,6 +293,20 @@ impl Config {
             }
         });
         let worker_concurrency = c.number("worker_concurrency", 1usize, 1024);
+        let worker_lease = c
+            .number("worker_lease_secs", 1u64, 15)
+            .map(Duration::from_secs);
+        let queue_partitions = c.number("queue_partitions", 1u16, 1024);
+        let queue_max_attempts = c.number("queue_max_attempts", 1u32, 100);
+        let sweep_interval = c
+            .number("sweep_interval_secs", 1u64, 3600)
+            .map(Duration::from_secs);
+        let sweep_quiet = c
+            .number("sweep_quiet_secs", 1u64, 3600)
+            .map(Duration::from_secs);
+        let health_check = c
+            .number("health_check_secs", 10u64, 86_400)
+            .map(Duration::from_secs);
 
         if env == Some(Environment::Production) {
             production_rules(&mut c, keyring.as_ref(), jwt_secret.as_ref());
@@ -326,6 +346,12 @@ impl Config {
                 log_format: log_format?,
                 log_file: log_file?,
                 worker_concurrency: worker_concurrency?,
+                worker_lease: worker_lease?,
+                queue_partitions: queue_partitions?,
+                queue_max_attempts: queue_max_attempts?,
+                sweep_interval: sweep_interval?,
+                sweep_quiet: sweep_quiet?,
+                health_check: health_check?,
             })
         };
         config().ok_or_else(|| vec!["configuration: a setting could not be read".to_owned()])

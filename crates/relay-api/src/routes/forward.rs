@@ -1,0 +1,129 @@
+//! The API path of the data flow: `POST /api/v1/pairs/{id}/forward` queues a message
+//! through a pair by hand — an outbox row per destination first, then a job per row, the
+//! same way a listener does it.
+
+use super::Fields;
+use crate::auth::AuthUser;
+use crate::{ApiError, AppState};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use relay_core::PairId;
+use relay_core::messages::{Author, DeliveryPayload};
+use relay_queue::Job;
+use relay_store::outbox::{DeliveryAction, NewDelivery};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Longest text accepted (the destinations' own limits apply when sending).
+const MAX_TEXT_CHARS: usize = 4096;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ForwardRequest {
+    /// Markdown, as in forwarded messages.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForwardView {
+    /// The id this message has as a source message (`api-…`), as deliveries show it.
+    pub source_message_id: String,
+    /// Deliveries queued: one per destination.
+    pub deliveries: usize,
+}
+
+/// Queue a message through the pair to all its destinations.
+#[utoipa::path(post, path = "/api/v1/pairs/{id}/forward", tag = "pairs", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = ForwardRequest, responses(
+    (status = 202, description = "Queued", body = ForwardView),
+    (status = 404, description = "No such pair", body = crate::ErrorBody),
+    (status = 409, description = "The pair is paused or disabled (`pair_paused`)", body = crate::ErrorBody),
+    (status = 422, description = "No text, or too long", body = crate::ErrorBody)))]
+pub async fn forward(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Json(body): Json<ForwardRequest>,
+) -> Result<(StatusCode, Json<ForwardView>), ApiError> {
+    let id: PairId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let mut fields = Fields::default();
+    let text = fields
+        .required("text", &body.text)
+        .unwrap_or_default()
+        .to_owned();
+    if text.chars().count() > MAX_TEXT_CHARS {
+        fields.add(
+            "text",
+            format!("is longer than {MAX_TEXT_CHARS} characters"),
+        );
+    }
+    fields.finish()?;
+    let pair = state.db.pair(auth.id(), id).await?;
+    if !pair.enabled || pair.paused_at.is_some() {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "pair_paused",
+            "the pair is paused or disabled; resume it first",
+        ));
+    }
+    let priority = state.db.plan_of(auth.id()).await?.priority;
+    let now = Utc::now();
+    let source_message_id = format!("api-{}", uuid::Uuid::new_v4().simple());
+    let payload = serde_json::to_value(DeliveryPayload {
+        text,
+        author: Some(Author {
+            id: auth.id().to_string(),
+            name: "Relay".into(),
+            avatar_url: None,
+        }),
+        posted_at_ms: now.timestamp_millis(),
+        ..DeliveryPayload::default()
+    })
+    .map_err(ApiError::internal)?;
+    let rows: Vec<NewDelivery> = pair
+        .destinations
+        .iter()
+        .map(|d| NewDelivery {
+            owner_id: auth.id(),
+            pair_id: pair.id,
+            destination_id: d.id,
+            sender_account_id: d.account_id,
+            source_chat_id: pair.source_chat_id.clone(),
+            source_message_id: source_message_id.clone(),
+            action: DeliveryAction::Create,
+            revision: 0,
+            part: 0,
+            priority,
+            payload: payload.clone(),
+            source_at: now,
+        })
+        .collect();
+    let queued = state.db.insert_deliveries(&rows).await?;
+    // The rows are in the outbox: if Redis does not take the jobs now, the sweeper will.
+    if let Some(queue) = &state.queue {
+        let jobs: Vec<(u16, Job)> = queued
+            .iter()
+            .map(|d| {
+                queue.job_for(
+                    &d.sender_account_id.to_string(),
+                    d.id,
+                    &d.destination_id.to_string(),
+                    d.priority,
+                    0,
+                )
+            })
+            .collect();
+        if let Err(e) = queue.enqueue_many(&jobs).await {
+            tracing::warn!(error = %e, "enqueueing a manual forward failed; the sweeper will retry");
+        }
+    }
+    tracing::info!(user = %auth.id(), pair = %pair.id, deliveries = queued.len(), "manual forward queued");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ForwardView {
+            source_message_id,
+            deliveries: queued.len(),
+        }),
+    ))
+}

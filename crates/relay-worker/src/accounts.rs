@@ -1,0 +1,347 @@
+//! The platform accounts a worker drives: a destination (sink) for every account whose
+//! partition it owns, and a source (listener) for those of them that pairs read from.
+//! A Telegram user session is one grammers connection shared by its listener and its sink,
+//! and only the partition's owner opens it (two processes on one session get it revoked).
+
+use crate::Platforms;
+use relay_core::messages::{MessageSink, OutgoingMessage, SendError, Sent, SourceEvent};
+use relay_core::{AccountId, AccountKind, AccountState};
+use relay_discord::{DiscordListener, DiscordRest, ListenerConfig, WebhookTarget};
+use relay_store::crypto::Keyring;
+use relay_store::{Account, Database};
+use relay_telegram::user::{Connection, PgSession, UserListener, UserSink};
+use relay_telegram::{BotListener, TelegramBot};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// A destination of any platform (the sink traits use `impl Future`, so no trait objects).
+#[derive(Clone)]
+pub enum AnySink {
+    DiscordBot(relay_discord::BotSink),
+    DiscordWebhook(relay_discord::WebhookSink),
+    TelegramBot(relay_telegram::BotSink),
+    TelegramUser(UserSink),
+}
+
+impl AnySink {
+    pub async fn send(
+        &self,
+        chat: &str,
+        message: &OutgoingMessage,
+        key: &str,
+    ) -> Result<Sent, SendError> {
+        match self {
+            AnySink::DiscordBot(s) => s.send(chat, message, key).await,
+            AnySink::DiscordWebhook(s) => s.send(chat, message, key).await,
+            AnySink::TelegramBot(s) => s.send(chat, message, key).await,
+            AnySink::TelegramUser(s) => s.send(chat, message, key).await,
+        }
+    }
+
+    pub async fn edit(
+        &self,
+        chat: &str,
+        id: &str,
+        message: &OutgoingMessage,
+    ) -> Result<(), SendError> {
+        match self {
+            AnySink::DiscordBot(s) => s.edit(chat, id, message).await,
+            AnySink::DiscordWebhook(s) => s.edit(chat, id, message).await,
+            AnySink::TelegramBot(s) => s.edit(chat, id, message).await,
+            AnySink::TelegramUser(s) => s.edit(chat, id, message).await,
+        }
+    }
+
+    pub async fn delete(&self, chat: &str, id: &str) -> Result<(), SendError> {
+        match self {
+            AnySink::DiscordBot(s) => s.delete(chat, id).await,
+            AnySink::DiscordWebhook(s) => s.delete(chat, id).await,
+            AnySink::TelegramBot(s) => s.delete(chat, id).await,
+            AnySink::TelegramUser(s) => s.delete(chat, id).await,
+        }
+    }
+}
+
+/// One running account: its sink, and its listener while pairs read from it.
+struct Running {
+    kind: AccountKind,
+    sink: AnySink,
+    /// Stops the listener (and, for a user session, the connection with it).
+    listener: Option<CancellationToken>,
+    telegram_bot: Option<TelegramBot>,
+}
+
+/// The accounts this worker drives, by id.
+#[derive(Clone)]
+pub struct AccountHub {
+    db: Database,
+    keyring: Keyring,
+    platforms: Arc<Platforms>,
+    running: Arc<Mutex<HashMap<AccountId, Running>>>,
+    events: mpsc::Sender<(AccountId, SourceEvent)>,
+}
+
+/// Why an account cannot be driven right now.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("the account is gone")]
+    Gone,
+    #[error("{0}")]
+    Unusable(String),
+    #[error("database: {0}")]
+    Store(#[from] relay_store::StoreError),
+}
+
+impl AccountHub {
+    pub fn new(
+        db: Database,
+        keyring: Keyring,
+        platforms: Arc<Platforms>,
+        events: mpsc::Sender<(AccountId, SourceEvent)>,
+    ) -> Self {
+        Self {
+            db,
+            keyring,
+            platforms,
+            running: Arc::default(),
+            events,
+        }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Running>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The account's sink, starting the account if it is not running here yet.
+    pub async fn sink(&self, account: &Account) -> Result<AnySink, AccountError> {
+        if let Some(r) = self.running().get(&account.id) {
+            return Ok(r.sink.clone());
+        }
+        self.start(account, false).await?;
+        self.running()
+            .get(&account.id)
+            .map(|r| r.sink.clone())
+            .ok_or(AccountError::Gone)
+    }
+
+    /// The bot client of a Telegram bot account (to fetch files it received).
+    pub fn telegram_bot(&self, account: AccountId) -> Option<TelegramBot> {
+        self.running()
+            .get(&account)
+            .and_then(|r| r.telegram_bot.clone())
+    }
+
+    pub fn is_listening(&self, account: AccountId) -> bool {
+        self.running()
+            .get(&account)
+            .is_some_and(|r| r.listener.is_some())
+    }
+
+    /// Starts the account's sink and, with `listen`, its listener.
+    pub async fn start(&self, account: &Account, listen: bool) -> Result<(), AccountError> {
+        if matches!(
+            account.state,
+            AccountState::Unauthorized | AccountState::Revoked | AccountState::Disabled
+        ) {
+            return Err(AccountError::Unusable(format!(
+                "the account is {}; its owner must reconnect it",
+                account.state
+            )));
+        }
+        if let Some(r) = self.running().get(&account.id)
+            && (r.listener.is_some() || !listen)
+        {
+            return Ok(());
+        }
+        // A sink without a listener is replaced by one with both (a user session must
+        // not be opened twice).
+        self.stop(account.id);
+        let shutdown = CancellationToken::new();
+        let p = &self.platforms;
+        let (sink, telegram_bot) = match account.kind {
+            AccountKind::DiscordBot => {
+                let token = self.secret(account).await?;
+                let rest = DiscordRest::new(&p.discord, Some(&token));
+                if listen {
+                    let listener = DiscordListener::new(ListenerConfig {
+                        token: token.clone(),
+                        endpoints: p.discord.clone(),
+                        fast_identify: p.fast_identify,
+                    });
+                    // After a restart or a takeover, each source channel catches up from the
+                    // last message forwarded from it (what came meanwhile is not missed).
+                    for chat in self.db.watched_chats(account.id).await? {
+                        if let (Ok(channel), Some(last)) = (
+                            chat.parse::<u64>(),
+                            self.db.last_source_message(account.id, &chat).await?,
+                        ) {
+                            listener.watch(channel, last);
+                        }
+                    }
+                    self.spawn_listener(account.id, shutdown.clone(), move |tx, stop| {
+                        listener.run(tx, stop)
+                    });
+                }
+                (AnySink::DiscordBot(relay_discord::BotSink::new(rest)), None)
+            }
+            AccountKind::DiscordWebhook => {
+                let token = self.secret(account).await?;
+                let id = account
+                    .external_id
+                    .parse()
+                    .map_err(|_| AccountError::Unusable("the webhook id is not a number".into()))?;
+                let rest = DiscordRest::new(&p.discord, None);
+                let sink = relay_discord::WebhookSink::new(rest, WebhookTarget { id, token });
+                (AnySink::DiscordWebhook(sink), None)
+            }
+            AccountKind::TelegramBot => {
+                let token = self.secret(account).await?;
+                let bot = TelegramBot::new(&token, &p.telegram_bot_api_url)
+                    .map_err(AccountError::Unusable)?;
+                if listen {
+                    let listener = BotListener::new(&bot, Duration::from_secs(25));
+                    self.spawn_listener(account.id, shutdown.clone(), move |tx, stop| {
+                        listener.run(tx, stop)
+                    });
+                }
+                (
+                    AnySink::TelegramBot(relay_telegram::BotSink::new(&bot)),
+                    Some(bot),
+                )
+            }
+            AccountKind::TelegramUser => {
+                let config = p.telegram_user.as_ref().ok_or_else(|| {
+                    AccountError::Unusable(
+                        "Telegram user accounts are not enabled (RELAY_TELEGRAM_API_ID/_HASH)"
+                            .into(),
+                    )
+                })?;
+                let session = PgSession::load(&self.db, &self.keyring, account.id).await?;
+                let connection = Connection::open(config, session);
+                let sink = UserSink::new(&connection);
+                // The listener owns the connection; without pairs reading from the
+                // account it still runs (and keeps the session's update state current).
+                let listener = UserListener::new(connection);
+                self.spawn_listener(account.id, shutdown.clone(), move |tx, stop| {
+                    listener.run(tx, stop)
+                });
+                (AnySink::TelegramUser(sink), None)
+            }
+        };
+        let listening = listen || account.kind == AccountKind::TelegramUser;
+        if account.state != AccountState::Connected
+            && let Err(e) = self
+                .db
+                .set_account_state(account.id, AccountState::Connected, None, None)
+                .await
+        {
+            tracing::warn!(account = %account.id, error = %e, "could not record the account as connected");
+        }
+        self.running().insert(
+            account.id,
+            Running {
+                kind: account.kind,
+                sink,
+                listener: listening.then_some(shutdown),
+                telegram_bot,
+            },
+        );
+        tracing::info!(account = %account.id, kind = %account.kind, listening, "account started");
+        Ok(())
+    }
+
+    fn spawn_listener<F, Fut>(&self, account: AccountId, shutdown: CancellationToken, run: F)
+    where
+        F: FnOnce(mpsc::Sender<SourceEvent>, CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let (tx, mut rx) = mpsc::channel::<SourceEvent>(256);
+        let events = self.events.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(run(tx, shutdown));
+        // Tags each event with its account on the way to the router.
+        tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    _ = stop.cancelled() => break,
+                    event = rx.recv() => event,
+                };
+                let Some(event) = event else { break };
+                if events.send((account, event)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    async fn secret(&self, account: &Account) -> Result<String, AccountError> {
+        let bytes = self
+            .db
+            .account_secret(&self.keyring, account.owner_id, account.id)
+            .await
+            .map_err(|e| match e {
+                relay_store::StoreError::NotFound => AccountError::Gone,
+                other => other.into(),
+            })?;
+        String::from_utf8(bytes)
+            .map_err(|_| AccountError::Unusable("the stored secret is not text".into()))
+    }
+
+    /// Asks the platform whether the account's credentials still work.
+    pub async fn check(&self, account: &Account) -> Result<(), SendError> {
+        let store = |e: AccountError| SendError::Transient(e.to_string());
+        let p = &self.platforms;
+        match account.kind {
+            AccountKind::DiscordBot => {
+                let token = self.secret(account).await.map_err(store)?;
+                DiscordRest::new(&p.discord, Some(&token))
+                    .current_user()
+                    .await
+                    .map(drop)
+            }
+            AccountKind::DiscordWebhook => {
+                let token = self.secret(account).await.map_err(store)?;
+                let id = account.external_id.parse().unwrap_or_default();
+                DiscordRest::new(&p.discord, None)
+                    .get_webhook(id, &token)
+                    .await
+                    .map(drop)
+            }
+            AccountKind::TelegramBot => {
+                let token = self.secret(account).await.map_err(store)?;
+                TelegramBot::new(&token, &p.telegram_bot_api_url)
+                    .map_err(SendError::Transient)?
+                    .me()
+                    .await
+                    .map(drop)
+            }
+            AccountKind::TelegramUser => match self.sink(account).await.map_err(store)? {
+                AnySink::TelegramUser(sink) => sink.check().await,
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Stops an account here (its partition moved, or it was deleted).
+    pub fn stop(&self, account: AccountId) {
+        if let Some(r) = self.running().remove(&account) {
+            if let Some(listener) = r.listener {
+                listener.cancel();
+            }
+            tracing::info!(%account, kind = %r.kind, "account stopped");
+        }
+    }
+
+    pub fn running_ids(&self) -> Vec<AccountId> {
+        self.running().keys().copied().collect()
+    }
+
+    pub fn stop_all(&self) {
+        for id in self.running_ids() {
+            self.stop(id);
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! One delivery, start to end: claim the outbox row with the partition's fencing token,
+//! build the message for the destination's platform, send it, and record what happened —
+//! done (and the message map), a typed wait (the job is delayed, its lane waits for it),
+//! or a failure (the job is dead-lettered and the owner sees it in the error log).
+
+use crate::accounts::{AccountError, AccountHub};
+use crate::media;
+use chrono::Utc;
+use relay_core::messages::{DeliveryPayload, LimitScope, OutgoingMessage, SendError};
+use relay_core::{AccountId, AccountState};
+use relay_queue::{Entry, JobQueue, backoff};
+use relay_store::outbox::{ClaimedDelivery, DeliveryAction};
+use relay_store::{Database, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a claim holds before the sweeper may hand the delivery to someone else.
+const CLAIM_HOLD: Duration = Duration::from_secs(120);
+
+/// What the lane does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished (sent, skipped or given up); the entry is acknowledged.
+    Done,
+    /// Retried later: the lane waits until this delivery comes back from the delayed set.
+    Delayed,
+    /// PostgreSQL or Redis is not answering: keep the entry, try again after this wait.
+    Stalled(Duration),
+}
+
+/// Sends deliveries for the partitions this worker owns.
+pub struct Deliverer {
+    pub db: Database,
+    pub queue: JobQueue,
+    pub hub: AccountHub,
+    /// Accounts told to wait (FLOOD_WAIT, a global 429): until when.
+    paused_accounts: Mutex<HashMap<AccountId, Instant>>,
+    pub http: reqwest::Client,
+}
+
+impl Deliverer {
+    pub fn new(db: Database, queue: JobQueue, hub: AccountHub, http: reqwest::Client) -> Self {
+        Self {
+            db,
+            queue,
+            hub,
+            paused_accounts: Mutex::default(),
+            http,
+        }
+    }
+
+    fn account_pause(&self, account: AccountId) -> Option<Duration> {
+        let mut paused = self
+            .paused_accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let until = *paused.get(&account)?;
+        let now = Instant::now();
+        if until <= now {
+            paused.remove(&account);
+            return None;
+        }
+        Some(until - now)
+    }
+
+    fn pause_account(&self, account: AccountId, wait: Duration) {
+        let mut paused = self
+            .paused_accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let until = Instant::now() + wait;
+        let entry = paused.entry(account).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    pub async fn deliver(&self, partition: u16, token: u64, entry: &Entry) -> Outcome {
+        let id = entry.job.delivery_id;
+        let claimed = match self.db.claim_delivery(id, token as i64, CLAIM_HOLD).await {
+            Ok(Some(claimed)) => claimed,
+            // Done, dead or deleted already (a duplicate job after a sweep): nothing to do.
+            Ok(None) => return self.ack(partition, entry).await,
+            Err(e) => return stalled("claim", e),
+        };
+        if let Some(wait) = self.account_pause(claimed.sender_account_id) {
+            return self
+                .wait(
+                    partition,
+                    token,
+                    entry,
+                    &claimed,
+                    wait,
+                    "the account is rate limited",
+                )
+                .await;
+        }
+        let result = self.send(&claimed).await;
+        match result {
+            Ok(dest_message) => {
+                let chat = claimed.dest_chat_id.clone().unwrap_or_default();
+                match self
+                    .db
+                    .complete_delivery(id, token as i64, &chat, &dest_message)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(delivery = id, "claim lost before completion"),
+                    Err(e) => return stalled("complete", e),
+                }
+                metrics::counter!("relay_deliveries_total", "outcome" => "done").increment(1);
+                if claimed.payload.get("posted_at_ms").is_some()
+                    && let Some(ms) = claimed.payload["posted_at_ms"].as_i64()
+                    && ms > 0
+                {
+                    let latency = (Utc::now().timestamp_millis() - ms).max(0) as f64 / 1000.0;
+                    metrics::histogram!("relay_delivery_latency_seconds").record(latency);
+                }
+                self.ack(partition, entry).await
+            }
+            Err(Failure::Send(SendError::RateLimited { retry_after, scope })) => {
+                if scope != LimitScope::Route {
+                    self.pause_account(claimed.sender_account_id, retry_after);
+                }
+                let why = format!("rate limited for {retry_after:?} ({scope:?})");
+                self.wait(partition, token, entry, &claimed, retry_after, &why)
+                    .await
+            }
+            Err(Failure::Send(SendError::Transient(why))) => {
+                let attempt = entry.job.attempt + 1;
+                if attempt >= self.queue.config().max_attempts {
+                    return self
+                        .give_up(
+                            partition,
+                            token,
+                            entry,
+                            "retries_exhausted",
+                            &format!("gave up after {attempt} attempts: {why}"),
+                        )
+                        .await;
+                }
+                let wait = backoff(self.queue.config(), attempt);
+                self.wait(partition, token, entry, &claimed, wait, &why)
+                    .await
+            }
+            Err(Failure::Send(SendError::Unauthorized(why))) => {
+                let message = format!("the sending account is no longer authorized: {why}");
+                if let Err(e) = self
+                    .db
+                    .set_account_state(
+                        claimed.sender_account_id,
+                        AccountState::Unauthorized,
+                        None,
+                        Some(&message),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not record the account's state");
+                }
+                self.hub.stop(claimed.sender_account_id);
+                self.give_up(partition, token, entry, "unauthorized", &message)
+                    .await
+            }
+            Err(Failure::Send(SendError::NotFound(why))) => {
+                self.give_up(partition, token, entry, "not_found", &why)
+                    .await
+            }
+            Err(Failure::Send(SendError::Rejected { code, message })) => {
+                self.give_up(
+                    partition,
+                    token,
+                    entry,
+                    &format!("rejected:{code}"),
+                    &message,
+                )
+                .await
+            }
+            Err(Failure::Account(AccountError::Store(e))) => stalled("account", e),
+            Err(Failure::Account(e)) => {
+                self.give_up(partition, token, entry, "account_unusable", &e.to_string())
+                    .await
+            }
+            Err(Failure::Store(e)) => stalled("lookup", e),
+            Err(Failure::Payload(why)) => {
+                self.give_up(partition, token, entry, "bad_payload", &why)
+                    .await
+            }
+        }
+    }
+
+    async fn send(&self, claimed: &ClaimedDelivery) -> Result<String, Failure> {
+        let account = self
+            .db
+            .account(claimed.owner_id, claimed.sender_account_id)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => Failure::Account(AccountError::Gone),
+                other => Failure::Store(other),
+            })?;
+        let sink = self.hub.sink(&account).await.map_err(Failure::Account)?;
+        let payload: DeliveryPayload = serde_json::from_value(claimed.payload.clone())
+            .map_err(|e| Failure::Payload(e.to_string()))?;
+        let chat = claimed.dest_chat_id.clone().unwrap_or_default();
+        match claimed.action {
+            DeliveryAction::Create => {
+                let message = self.message(claimed, &payload).await?;
+                let key = format!("relay-{}", claimed.id);
+                let sent = sink
+                    .send(&chat, &message, &key)
+                    .await
+                    .map_err(Failure::Send)?;
+                Ok(sent.message_id)
+            }
+            DeliveryAction::Edit | DeliveryAction::Delete => {
+                let target = payload
+                    .target_source_message
+                    .as_deref()
+                    .unwrap_or(&claimed.source_message_id);
+                let copy = self
+                    .db
+                    .message_copy(
+                        claimed.destination_id,
+                        &claimed.source_chat_id,
+                        target,
+                        claimed.part,
+                    )
+                    .await
+                    .map_err(Failure::Store)?
+                    .ok_or_else(|| {
+                        Failure::Send(SendError::NotFound(
+                            "the message was never forwarded here, so it cannot be changed".into(),
+                        ))
+                    })?;
+                if claimed.action == DeliveryAction::Edit {
+                    let message = self.message(claimed, &payload).await?;
+                    sink.edit(&chat, &copy, &message)
+                        .await
+                        .map_err(Failure::Send)?;
+                } else {
+                    sink.delete(&chat, &copy).await.map_err(Failure::Send)?;
+                }
+                Ok(copy)
+            }
+        }
+    }
+
+    /// The outgoing message: text, the files fetched from the source, the reply mapped to
+    /// the destination's copy, and the author for destinations that show one.
+    async fn message(
+        &self,
+        claimed: &ClaimedDelivery,
+        payload: &DeliveryPayload,
+    ) -> Result<OutgoingMessage, Failure> {
+        let mut files = Vec::with_capacity(payload.media.len());
+        for media in &payload.media {
+            files.push(
+                media::fetch(&self.http, &self.hub, media)
+                    .await
+                    .map_err(Failure::Send)?,
+            );
+        }
+        let reply_to = match &payload.reply_to_source {
+            Some(source) => self
+                .db
+                .message_copy(claimed.destination_id, &claimed.source_chat_id, source, 0)
+                .await
+                .map_err(Failure::Store)?,
+            None => None,
+        };
+        Ok(OutgoingMessage {
+            text: payload.text.clone(),
+            embeds: payload.embeds.clone(),
+            files,
+            reply_to,
+            author: payload.author.clone(),
+        })
+    }
+
+    async fn ack(&self, partition: u16, entry: &Entry) -> Outcome {
+        match self.queue.ack(partition, std::slice::from_ref(entry)).await {
+            Ok(()) => Outcome::Done,
+            Err(e) => stalled("ack", e),
+        }
+    }
+
+    /// Back to pending in the outbox, and into the delayed set.
+    async fn wait(
+        &self,
+        partition: u16,
+        token: u64,
+        entry: &Entry,
+        claimed: &ClaimedDelivery,
+        wait: Duration,
+        why: &str,
+    ) -> Outcome {
+        let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        if let Err(e) = self
+            .db
+            .retry_delivery(claimed.id, token as i64, why, next)
+            .await
+        {
+            return stalled("retry", e);
+        }
+        metrics::counter!("relay_deliveries_total", "outcome" => "retried").increment(1);
+        match self.queue.delay(partition, entry, wait).await {
+            Ok(()) => Outcome::Delayed,
+            Err(e) => stalled("delay", e),
+        }
+    }
+
+    async fn give_up(
+        &self,
+        partition: u16,
+        token: u64,
+        entry: &Entry,
+        code: &str,
+        message: &str,
+    ) -> Outcome {
+        tracing::warn!(
+            delivery = entry.job.delivery_id,
+            code,
+            message,
+            "delivery failed for good"
+        );
+        if let Err(e) = self
+            .db
+            .kill_delivery(entry.job.delivery_id, token as i64, code, message)
+            .await
+        {
+            return stalled("kill", e);
+        }
+        metrics::counter!("relay_deliveries_total", "outcome" => "dead").increment(1);
+        match self
+            .queue
+            .dead_letter(partition, entry, &format!("{code}: {message}"))
+            .await
+        {
+            Ok(()) => Outcome::Done,
+            Err(e) => stalled("dead letter", e),
+        }
+    }
+}
+
+enum Failure {
+    Send(SendError),
+    Account(AccountError),
+    Store(StoreError),
+    Payload(String),
+}
+
+fn stalled(what: &str, err: impl std::fmt::Display) -> Outcome {
+    tracing::warn!(error = %err, step = what, "a dependency is not answering; the delivery waits");
+    Outcome::Stalled(Duration::from_secs(1))
+}
+
+/// Keeps the deliverer shareable by lanes.
+pub type SharedDeliverer = Arc<Deliverer>;

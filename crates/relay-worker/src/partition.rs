@@ -1,0 +1,265 @@
+//! One owned partition: its entries are split into lanes, one per destination, and each
+//! lane sends one delivery at a time in outbox order (delivery id). A lane whose delivery
+//! waits (a 429, a FLOOD_WAIT, a network error) holds the deliveries behind it until that
+//! one comes back from the delayed set, while every other lane keeps flowing.
+//!
+//! Taking a partition over: first the entries the previous owner read but never
+//! acknowledged (XAUTOCLAIM), and the lanes it left waiting; then new entries. On stop,
+//! lanes finish the delivery in hand and leave the rest unacknowledged for the next owner.
+
+use crate::deliver::{Outcome, SharedDeliverer};
+use relay_queue::{Entry, JobQueue};
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Entries read per round trip.
+const READ_BATCH: usize = 256;
+/// How long one read waits for new entries.
+const READ_BLOCK: Duration = Duration::from_millis(1000);
+/// Stop reading while this many entries wait in lanes (memory stays bounded).
+const MAX_BUFFERED: usize = 20_000;
+
+pub struct PartitionRunner {
+    pub partition: u16,
+    /// The lease's fencing token: claims in the outbox carry it.
+    pub token: u64,
+    pub consumer: String,
+    pub queue: JobQueue,
+    pub deliverer: SharedDeliverer,
+    /// Shared by every partition of the worker: deliveries in flight at once.
+    pub permits: Arc<Semaphore>,
+}
+
+enum LaneMsg {
+    Entry(Entry),
+    /// The lane's delivery with this id is delayed: nothing behind it goes first.
+    WaitFor(i64),
+}
+
+impl PartitionRunner {
+    pub async fn run(self, stop: CancellationToken) {
+        let p = self.partition;
+        let buffered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut lanes: HashMap<String, mpsc::UnboundedSender<LaneMsg>> = HashMap::new();
+        let mut tasks = JoinSet::new();
+        let lanes_stop = CancellationToken::new();
+
+        // Due retries go back into the partition's retry stream, on their own timer so a
+        // blocking read is never cut short (an entry read then dropped would stay pending).
+        let promoter = {
+            let queue = self.queue.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(250));
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tick.tick() => {}
+                    }
+                    if let Err(e) = queue.promote_due(p, 500).await {
+                        tracing::debug!(partition = p, error = %e, "promoting due retries failed");
+                    }
+                }
+            })
+        };
+
+        // Recovery: lanes left waiting, then entries left pending by the previous owner.
+        let mut recovered = false;
+        while !recovered && !stop.is_cancelled() {
+            match self.recover().await {
+                Ok((paused, pending)) => {
+                    for (destination, id) in paused {
+                        self.lane(&mut lanes, &mut tasks, &lanes_stop, &buffered, &destination)
+                            .send(LaneMsg::WaitFor(id))
+                            .ok();
+                    }
+                    if !pending.is_empty() {
+                        tracing::info!(
+                            partition = p,
+                            entries = pending.len(),
+                            "took over pending entries"
+                        );
+                    }
+                    for entry in pending {
+                        self.push(&mut lanes, &mut tasks, &lanes_stop, &buffered, entry);
+                    }
+                    recovered = true;
+                }
+                Err(e) => {
+                    tracing::warn!(partition = p, error = %e, "cannot recover the partition yet");
+                    sleep_or_stop(&stop, Duration::from_secs(1)).await;
+                }
+            }
+        }
+
+        while !stop.is_cancelled() {
+            if buffered.load(std::sync::atomic::Ordering::Relaxed) >= MAX_BUFFERED {
+                sleep_or_stop(&stop, Duration::from_millis(50)).await;
+                continue;
+            }
+            match self
+                .queue
+                .read(p, &self.consumer, READ_BATCH, READ_BLOCK)
+                .await
+            {
+                Ok(entries) => {
+                    for entry in entries {
+                        self.push(&mut lanes, &mut tasks, &lanes_stop, &buffered, entry);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(partition = p, error = %e, "reading the partition failed");
+                    sleep_or_stop(&stop, Duration::from_secs(1)).await;
+                }
+            }
+        }
+        // Drain: each lane finishes the delivery in hand, the rest stays for the next owner.
+        lanes_stop.cancel();
+        drop(lanes);
+        while tasks.join_next().await.is_some() {}
+        let _ = promoter.await;
+        tracing::info!(partition = p, "partition released");
+    }
+
+    async fn recover(&self) -> Result<(HashMap<String, i64>, Vec<Entry>), relay_queue::QueueError> {
+        let paused = self.queue.paused(self.partition).await?;
+        let pending = self
+            .queue
+            .claim_pending(self.partition, &self.consumer)
+            .await?;
+        Ok((paused, pending))
+    }
+
+    fn push(
+        &self,
+        lanes: &mut HashMap<String, mpsc::UnboundedSender<LaneMsg>>,
+        tasks: &mut JoinSet<()>,
+        lanes_stop: &CancellationToken,
+        buffered: &Arc<std::sync::atomic::AtomicUsize>,
+        entry: Entry,
+    ) {
+        buffered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let destination = entry.job.destination.clone();
+        let _ = self
+            .lane(lanes, tasks, lanes_stop, buffered, &destination)
+            .send(LaneMsg::Entry(entry));
+    }
+
+    fn lane<'a>(
+        &self,
+        lanes: &'a mut HashMap<String, mpsc::UnboundedSender<LaneMsg>>,
+        tasks: &mut JoinSet<()>,
+        lanes_stop: &CancellationToken,
+        buffered: &Arc<std::sync::atomic::AtomicUsize>,
+        destination: &str,
+    ) -> &'a mpsc::UnboundedSender<LaneMsg> {
+        if !lanes.contains_key(destination) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tasks.spawn(run_lane(
+                Lane {
+                    partition: self.partition,
+                    token: self.token,
+                    deliverer: Arc::clone(&self.deliverer),
+                    permits: Arc::clone(&self.permits),
+                    buffered: Arc::clone(buffered),
+                },
+                rx,
+                lanes_stop.clone(),
+            ));
+            lanes.insert(destination.to_owned(), tx);
+        }
+        &lanes[destination]
+    }
+}
+
+struct Lane {
+    partition: u16,
+    token: u64,
+    deliverer: SharedDeliverer,
+    permits: Arc<Semaphore>,
+    buffered: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn run_lane(lane: Lane, mut rx: mpsc::UnboundedReceiver<LaneMsg>, stop: CancellationToken) {
+    let mut pending: BTreeMap<i64, Entry> = BTreeMap::new();
+    let mut waiting_for: Option<i64> = None;
+    // Entries for a delivery the lane already holds (a sweep raced the original): they are
+    // acknowledged without a send; the one kept finds the delivery done or does it.
+    let mut stale: Vec<Entry> = Vec::new();
+    let take = |msg: LaneMsg,
+                pending: &mut BTreeMap<i64, Entry>,
+                waiting_for: &mut Option<i64>,
+                stale: &mut Vec<Entry>| match msg {
+        LaneMsg::Entry(entry) => {
+            if let Some(old) = pending.insert(entry.job.delivery_id, entry) {
+                lane.buffered
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                stale.push(old);
+            }
+        }
+        LaneMsg::WaitFor(id) => *waiting_for = Some(id),
+    };
+    loop {
+        while let Ok(msg) = rx.try_recv() {
+            take(msg, &mut pending, &mut waiting_for, &mut stale);
+        }
+        if !stale.is_empty() {
+            let acked = lane.deliverer.queue.ack(lane.partition, &stale).await;
+            if acked.is_ok() {
+                stale.clear();
+            }
+        }
+        let next = match waiting_for {
+            Some(id) => pending.remove(&id).inspect(|_| waiting_for = None),
+            None => pending.pop_first().map(|(_, entry)| entry),
+        };
+        let Some(entry) = next else {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                msg = rx.recv() => match msg {
+                    Some(msg) => take(msg, &mut pending, &mut waiting_for, &mut stale),
+                    None => break,
+                },
+            }
+            continue;
+        };
+        if stop.is_cancelled() {
+            break;
+        }
+        let Ok(_permit) = lane.permits.acquire().await else {
+            break;
+        };
+        match lane
+            .deliverer
+            .deliver(lane.partition, lane.token, &entry)
+            .await
+        {
+            Outcome::Done => {
+                lane.buffered
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Outcome::Delayed => {
+                lane.buffered
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                waiting_for = Some(entry.job.delivery_id);
+            }
+            Outcome::Stalled(wait) => {
+                pending.insert(entry.job.delivery_id, entry);
+                drop(_permit);
+                sleep_or_stop(&stop, wait).await;
+            }
+        }
+    }
+}
+
+async fn sleep_or_stop(stop: &CancellationToken, wait: Duration) {
+    tokio::select! {
+        _ = stop.cancelled() => {}
+        _ = tokio::time::sleep(wait) => {}
+    }
+}

@@ -1,0 +1,196 @@
+//! From a source event to deliveries: the pairs reading that chat (cached for a moment),
+//! one outbox row per destination written first, then a job per row. A row that reached
+//! PostgreSQL is never lost: if Redis does not take the job, the sweeper enqueues it later.
+
+use crate::accounts::AccountHub;
+use chrono::Utc;
+use relay_core::messages::{DeliveryPayload, IncomingMessage, SourceEvent};
+use relay_core::{AccountId, AccountState};
+use relay_queue::{Job, JobQueue};
+use relay_store::outbox::{DeliveryAction, NewDelivery, QueuedDelivery};
+use relay_store::pairs::Route;
+use relay_store::{Database, StoreError};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How long a chat's pairs are reused before asking the database again.
+const ROUTE_CACHE: Duration = Duration::from_secs(2);
+
+/// Pairs per (account, chat), with when they were looked up.
+type RouteCache = HashMap<(AccountId, String), (Instant, Vec<Route>)>;
+
+pub struct Router {
+    db: Database,
+    queue: JobQueue,
+    hub: AccountHub,
+    cache: Mutex<RouteCache>,
+}
+
+impl Router {
+    pub fn new(db: Database, queue: JobQueue, hub: AccountHub) -> Self {
+        Self {
+            db,
+            queue,
+            hub,
+            cache: Mutex::default(),
+        }
+    }
+
+    pub async fn run(
+        self,
+        mut events: mpsc::Receiver<(AccountId, SourceEvent)>,
+        stop: CancellationToken,
+    ) {
+        loop {
+            let next = tokio::select! {
+                _ = stop.cancelled() => break,
+                next = events.recv() => next,
+            };
+            let Some((account, event)) = next else { break };
+            // PostgreSQL down: the event waits here (and the listener behind it) until the
+            // outbox takes it; nothing is dropped.
+            let mut wait = Duration::from_millis(200);
+            loop {
+                match self.handle(account, &event).await {
+                    Ok(()) => break,
+                    Err(e) => {
+                        tracing::warn!(%account, error = %e, "cannot record a source event yet; retrying");
+                        tokio::select! {
+                            _ = stop.cancelled() => return,
+                            _ = tokio::time::sleep(wait) => {}
+                        }
+                        wait = (wait * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn routes(&self, account: AccountId, chat: &str) -> Result<Vec<Route>, StoreError> {
+        let key = (account, chat.to_owned());
+        if let Some((at, routes)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            && at.elapsed() < ROUTE_CACHE
+        {
+            return Ok(routes.clone());
+        }
+        let routes = self.db.routes_for_source(account, chat).await?;
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, (Instant::now(), routes.clone()));
+        Ok(routes)
+    }
+
+    async fn handle(&self, account: AccountId, event: &SourceEvent) -> Result<(), StoreError> {
+        let (chat, message_id, action, payload) = match event {
+            SourceEvent::Created(m) => (
+                &m.chat_id,
+                &m.message_id,
+                DeliveryAction::Create,
+                payload(m, None),
+            ),
+            SourceEvent::Edited(m) => (
+                &m.chat_id,
+                &m.message_id,
+                DeliveryAction::Edit,
+                payload(m, Some(m.message_id.clone())),
+            ),
+            SourceEvent::Deleted {
+                chat_id,
+                message_id,
+            } => (
+                chat_id,
+                message_id,
+                DeliveryAction::Delete,
+                DeliveryPayload {
+                    target_source_message: Some(message_id.clone()),
+                    ..DeliveryPayload::default()
+                },
+            ),
+            SourceEvent::Unauthorized { reason } => {
+                tracing::warn!(%account, reason, "the account's credentials stopped working");
+                self.db
+                    .set_account_state(account, AccountState::Unauthorized, None, Some(reason))
+                    .await?;
+                self.hub.stop(account);
+                return Ok(());
+            }
+        };
+        let routes = self.routes(account, chat).await?;
+        if routes.is_empty() {
+            return Ok(());
+        }
+        // Each edit is its own row; creates and deletes happen once.
+        let revision = if action == DeliveryAction::Edit {
+            Utc::now().timestamp_micros()
+        } else {
+            0
+        };
+        let payload = serde_json::to_value(&payload).unwrap_or_default();
+        let now = Utc::now();
+        let rows: Vec<NewDelivery> = routes
+            .iter()
+            .flat_map(|route| {
+                route.destinations.iter().map(|d| NewDelivery {
+                    owner_id: route.owner_id,
+                    pair_id: route.pair_id,
+                    destination_id: d.id,
+                    sender_account_id: d.account_id,
+                    source_chat_id: chat.clone(),
+                    source_message_id: message_id.clone(),
+                    action,
+                    revision,
+                    part: 0,
+                    priority: route.priority,
+                    payload: payload.clone(),
+                    source_at: now,
+                })
+            })
+            .collect();
+        let queued = self.db.insert_deliveries(&rows).await?;
+        enqueue(&self.queue, &queued).await;
+        Ok(())
+    }
+}
+
+fn payload(m: &IncomingMessage, target: Option<String>) -> DeliveryPayload {
+    DeliveryPayload {
+        text: m.text.clone(),
+        author: Some(m.author.clone()),
+        media: m.media.clone(),
+        embeds: m.embeds.clone(),
+        reply_to_source: m.reply_to.clone(),
+        target_source_message: target,
+        posted_at_ms: m.posted_at_ms,
+    }
+}
+
+/// The job of each outbox row, in its sending account's partition. A failure here only
+/// delays the rows: the sweeper enqueues whatever stays pending.
+pub async fn enqueue(queue: &JobQueue, queued: &[QueuedDelivery]) {
+    if queued.is_empty() {
+        return;
+    }
+    let jobs: Vec<(u16, Job)> = queued
+        .iter()
+        .map(|d| {
+            queue.job_for(
+                &d.sender_account_id.to_string(),
+                d.id,
+                &d.destination_id.to_string(),
+                d.priority,
+                d.attempts.max(0) as u32,
+            )
+        })
+        .collect();
+    if let Err(e) = queue.enqueue_many(&jobs).await {
+        tracing::warn!(error = %e, jobs = jobs.len(), "enqueueing failed; the sweeper will retry");
+    }
+}

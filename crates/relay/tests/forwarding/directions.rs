@@ -1,0 +1,209 @@
+//! All four directions (TG→DC, DC→TG, TG→TG, DC→DC), a Telegram user session as a source,
+//! the manual forward through the API, and failures that end in the dead-letter stream.
+
+use crate::stack::Stack;
+use relay_fakes::telegram_dc::Peer;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_message_reaches_its_destination_in_each_of_the_four_directions() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+
+    let d = &s.discord.fake;
+    let bot = d.add_bot("discord-bot-token", "relay bot");
+    let guild = d.add_guild("Alice's server", &[bot]);
+    let (dc_source, dc_target, dc_hooked) = (
+        d.add_channel(guild, "source"),
+        d.add_channel(guild, "target"),
+        d.add_channel(guild, "hooked"),
+    );
+    let (hook_id, hook_token) = d.add_webhook(dc_hooked, "relay hook");
+    let someone = d.add_user("someone");
+
+    let b = &s.bots.fake;
+    let tg_bot = b.add_bot("111:telegram-bot-token", "relay_bot");
+    let (tg_source, tg_target, tg_other) = (
+        b.add_chat("supergroup", "source", &[tg_bot]),
+        b.add_chat("supergroup", "target", &[tg_bot]),
+        b.add_chat("supergroup", "other", &[tg_bot]),
+    );
+
+    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
+    let webhook = s.discord_webhook(&alice, hook_id, &hook_token).await;
+    let telegram_bot = s.telegram_bot(&alice, "111:telegram-bot-token").await;
+
+    // TG→DC and TG→TG from one Telegram chat; DC→TG and DC→DC (webhook) from one channel.
+    s.pair(
+        &alice,
+        (&telegram_bot, tg_source.to_string()),
+        &[
+            (&discord_bot, Some(dc_target.to_string())),
+            (&telegram_bot, Some(tg_other.to_string())),
+        ],
+    )
+    .await;
+    s.pair(
+        &alice,
+        (&discord_bot, dc_source.to_string()),
+        &[
+            (&telegram_bot, Some(tg_target.to_string())),
+            (&webhook, None),
+        ],
+    )
+    .await;
+
+    // Listeners start within a lease tick; keep posting until the first message is seen.
+    s.eventually(
+        "the Telegram source is listened to",
+        Duration::from_secs(30),
+        || async {
+            b.user_posts(tg_source, "Tina", "**hello** from Telegram");
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            !s.discord_texts(dc_target).is_empty()
+        },
+    )
+    .await;
+    s.eventually(
+        "the Discord source is listened to",
+        Duration::from_secs(30),
+        || async {
+            d.user_posts(dc_source, someone, "hello from Discord");
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            !s.bot_texts(tg_target).is_empty()
+        },
+    )
+    .await;
+    s.eventually(
+        "every direction delivered",
+        Duration::from_secs(20),
+        || async { !s.bot_texts(tg_other).is_empty() && !s.discord_texts(dc_hooked).is_empty() },
+    )
+    .await;
+    assert!(s.discord_texts(dc_target)[0].contains("hello"), "TG→DC");
+    assert!(s.bot_texts(tg_other)[0].contains("hello"), "TG→TG");
+    assert!(
+        s.bot_texts(tg_target)[0].contains("hello from Discord"),
+        "DC→TG"
+    );
+    let hooked = d.messages(dc_hooked);
+    assert!(hooked[0].content.contains("hello from Discord"), "DC→DC");
+    assert_eq!(
+        hooked[0].author.name, "someone",
+        "the webhook shows the source's author"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_telegram_user_session_forwards_its_channel_and_the_api_forwards_on_request() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    let dc = &s.dc.fake;
+    let me = dc.add_user("+15550100", "Alice", None);
+    let author = dc.add_user("+15550111", "Bob", None);
+    let channel = dc.add_channel("News", false, &[author, me]);
+    let user_account = s.telegram_user(&alice, "+15550100").await;
+
+    let d = &s.discord.fake;
+    let bot = d.add_bot("discord-bot-token", "relay bot");
+    let guild = d.add_guild("G", &[bot]);
+    let target = d.add_channel(guild, "news-mirror");
+    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
+    let pair = s
+        .pair(
+            &alice,
+            (&user_account, (-1_000_000_000_000 - channel).to_string()),
+            &[(&discord_bot, Some(target.to_string()))],
+        )
+        .await;
+
+    s.eventually(
+        "the user session listens",
+        Duration::from_secs(30),
+        || async { dc.connected_sessions(me) > 0 },
+    )
+    .await;
+    dc.post(Peer::Channel(channel), author, "breaking news");
+    s.eventually(
+        "the channel post arrives",
+        Duration::from_secs(20),
+        || async {
+            s.discord_texts(target)
+                .iter()
+                .any(|t| t.contains("breaking news"))
+        },
+    )
+    .await;
+
+    // The API path: a message queued through the pair by hand.
+    s.post(
+        &format!("/api/v1/pairs/{pair}/forward"),
+        &alice,
+        json!({"text": "sent from the API"}),
+    )
+    .await;
+    s.eventually(
+        "the manual forward arrives",
+        Duration::from_secs(20),
+        || async {
+            s.discord_texts(target)
+                .iter()
+                .any(|t| t == "sent from the API")
+        },
+    )
+    .await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_destination_that_always_fails_ends_in_the_dead_letters_and_the_error_log() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    let d = &s.discord.fake;
+    let bot = d.add_bot("discord-bot-token", "relay bot");
+    let guild = d.add_guild("G", &[bot]);
+    let source = d.add_channel(guild, "source");
+    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
+    // A channel that does not exist (or that the bot cannot see): Discord answers 404.
+    let pair = s
+        .pair(
+            &alice,
+            (&discord_bot, source.to_string()),
+            &[(&discord_bot, Some("123456789012345678".into()))],
+        )
+        .await;
+    s.post(
+        &format!("/api/v1/pairs/{pair}/forward"),
+        &alice,
+        json!({"text": "into the void"}),
+    )
+    .await;
+    s.eventually(
+        "the failure is visible",
+        Duration::from_secs(20),
+        || async {
+            let (_, failures) = s
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/pairs/{pair}/failures"),
+                    &alice,
+                    None,
+                )
+                .await;
+            failures.as_array().is_some_and(|f| !f.is_empty())
+        },
+    )
+    .await;
+    let (_, errors) = s
+        .call(reqwest::Method::GET, "/api/v1/errors", &alice, None)
+        .await;
+    let errors = errors.as_array().expect("errors").clone();
+    assert!(!errors.is_empty());
+    assert_eq!(errors[0]["component"], "delivery");
+    let dead = s.queue().dead_letters(10).await.expect("dead letters");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].error.contains("not_found"), "{dead:?}");
+    s.stop().await;
+}

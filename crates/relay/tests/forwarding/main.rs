@@ -1,0 +1,7 @@
+//! Forwarding end to end: Relay configured only through its public API, messages posted on
+//! the fake platforms, arriving at the fake destinations — with workers as processes where
+//! it matters (ownership, crashes).
+
+mod directions;
+mod recovery;
+mod stack;

@@ -1,0 +1,352 @@
+//! A whole Relay for a test: a fresh database, a Redis key prefix, the three fakes, and
+//! Relay itself (the API, with or without an in-process worker) from the same
+//! configuration code the binary uses; more workers as separate `relay worker` processes.
+
+use relay_fakes::discord::{FakeDiscord, RunningFake};
+use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
+use relay_fakes::telegram_dc::{FakeDc, RunningDc};
+use relay_store::Database;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub struct Stack {
+    pub env: HashMap<String, String>,
+    pub db: Database,
+    pub discord: RunningFake,
+    pub bots: RunningBotApi,
+    pub dc: RunningDc,
+    pub api: String,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    relay: Option<JoinHandle<()>>,
+}
+
+/// Kills the child when the test ends, passed or not.
+pub struct Process(pub Child);
+
+impl Process {
+    /// SIGKILL: no draining, no releasing — a crash.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl Stack {
+    pub async fn start(in_process_worker: bool) -> Self {
+        Self::start_with(in_process_worker, &[]).await
+    }
+
+    pub async fn start_with(in_process_worker: bool, extra: &[(&str, &str)]) -> Self {
+        relay_discord::install_crypto_provider();
+        let (db, url) = relay_store::testing::empty_database()
+            .await
+            .expect("database");
+        let discord = FakeDiscord::new()
+            .start("127.0.0.1:0")
+            .await
+            .expect("fake discord");
+        let bots = FakeBotApi::new()
+            .start("127.0.0.1:0")
+            .await
+            .expect("fake bot api");
+        let dc = FakeDc::new()
+            .start("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("fake dc");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let mut env: HashMap<String, String> = [
+            ("RELAY_DATABASE_URL", url),
+            (
+                "RELAY_REDIS_KEY_PREFIX",
+                format!("test-{}", uuid::Uuid::new_v4().simple()),
+            ),
+            ("RELAY_HTTP_ADDR", format!("127.0.0.1:{port}")),
+            ("RELAY_DISCORD_API_URL", discord.api_url()),
+            ("RELAY_DISCORD_GATEWAY_URL", discord.gateway_url()),
+            ("RELAY_TELEGRAM_BOT_API_URL", bots.url()),
+            ("RELAY_TELEGRAM_API_ID", "12345".into()),
+            (
+                "RELAY_TELEGRAM_API_HASH",
+                "0123456789abcdef0123456789abcdef".into(),
+            ),
+            ("RELAY_TELEGRAM_DC_ADDR", dc.addr().to_string()),
+            ("RELAY_WORKER_LEASE_SECS", "3".into()),
+            ("RELAY_SWEEP_INTERVAL_SECS", "1".into()),
+            ("RELAY_SWEEP_QUIET_SECS", "3".into()),
+            ("RELAY_LOG_LEVEL", "warn".into()),
+            ("RELAY_SHUTDOWN_GRACE_SECS", "5".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = relay::config::load(None, &|k| env.get(k).cloned()).expect("config");
+        let listener = relay::run::bind(&config).await.expect("bind");
+        let shutdown = CancellationToken::new();
+        let roles = relay::run::Roles {
+            api: true,
+            worker: in_process_worker,
+        };
+        let token = shutdown.clone();
+        let relay = tokio::spawn(async move {
+            if let Err(e) = relay::run::run(config, roles, Some(listener), token).await {
+                panic!("relay failed to start: {:?}", e.lines);
+            }
+        });
+        let stack = Self {
+            env,
+            db,
+            discord,
+            bots,
+            dc,
+            api: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            shutdown,
+            relay: Some(relay),
+        };
+        stack
+            .eventually("the API is ready", Duration::from_secs(30), || async {
+                stack
+                    .http
+                    .get(format!("{}/readyz", stack.api))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            })
+            .await;
+        stack
+    }
+
+    /// The job queue as the workers see it (same Redis prefix and partitions).
+    pub fn queue(&self) -> relay_queue::JobQueue {
+        let redis = relay_queue::RedisConn::connect_lazy(&relay_queue::RedisConfig {
+            url: "redis://127.0.0.1:6379".into(),
+            key_prefix: relay_queue::KeyPrefix::parse(&self.env["RELAY_REDIS_KEY_PREFIX"])
+                .expect("prefix"),
+            command_timeout: Duration::from_secs(2),
+        })
+        .expect("redis");
+        relay_queue::JobQueue::new(
+            redis,
+            "redis://127.0.0.1:6379",
+            relay_queue::QueueConfig::default(),
+        )
+        .expect("queue")
+    }
+
+    /// Another worker, as its own process.
+    pub fn worker_process(&self) -> Process {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_relay"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("RELAY_") || name == "DATABASE_URL" || name == "REDIS_URL" {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.arg("worker")
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        Process(cmd.spawn().expect("spawn worker"))
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(relay) = self.relay.take() {
+            let _ = relay.await;
+        }
+    }
+
+    /// Waits until `check` holds, or fails the test naming what never happened.
+    pub async fn eventually<F, Fut>(&self, what: &str, within: Duration, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let deadline = Instant::now() + within;
+        while !check().await {
+            assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.api))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Value {
+        let (status, value) = self
+            .call(reqwest::Method::POST, path, token, Some(body))
+            .await;
+        assert!(
+            (200..300).contains(&status),
+            "POST {path}: {status} {value}"
+        );
+        value
+    }
+
+    /// A registered, signed-in user; their access token.
+    pub async fn user(&self, email: &str) -> String {
+        let password = "correct horse battery staple";
+        let res = self
+            .http
+            .post(format!("{}/api/v1/auth/register", self.api))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(res.status(), 201);
+        let res = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.api))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        let tokens: Value = res.json().await.expect("tokens");
+        // Elite: enough pairs, destinations and accounts for any test, and high priority.
+        sqlx::query(
+            "INSERT INTO subscriptions (user_id, plan_id, status, provider) \
+             SELECT id, 'elite', 'active', 'admin' FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .execute(self.db.pool())
+        .await
+        .expect("subscription");
+        tokens["access_token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn discord_bot(&self, token: &str, bot_token: &str) -> String {
+        let account = self
+            .post(
+                "/api/v1/accounts/discord",
+                token,
+                json!({"kind": "bot", "token": bot_token}),
+            )
+            .await;
+        account["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn discord_webhook(&self, token: &str, id: u64, hook_token: &str) -> String {
+        let url = format!("https://discord.com/api/webhooks/{id}/{hook_token}");
+        let account = self
+            .post(
+                "/api/v1/accounts/discord",
+                token,
+                json!({"kind": "webhook", "url": url}),
+            )
+            .await;
+        account["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn telegram_bot(&self, token: &str, bot_token: &str) -> String {
+        let account = self
+            .post(
+                "/api/v1/accounts/telegram",
+                token,
+                json!({"kind": "bot", "token": bot_token}),
+            )
+            .await;
+        account["id"].as_str().expect("id").to_owned()
+    }
+
+    /// A Telegram user account through the login API (no 2FA).
+    pub async fn telegram_user(&self, token: &str, phone: &str) -> String {
+        let login = self
+            .post(
+                "/api/v1/accounts/telegram/login",
+                token,
+                json!({"phone": phone}),
+            )
+            .await;
+        let id = login["login_id"].as_str().expect("login");
+        let code = self.dc.fake.last_code(phone).expect("code");
+        let account = self
+            .post(
+                &format!("/api/v1/accounts/telegram/login/{id}/code"),
+                token,
+                json!({"code": code}),
+            )
+            .await;
+        account["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn pair(
+        &self,
+        token: &str,
+        source: (&str, String),
+        destinations: &[(&str, Option<String>)],
+    ) -> String {
+        let destinations: Vec<Value> = destinations
+            .iter()
+            .map(|(account, chat)| match chat {
+                Some(chat) => json!({"account_id": account, "chat_id": chat}),
+                None => json!({"account_id": account}),
+            })
+            .collect();
+        let pair = self
+            .post(
+                "/api/v1/pairs",
+                token,
+                json!({"source": {"account_id": source.0, "chat_id": source.1}, "destinations": destinations}),
+            )
+            .await;
+        pair["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Texts of a fake Discord channel, oldest first.
+    pub fn discord_texts(&self, channel: u64) -> Vec<String> {
+        self.discord
+            .fake
+            .messages(channel)
+            .into_iter()
+            .map(|m| m.content)
+            .collect()
+    }
+
+    /// Texts of a fake Bot API chat, oldest first.
+    pub fn bot_texts(&self, chat: i64) -> Vec<String> {
+        self.bots
+            .fake
+            .messages(chat)
+            .into_iter()
+            .map(|m| {
+                m["text"]
+                    .as_str()
+                    .or(m["caption"].as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    }
+}
