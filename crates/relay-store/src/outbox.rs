@@ -555,6 +555,14 @@ impl Database {
         .await?)
     }
 
+    /// A new fencing token for a partition's new owner: larger than every token handed
+    /// out before, whatever happened to Redis.
+    pub async fn next_lease_epoch(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT nextval('lease_epochs')")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     /// The newest source message (by numeric id) of a chat that any pair of `account`
     /// forwarded: where a Discord listener catches up from after a restart or a takeover.
     pub async fn last_source_message(

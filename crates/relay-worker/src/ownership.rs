@@ -164,19 +164,28 @@ impl Ownership {
                 .acquire(&lease_name(p), &self.worker_id, self.lease_ttl)
                 .await
             {
-                Ok(Some(token)) => self.start(p, token),
+                Ok(Some(token)) => match self.db.next_lease_epoch().await {
+                    Ok(epoch) => self.start(p, token, epoch as u64),
+                    Err(e) => {
+                        // Without a fencing token from PostgreSQL, no claims: give it back.
+                        tracing::warn!(partition = p, error = %e, "no fencing token; releasing");
+                        let _ = self.leases.release(&lease_name(p), &self.worker_id, token).await;
+                        return;
+                    }
+                },
                 Ok(None) => {}
                 Err(_) => return,
             }
         }
     }
 
-    fn start(&mut self, partition: u16, token: u64) {
-        tracing::info!(partition, token, worker = %self.worker_id, "partition acquired");
+    /// `token` renews the Redis lease; `epoch` fences the outbox claims.
+    fn start(&mut self, partition: u16, token: u64, epoch: u64) {
+        tracing::info!(partition, epoch, worker = %self.worker_id, "partition acquired");
         let stop = CancellationToken::new();
         let runner = PartitionRunner {
             partition,
-            token,
+            token: epoch,
             consumer: self.worker_id.clone(),
             queue: self.queue.clone(),
             deliverer: Arc::clone(&self.deliverer),

@@ -3,5 +3,7 @@
 //! it matters (ownership, crashes).
 
 mod directions;
+mod outages;
+mod proxy;
 mod recovery;
 mod stack;

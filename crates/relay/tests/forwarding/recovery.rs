@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// A source channel read by one bot, fanned out to `n` channels, each written by its own
 /// bot (so the platform's per-bot limits do not serialise the test).
-async fn fan_out(s: &Stack, token: &str, n: usize) -> (u64, u64, Vec<u64>) {
+pub async fn fan_out(s: &Stack, token: &str, n: usize) -> (u64, u64, Vec<u64>) {
     let d = &s.discord.fake;
     let source_bot = d.add_bot("source-bot-token", "source bot");
     let mut bots = vec![source_bot];
@@ -43,7 +43,7 @@ async fn fan_out(s: &Stack, token: &str, n: usize) -> (u64, u64, Vec<u64>) {
 }
 
 /// Posts a first message until it arrives everywhere (listeners and partitions settled).
-async fn warm_up(s: &Stack, source: u64, poster: u64, targets: &[u64]) {
+pub async fn warm_up(s: &Stack, source: u64, poster: u64, targets: &[u64]) {
     s.eventually("the pipeline is up", Duration::from_secs(60), || async {
         if s.discord_texts(targets[0]).is_empty() {
             s.discord.fake.user_posts(source, poster, "warm-up");
@@ -57,7 +57,7 @@ async fn warm_up(s: &Stack, source: u64, poster: u64, targets: &[u64]) {
 }
 
 /// Each target holds `count` numbered messages exactly once and in order (warm-ups apart).
-fn check_exactly_once_in_order(s: &Stack, targets: &[u64], count: usize) {
+pub fn check_exactly_once_in_order(s: &Stack, targets: &[u64], count: usize) {
     for target in targets {
         let texts: Vec<String> = s
             .discord_texts(*target)
@@ -72,7 +72,7 @@ fn check_exactly_once_in_order(s: &Stack, targets: &[u64], count: usize) {
     }
 }
 
-async fn all_arrived(s: &Stack, targets: &[u64], count: usize, within: Duration) {
+pub async fn all_arrived(s: &Stack, targets: &[u64], count: usize, within: Duration) {
     s.eventually("every message arrives", within, || async {
         targets.iter().all(|t| {
             s.discord_texts(*t)

@@ -96,6 +96,15 @@ impl Stack {
         for (k, v) in extra {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
+        // Relay reaches PostgreSQL through a proxy the test controls; the test itself
+        // keeps its direct handle.
+        if let Some(proxy) = env.remove("DB_PROXY") {
+            let direct = env["RELAY_DATABASE_URL"].clone();
+            env.insert(
+                "RELAY_DATABASE_URL".into(),
+                direct.replace("127.0.0.1:5432", &proxy),
+            );
+        }
         let config = relay::config::load(None, &|k| env.get(k).cloned()).expect("config");
         let listener = relay::run::bind(&config).await.expect("bind");
         let shutdown = CancellationToken::new();
