@@ -182,6 +182,47 @@ impl FakeDiscord {
         state.create_message(&self.inner.ids, channel_id, author, new)
     }
 
+    /// User `user_id` posts `content` with one file, served by the fake's CDN.
+    pub fn user_posts_file(
+        &self,
+        channel_id: u64,
+        user_id: u64,
+        content: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+    ) -> Option<Message> {
+        let id = self.next_id();
+        let url = format!("{}/attachments/{id}/{filename}", self.base_url());
+        let attachment = twilight_model::channel::Attachment {
+            content_type: None,
+            ephemeral: false,
+            duration_secs: None,
+            filename: filename.to_owned(),
+            flags: None,
+            description: None,
+            height: None,
+            id: twilight_model::id::Id::new(id),
+            placeholder: None,
+            placeholder_version: None,
+            proxy_url: url.clone(),
+            size: bytes.len() as u64,
+            title: None,
+            url,
+            waveform: None,
+            width: None,
+        };
+        self.state().attachments.insert(id, bytes);
+        self.user_sends(
+            channel_id,
+            user_id,
+            NewMessage {
+                content: content.to_owned(),
+                attachments: vec![attachment],
+                ..Default::default()
+            },
+        )
+    }
+
     /// Edits a message as its author would; bots get a full MESSAGE_UPDATE.
     pub fn user_edits(&self, channel_id: u64, message_id: u64, content: &str) -> Option<Message> {
         let mut state = self.state();

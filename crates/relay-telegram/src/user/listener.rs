@@ -71,7 +71,15 @@ impl UserListener {
                     continue;
                 }
             };
-            for event in events_of(update) {
+            let mut batch = events_of(&update);
+            // Files travel with the message: the destination's worker may not hold this
+            // session, so small media is fetched now and carried inline.
+            if let (Update::NewMessage(m) | Update::MessageEdited(m), Some(SourceEvent::Created(incoming) | SourceEvent::Edited(incoming))) =
+                (&update, batch.first_mut())
+            {
+                inline_media(&self.connection.client, m, incoming).await;
+            }
+            for event in batch {
                 if events.send(event).await.is_err() {
                     return;
                 }
@@ -83,10 +91,46 @@ impl UserListener {
     }
 }
 
-fn events_of(update: Update) -> Vec<SourceEvent> {
+/// Media up to this size is carried inline with the message (as a `data:` URL).
+pub const INLINE_MEDIA_BYTES: u64 = 10 * 1024 * 1024;
+
+async fn inline_media(client: &grammers_client::Client, m: &Message, incoming: &mut IncomingMessage) {
+    let Some(media) = m.media() else { return };
+    let Some(file) = incoming.media.first_mut() else {
+        return;
+    };
+    if file.size > INLINE_MEDIA_BYTES {
+        tracing::warn!(size = file.size, "a file too large to carry inline; it will be reported when forwarded");
+        return;
+    }
+    let mut download = client.iter_download(&media);
+    let mut bytes = Vec::with_capacity(file.size as usize);
+    loop {
+        match download.next().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fetch a message's file; it keeps its reference");
+                return;
+            }
+        }
+        if bytes.len() as u64 > INLINE_MEDIA_BYTES {
+            return;
+        }
+    }
+    use base64::Engine;
+    let mime = file.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+    file.size = bytes.len() as u64;
+    file.url = format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&bytes)
+    );
+}
+
+fn events_of(update: &Update) -> Vec<SourceEvent> {
     match update {
-        Update::NewMessage(m) if m.action().is_none() => vec![SourceEvent::Created(incoming(&m))],
-        Update::MessageEdited(m) if m.action().is_none() => vec![SourceEvent::Edited(incoming(&m))],
+        Update::NewMessage(m) if m.action().is_none() => vec![SourceEvent::Created(incoming(m))],
+        Update::MessageEdited(m) if m.action().is_none() => vec![SourceEvent::Edited(incoming(m))],
         Update::MessageDeleted(deletion) => {
             // Telegram names the channel of a channel deletion; in private chats and small
             // groups the ids are unique per account, so the chat is left empty.

@@ -207,3 +207,149 @@ async fn a_destination_that_always_fails_ends_in_the_dead_letters_and_the_error_
     assert!(dead[0].error.contains("not_found"), "{dead:?}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_photo_flows_in_every_direction() {
+    use relay_fakes::telegram_dc::{FakeMedia, MediaKind};
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    let photo: Vec<u8> = b"\xff\xd8\xff\xe0"
+        .iter()
+        .copied()
+        .chain((0..30_000).map(|i| (i % 253) as u8))
+        .collect();
+
+    // Telegram side: a user session reads a channel; a bot writes a chat.
+    let dc = &s.dc.fake;
+    let me = dc.add_user("+15550100", "Alice", None);
+    let author = dc.add_user("+15550111", "Bob", None);
+    let channel = dc.add_channel("Photos", false, &[author, me]);
+    let user_account = s.telegram_user(&alice, "+15550100").await;
+    let b = &s.bots.fake;
+    let tg_bot = b.add_bot("111:telegram-bot-token", "relay_bot");
+    let (tg_from_tg, tg_from_dc) = (
+        b.add_chat("supergroup", "from telegram", &[tg_bot]),
+        b.add_chat("supergroup", "from discord", &[tg_bot]),
+    );
+    let telegram_bot = s.telegram_bot(&alice, "111:telegram-bot-token").await;
+
+    // Discord side: a bot reads a channel and writes another; a webhook writes a third.
+    let d = &s.discord.fake;
+    let bot = d.add_bot("discord-bot-token", "relay bot");
+    let guild = d.add_guild("G", &[bot]);
+    let (dc_source, dc_from_tg, dc_hooked) = (
+        d.add_channel(guild, "source"),
+        d.add_channel(guild, "from telegram"),
+        d.add_channel(guild, "hooked"),
+    );
+    let (hook_id, hook_token) = d.add_webhook(dc_hooked, "hook");
+    let someone = d.add_user("someone");
+    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
+    let webhook = s.discord_webhook(&alice, hook_id, &hook_token).await;
+
+    s.pair(
+        &alice,
+        (&user_account, (-1_000_000_000_000 - channel).to_string()),
+        &[
+            (&discord_bot, Some(dc_from_tg.to_string())),
+            (&telegram_bot, Some(tg_from_tg.to_string())),
+        ],
+    )
+    .await;
+    s.pair(
+        &alice,
+        (&discord_bot, dc_source.to_string()),
+        &[
+            (&telegram_bot, Some(tg_from_dc.to_string())),
+            (&webhook, None),
+        ],
+    )
+    .await;
+
+    s.eventually(
+        "the user session listens",
+        Duration::from_secs(30),
+        || async { dc.connected_sessions(me) > 0 },
+    )
+    .await;
+    dc.post_media(
+        Peer::Channel(channel),
+        author,
+        "a photo from Telegram",
+        FakeMedia::new(MediaKind::Photo, photo.clone()),
+    );
+    s.eventually(
+        "the Discord source is listened to",
+        Duration::from_secs(30),
+        || async {
+            if s.bot_texts(tg_from_dc).is_empty() {
+                d.user_posts_file(
+                    dc_source,
+                    someone,
+                    "a photo from Discord",
+                    "cat.jpg",
+                    photo.clone(),
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            !s.bot_texts(tg_from_dc).is_empty()
+        },
+    )
+    .await;
+    s.eventually(
+        "every direction delivered",
+        Duration::from_secs(30),
+        || async {
+            !d.messages(dc_from_tg).is_empty()
+                && !b.messages(tg_from_tg).is_empty()
+                && !d.messages(dc_hooked).is_empty()
+        },
+    )
+    .await;
+
+    let discord_photo = |channel: u64| {
+        let message = d.messages(channel).into_iter().next().expect("message");
+        let attachment = message.attachments.first().expect("an attachment").clone();
+        (
+            message.content,
+            d.attachment_bytes(attachment.id.get()).expect("bytes"),
+        )
+    };
+    let telegram_photo = |chat: i64| {
+        let message = b.messages(chat).into_iter().next().expect("message");
+        let sizes = message["photo"].as_array().expect("a photo").clone();
+        let file = sizes.last().expect("size")["file_id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        (
+            message["caption"].as_str().unwrap_or_default().to_owned(),
+            b.file_bytes(&file).expect("bytes"),
+        )
+    };
+    let (text, bytes) = discord_photo(dc_from_tg);
+    assert_eq!(
+        (text.as_str(), bytes == photo),
+        ("a photo from Telegram", true),
+        "TG→DC"
+    );
+    let (text, bytes) = telegram_photo(tg_from_tg);
+    assert_eq!(
+        (text.as_str(), bytes == photo),
+        ("a photo from Telegram", true),
+        "TG→TG"
+    );
+    let (text, bytes) = telegram_photo(tg_from_dc);
+    assert_eq!(
+        (text.as_str(), bytes == photo),
+        ("a photo from Discord", true),
+        "DC→TG"
+    );
+    let (text, bytes) = discord_photo(dc_hooked);
+    assert_eq!(
+        (text.as_str(), bytes == photo),
+        ("a photo from Discord", true),
+        "DC→DC"
+    );
+    s.stop().await;
+}
