@@ -353,3 +353,54 @@ async fn a_photo_flows_in_every_direction() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_revoked_session_is_reported_and_not_retried() {
+    let s = Stack::start_with(true, &[("RELAY_HEALTH_CHECK_SECS", "10")]).await;
+    let alice = s.user("alice@example.com").await;
+    let dc = &s.dc.fake;
+    let me = dc.add_user("+15550100", "Alice", None);
+    let channel = dc.add_channel("News", false, &[me]);
+    let account = s.telegram_user(&alice, "+15550100").await;
+    let d = &s.discord.fake;
+    let bot = d.add_bot("discord-bot-token", "relay bot");
+    let guild = d.add_guild("G", &[bot]);
+    let target = d.add_channel(guild, "mirror");
+    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
+    s.pair(
+        &alice,
+        (&account, (-1_000_000_000_000 - channel).to_string()),
+        &[(&discord_bot, Some(target.to_string()))],
+    )
+    .await;
+    let path = format!("/api/v1/accounts/{account}");
+    let state = || s.call(reqwest::Method::GET, &path, &alice, None);
+    s.eventually(
+        "the session is connected",
+        Duration::from_secs(30),
+        || async { state().await.1["state"] == "connected" },
+    )
+    .await;
+
+    // The user ends Relay's session from their phone: the next health check notices.
+    dc.revoke(me);
+    s.eventually(
+        "the account is reported unauthorized",
+        Duration::from_secs(40),
+        || async { state().await.1["state"] == "unauthorized" },
+    )
+    .await;
+    let account_view = state().await.1;
+    assert!(
+        account_view["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("AUTH_KEY_UNREGISTERED")),
+        "{account_view}"
+    );
+    // Stopped for good: no session is open for it any more.
+    s.eventually("the session is closed", Duration::from_secs(20), || async {
+        dc.connected_sessions(me) == 0
+    })
+    .await;
+    s.stop().await;
+}

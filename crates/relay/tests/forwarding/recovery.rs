@@ -123,10 +123,41 @@ async fn a_worker_killed_mid_burst_loses_nothing_and_doubles_nothing() {
         },
     )
     .await;
+    let leases = relay_queue::Leases::new(s.queue_redis());
+    let holders = || async {
+        let mut holders = Vec::new();
+        for p in 0..16 {
+            holders.push(
+                leases
+                    .holder(&format!("partition:{p}"))
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|h| h.0),
+            );
+        }
+        holders
+    };
+    let before: HashSet<String> = holders().await.into_iter().flatten().collect();
     workers[0].kill();
     let killed_at = Instant::now();
+    // Takeover: every partition held again, by the two survivors only.
+    s.eventually(
+        "the survivors take every partition over",
+        Duration::from_secs(60),
+        || async {
+            let now = holders().await;
+            let distinct: HashSet<String> = now.iter().flatten().cloned().collect();
+            now.iter().all(Option::is_some) && distinct.len() == 2 && distinct.is_subset(&before)
+        },
+    )
+    .await;
+    eprintln!(
+        "partitions taken over {:?} after the kill (lease 3 s)",
+        killed_at.elapsed()
+    );
     all_arrived(&s, &targets, 500, Duration::from_secs(120)).await;
-    eprintln!("recovered {:?} after the kill", killed_at.elapsed());
+    eprintln!("all delivered {:?} after the kill", killed_at.elapsed());
     check_exactly_once_in_order(&s, &targets, 500);
     s.stop().await;
 }

@@ -142,15 +142,20 @@ impl Stack {
         stack
     }
 
-    /// The job queue as the workers see it (same Redis prefix and partitions).
-    pub fn queue(&self) -> relay_queue::JobQueue {
-        let redis = relay_queue::RedisConn::connect_lazy(&relay_queue::RedisConfig {
+    /// Redis under the stack's key prefix.
+    pub fn queue_redis(&self) -> relay_queue::RedisConn {
+        relay_queue::RedisConn::connect_lazy(&relay_queue::RedisConfig {
             url: "redis://127.0.0.1:6379".into(),
             key_prefix: relay_queue::KeyPrefix::parse(&self.env["RELAY_REDIS_KEY_PREFIX"])
                 .expect("prefix"),
             command_timeout: Duration::from_secs(2),
         })
-        .expect("redis");
+        .expect("redis")
+    }
+
+    /// The job queue as the workers see it (same Redis prefix and partitions).
+    pub fn queue(&self) -> relay_queue::JobQueue {
+        let redis = self.queue_redis();
         relay_queue::JobQueue::new(
             redis,
             "redis://127.0.0.1:6379",
