@@ -1,9 +1,11 @@
 //! Protocol-level fakes of the platforms Relay talks to, for tests and demos without
-//! internet. The unmodified client libraries connect to them as to the real thing.
+//! internet. The unmodified client libraries connect to them as to the real thing. Also a
+//! TCP proxy for taking PostgreSQL or Redis away and back.
 
 // Handlers return ready-made platform error responses as their `Err`; their size is fine.
 #![allow(clippy::result_large_err)]
 
 pub mod discord;
+pub mod proxy;
 pub mod telegram_bot;
 pub mod telegram_dc;

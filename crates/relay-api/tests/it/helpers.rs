@@ -5,6 +5,7 @@ use relay_api::auth::AuthConfig;
 use relay_api::{ApiConfig, AppState};
 use relay_discord::DiscordEndpoints;
 use relay_fakes::discord::{FakeDiscord, RunningFake};
+pub use relay_fakes::proxy::FlakyProxy;
 use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
 use relay_fakes::telegram_dc::{FakeDc, RunningDc};
 use relay_queue::LimitRule;
@@ -14,11 +15,9 @@ use relay_store::{Database, DbConfig};
 use relay_telegram::user::{DcOverride, MtprotoConfig};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -290,63 +289,4 @@ pub fn unreachable_database() -> Database {
         acquire_timeout: Duration::from_millis(500),
     })
     .expect("lazy pool")
-}
-
-/// Forwards TCP to a target while up; while down, refuses service and cuts open pipes.
-pub struct FlakyProxy {
-    pub addr: SocketAddr,
-    up: Arc<AtomicBool>,
-    pipes: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    accept: JoinHandle<()>,
-}
-
-impl FlakyProxy {
-    pub async fn start(target: &'static str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-        let addr = listener.local_addr().expect("addr");
-        let up = Arc::new(AtomicBool::new(true));
-        let pipes = Arc::new(Mutex::new(Vec::new()));
-        let (up2, pipes2) = (up.clone(), pipes.clone());
-        let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if !up2.load(Ordering::SeqCst) {
-                    continue; // dropped: the client sees the connection close
-                }
-                let pipe = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                pipes2.lock().expect("pipes").push(pipe);
-            }
-        });
-        Self {
-            addr,
-            up,
-            pipes,
-            accept,
-        }
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://{}", self.addr)
-    }
-
-    pub fn take_down(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for pipe in self.pipes.lock().expect("pipes").drain(..) {
-            pipe.abort();
-        }
-    }
-
-    pub fn bring_back(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Drop for FlakyProxy {
-    fn drop(&mut self) {
-        self.take_down();
-        self.accept.abort();
-    }
 }

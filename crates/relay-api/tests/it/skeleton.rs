@@ -45,7 +45,7 @@ async fn readyz_is_200_when_postgres_and_redis_answer() {
 
 #[tokio::test]
 async fn readyz_names_redis_while_it_is_down_and_recovers_when_it_is_back() {
-    let proxy = FlakyProxy::start("127.0.0.1:6379").await;
+    let proxy = FlakyProxy::start("127.0.0.1:6379").await.expect("proxy");
     let app = spawn_with(test_database().await, redis(&proxy.url())).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 

@@ -4,6 +4,5 @@
 
 mod directions;
 mod outages;
-mod proxy;
 mod recovery;
 mod stack;

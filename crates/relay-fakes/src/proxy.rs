@@ -1,5 +1,5 @@
-//! A TCP proxy a test can take down and bring back: PostgreSQL "stopped and started"
-//! without touching the server other tests share.
+//! A TCP proxy a test can take down and bring back: PostgreSQL or Redis "stopped and
+//! started" without touching the servers other tests share.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,9 +15,9 @@ pub struct FlakyProxy {
 }
 
 impl FlakyProxy {
-    pub async fn start(target: &'static str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-        let addr = listener.local_addr().expect("addr");
+    pub async fn start(target: &'static str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
         let up = Arc::new(AtomicBool::new(true));
         let pipes = Arc::new(Mutex::new(Vec::new()));
         let (up2, pipes2) = (up.clone(), pipes.clone());
@@ -31,21 +31,31 @@ impl FlakyProxy {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
                 });
-                pipes2.lock().expect("pipes").push(pipe);
+                pipes2.lock().unwrap_or_else(|p| p.into_inner()).push(pipe);
             }
         });
-        Self {
+        Ok(Self {
             addr,
             up,
             pipes,
             accept,
-        }
+        })
+    }
+
+    /// The proxy as a Redis URL.
+    pub fn url(&self) -> String {
+        format!("redis://{}", self.addr)
     }
 
     /// Refuses new connections and cuts the open ones, as a stopped server would.
     pub fn take_down(&self) {
         self.up.store(false, Ordering::SeqCst);
-        for pipe in self.pipes.lock().expect("pipes").drain(..) {
+        for pipe in self
+            .pipes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
             pipe.abort();
         }
     }
