@@ -303,3 +303,32 @@ async fn stickers_and_copies() {
         Err(SendError::Rejected { .. } | SendError::NotFound(_))
     ));
 }
+
+#[tokio::test]
+async fn a_received_photo_is_reported_and_downloaded_through_the_bot() {
+    let w = world().await;
+    let (tx, mut rx) = mpsc::channel(100);
+    let stop = CancellationToken::new();
+    tokio::spawn(BotListener::new(&w.bot(), Duration::from_secs(2)).run(tx, stop.clone()));
+    let bytes: Vec<u8> = (0..5000).map(|i| (i % 251) as u8).collect();
+    w.fake()
+        .user_posts_photo(w.group, "Alice", "look", bytes.clone())
+        .expect("posted");
+    let SourceEvent::Created(m) = next(&mut rx).await else {
+        panic!("expected a message");
+    };
+    assert_eq!(m.text, "look");
+    let file_id = m.media[0]
+        .url
+        .strip_prefix("tg-bot-file:")
+        .expect("a bot file");
+    assert_eq!(
+        w.bot().download(file_id, 1 << 20).await.expect("download"),
+        bytes
+    );
+    assert!(matches!(
+        w.bot().download(file_id, 10).await,
+        Err(SendError::Rejected { .. })
+    ));
+    stop.cancel();
+}

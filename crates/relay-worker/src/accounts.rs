@@ -127,11 +127,26 @@ impl AccountHub {
             .ok_or(AccountError::Gone)
     }
 
-    /// The bot client of a Telegram bot account (to fetch files it received).
-    pub fn telegram_bot(&self, account: AccountId) -> Option<TelegramBot> {
-        self.running()
+    /// The bot client of one of `owner`'s Telegram bot accounts (to fetch files it
+    /// received), whether or not the account runs here.
+    pub async fn telegram_bot_of(
+        &self,
+        owner: relay_core::UserId,
+        account: AccountId,
+    ) -> Result<TelegramBot, AccountError> {
+        if let Some(bot) = self
+            .running()
             .get(&account)
             .and_then(|r| r.telegram_bot.clone())
+        {
+            return Ok(bot);
+        }
+        let account = self.db.account(owner, account).await.map_err(|e| match e {
+            relay_store::StoreError::NotFound => AccountError::Gone,
+            other => other.into(),
+        })?;
+        let token = self.secret(&account).await?;
+        TelegramBot::new(&token, &self.platforms.telegram_bot_api_url).map_err(AccountError::Unusable)
     }
 
     pub fn is_listening(&self, account: AccountId) -> bool {

@@ -253,7 +253,7 @@ impl Deliverer {
         let mut files = Vec::with_capacity(payload.media.len());
         for media in &payload.media {
             files.push(
-                media::fetch(&self.http, &self.hub, media)
+                media::fetch(&self.http, &self.hub, claimed.owner_id, media)
                     .await
                     .map_err(Failure::Send)?,
             );

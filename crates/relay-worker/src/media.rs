@@ -1,17 +1,20 @@
 //! Files of a source message, fetched for the destination: over HTTP(S) (Discord's CDN),
-//! or carried inline as a `data:` URL (small media a Telegram user session downloaded when
+//! through the Telegram bot that received them (`tg-bot-file:{account}:{file id}`), or
+//! carried inline as a `data:` URL (small media a Telegram user session downloaded when
 //! the message arrived).
 
 use crate::accounts::AccountHub;
 use base64::Engine;
 use relay_core::messages::{MediaRef, OutgoingFile, SendError};
+use relay_core::{AccountId, UserId};
 
 /// Larger files are refused rather than half-sent (Telegram bots upload up to 50 MB).
 pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 
 pub async fn fetch(
     http: &reqwest::Client,
-    _hub: &AccountHub,
+    hub: &AccountHub,
+    owner: UserId,
     media: &MediaRef,
 ) -> Result<OutgoingFile, SendError> {
     if media.size > MAX_FILE_BYTES {
@@ -51,10 +54,22 @@ pub async fn fetch(
             .await
             .map_err(|e| SendError::Transient(format!("fetching {}: {e}", media.filename)))?;
         bytes.to_vec()
+    } else if let Some(reference) = media.url.strip_prefix("tg-bot-file:") {
+        let (account, file_id) = reference
+            .split_once(':')
+            .ok_or_else(|| rejected(media, "a malformed Telegram file reference"))?;
+        let account: AccountId = account
+            .parse()
+            .map_err(|_| rejected(media, "a malformed Telegram file reference"))?;
+        let bot = hub
+            .telegram_bot_of(owner, account)
+            .await
+            .map_err(|e| SendError::Transient(format!("the source bot: {e}")))?;
+        bot.download(file_id, MAX_FILE_BYTES).await?
     } else {
         return Err(rejected(
             media,
-            "a file this source cannot hand over yet (Telegram bot files)",
+            "a file this source cannot hand over (too large to carry from a Telegram user session)",
         ));
     };
     Ok(OutgoingFile {

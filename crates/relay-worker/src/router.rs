@@ -94,13 +94,13 @@ impl Router {
                 &m.chat_id,
                 &m.message_id,
                 DeliveryAction::Create,
-                payload(m, None),
+                payload(account, m, None),
             ),
             SourceEvent::Edited(m) => (
                 &m.chat_id,
                 &m.message_id,
                 DeliveryAction::Edit,
-                payload(m, Some(m.message_id.clone())),
+                payload(account, m, Some(m.message_id.clone())),
             ),
             SourceEvent::Deleted {
                 chat_id,
@@ -160,11 +160,23 @@ impl Router {
     }
 }
 
-fn payload(m: &IncomingMessage, target: Option<String>) -> DeliveryPayload {
+fn payload(account: AccountId, m: &IncomingMessage, target: Option<String>) -> DeliveryPayload {
+    // A bot's file id only works through that bot: the reference names it.
+    let media = m
+        .media
+        .iter()
+        .cloned()
+        .map(|mut media| {
+            if let Some(file_id) = media.url.strip_prefix("tg-bot-file:") {
+                media.url = format!("tg-bot-file:{account}:{file_id}");
+            }
+            media
+        })
+        .collect();
     DeliveryPayload {
         text: m.text.clone(),
         author: Some(m.author.clone()),
-        media: m.media.clone(),
+        media,
         embeds: m.embeds.clone(),
         reply_to_source: m.reply_to.clone(),
         target_source_message: target,

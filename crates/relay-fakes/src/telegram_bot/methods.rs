@@ -121,6 +121,27 @@ async fn read_params(request: Request) -> Result<Params, Response> {
     Ok(params)
 }
 
+/// `GET /file/bot<token>/<file_path>`: a file's bytes, where getFile's `file_path`
+/// (`files/<file_id>`) points; the slash may come percent-encoded (teloxide does that).
+pub async fn download(
+    AxState(fake): AxState<FakeBotApi>,
+    Path((bot_token, path)): Path<(String, String)>,
+) -> Response {
+    let file_id = path
+        .strip_prefix("files/")
+        .or_else(|| path.strip_prefix("files%2F"))
+        .unwrap_or(&path)
+        .to_owned();
+    let state = fake.state();
+    let known_bot = bot_token
+        .strip_prefix("bot")
+        .is_some_and(|token| state.bot_by_token(token).is_some());
+    match state.files.get(&file_id) {
+        Some(bytes) if known_bot => bytes.clone().into_response(),
+        _ => fail(404, "Not Found"),
+    }
+}
+
 pub async fn handle(
     AxState(fake): AxState<FakeBotApi>,
     Path((bot_token, method)): Path<(String, String)>,

@@ -10,8 +10,9 @@ mod sending;
 mod state;
 
 use axum::Router;
-use axum::routing::any;
+use axum::routing::{any, get};
 use serde_json::Value;
+use serde_json::json;
 use state::State;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -67,6 +68,7 @@ impl FakeBotApi {
         let shutdown = CancellationToken::new();
         let app = Router::new()
             .route("/{bot_token}/{method}", any(methods::handle))
+            .route("/file/{bot_token}/{*path}", get(methods::download))
             .layer(axum::extract::DefaultBodyLimit::max(60 * 1024 * 1024))
             .with_state(self.clone());
         let token = shutdown.clone();
@@ -93,6 +95,31 @@ impl FakeBotApi {
     }
 
     /// A person posts text in a chat; its bots get an update.
+    /// A user posts a photo with a caption; the bots in the chat get the update.
+    pub fn user_posts_photo(
+        &self,
+        chat_id: i64,
+        user_name: &str,
+        caption: &str,
+        bytes: Vec<u8>,
+    ) -> Option<Value> {
+        let message = {
+            let mut state = self.state();
+            let size = bytes.len();
+            let file_id = state.file_id(bytes);
+            let from = state.user(user_name);
+            let photo = sending::media_object("photo", &file_id, size, "photo.jpg");
+            state.store(
+                chat_id,
+                from,
+                json!({"photo": photo, "caption": caption}),
+                None,
+            )?
+        };
+        self.inner.updates.notify_waiters();
+        Some(message)
+    }
+
     pub fn user_posts(&self, chat_id: i64, user_name: &str, text: &str) -> Option<Value> {
         let message = self.state().user_message(chat_id, user_name, text)?;
         self.inner.updates.notify_waiters();

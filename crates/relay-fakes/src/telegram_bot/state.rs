@@ -106,7 +106,7 @@ impl State {
         }
     }
 
-    fn user(&mut self, name: &str) -> Value {
+    pub fn user(&mut self, name: &str) -> Value {
         let id = match self.users.get(name) {
             Some(id) => *id,
             None => {

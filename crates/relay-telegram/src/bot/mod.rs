@@ -63,6 +63,33 @@ fn reqwest_url(url: &str) -> Result<url::Url, String> {
 }
 
 /// The Bot API's errors in the queue's terms.
+impl TelegramBot {
+    /// A file the bot received (by its file id), up to `max` bytes.
+    pub async fn download(&self, file_id: &str, max: u64) -> Result<Vec<u8>, SendError> {
+        use teloxide_core::net::Download;
+        let file = self
+            .bot
+            .get_file(teloxide_core::types::FileId(file_id.to_owned()))
+            .await
+            .map_err(send_error)?;
+        if u64::from(file.size) > max {
+            return Err(SendError::Rejected {
+                code: "file_too_large".into(),
+                message: format!(
+                    "the file is {} bytes; at most {max} are forwarded",
+                    file.size
+                ),
+            });
+        }
+        let mut bytes = Vec::with_capacity(file.size as usize);
+        self.bot
+            .download_file(&file.path, &mut bytes)
+            .await
+            .map_err(|e| SendError::Transient(format!("downloading a file: {e}")))?;
+        Ok(bytes)
+    }
+}
+
 pub fn send_error(err: RequestError) -> SendError {
     match err {
         RequestError::RetryAfter(wait) => SendError::RateLimited {

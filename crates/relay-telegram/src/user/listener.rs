@@ -74,8 +74,10 @@ impl UserListener {
             let mut batch = events_of(&update);
             // Files travel with the message: the destination's worker may not hold this
             // session, so small media is fetched now and carried inline.
-            if let (Update::NewMessage(m) | Update::MessageEdited(m), Some(SourceEvent::Created(incoming) | SourceEvent::Edited(incoming))) =
-                (&update, batch.first_mut())
+            if let (
+                Update::NewMessage(m) | Update::MessageEdited(m),
+                Some(SourceEvent::Created(incoming) | SourceEvent::Edited(incoming)),
+            ) = (&update, batch.first_mut())
             {
                 inline_media(&self.connection.client, m, incoming).await;
             }
@@ -94,13 +96,20 @@ impl UserListener {
 /// Media up to this size is carried inline with the message (as a `data:` URL).
 pub const INLINE_MEDIA_BYTES: u64 = 10 * 1024 * 1024;
 
-async fn inline_media(client: &grammers_client::Client, m: &Message, incoming: &mut IncomingMessage) {
+async fn inline_media(
+    client: &grammers_client::Client,
+    m: &Message,
+    incoming: &mut IncomingMessage,
+) {
     let Some(media) = m.media() else { return };
     let Some(file) = incoming.media.first_mut() else {
         return;
     };
     if file.size > INLINE_MEDIA_BYTES {
-        tracing::warn!(size = file.size, "a file too large to carry inline; it will be reported when forwarded");
+        tracing::warn!(
+            size = file.size,
+            "a file too large to carry inline; it will be reported when forwarded"
+        );
         return;
     }
     let mut download = client.iter_download(&media);
@@ -119,7 +128,10 @@ async fn inline_media(client: &grammers_client::Client, m: &Message, incoming: &
         }
     }
     use base64::Engine;
-    let mime = file.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+    let mime = file
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
     file.size = bytes.len() as u64;
     file.url = format!(
         "data:{mime};base64,{}",

@@ -404,3 +404,38 @@ async fn a_revoked_session_is_reported_and_not_retried() {
     .await;
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_photo_from_a_telegram_bot_chat_is_fetched_through_that_bot() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    let photo: Vec<u8> = (0..20_000).map(|i| (i % 251) as u8).collect();
+    let b = &s.bots.fake;
+    let tg_bot = b.add_bot("111:telegram-bot-token", "relay_bot");
+    let tg_source = b.add_chat("supergroup", "source", &[tg_bot]);
+    let telegram_bot = s.telegram_bot(&alice, "111:telegram-bot-token").await;
+    let d = &s.discord.fake;
+    let bot = d.add_bot("discord-bot-token", "relay bot");
+    let guild = d.add_guild("G", &[bot]);
+    let target = d.add_channel(guild, "target");
+    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
+    s.pair(
+        &alice,
+        (&telegram_bot, tg_source.to_string()),
+        &[(&discord_bot, Some(target.to_string()))],
+    )
+    .await;
+    s.eventually("the photo arrives", Duration::from_secs(30), || async {
+        if d.messages(target).is_empty() {
+            b.user_posts_photo(tg_source, "Tina", "from the bot chat", photo.clone());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        !d.messages(target).is_empty()
+    })
+    .await;
+    let message = d.messages(target).into_iter().next().expect("message");
+    assert_eq!(message.content, "from the bot chat");
+    let attachment = message.attachments.first().expect("attachment");
+    assert_eq!(d.attachment_bytes(attachment.id.get()), Some(photo));
+    s.stop().await;
+}
