@@ -331,6 +331,20 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
+    let account = state.db.account(auth.id(), id).await?;
+    if account.kind == AccountKind::TelegramUser
+        && let Some(config) = &state.config.telegram_user
+    {
+        // Relay's session ends at Telegram too, not only in Relay's database.
+        match relay_telegram::user::PgSession::load(&state.db, &state.keyring, id).await {
+            Ok(session) => {
+                if let Err(e) = relay_telegram::user::login::log_out(config, session).await {
+                    tracing::info!(account = %id, error = %e, "Telegram log-out failed; deleting anyway");
+                }
+            }
+            Err(e) => tracing::info!(account = %id, error = %e, "no session to log out"),
+        }
+    }
     state.db.delete_account(auth.id(), id).await?;
     tracing::info!(user = %auth.id(), account = %id, "account deleted");
     Ok(StatusCode::NO_CONTENT)

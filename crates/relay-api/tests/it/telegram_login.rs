@@ -80,6 +80,27 @@ async fn a_user_without_two_step_verification_connects_with_the_code() {
         .expect("login row");
     assert!(logins.is_empty(), "a finished login keeps no key");
 
+    // Disconnecting the account ends Relay's session at Telegram too.
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/accounts/{}", account["id"].as_str().expect("id")),
+            &alice.access,
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    assert!(
+        app.dc().calls().iter().any(|c| c == "auth.logOut"),
+        "{:?}",
+        app.dc().calls()
+    );
+    let (sessions,): (i64,) = sqlx::query_as("SELECT count(*) FROM telegram_sessions")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("count");
+    assert_eq!(sessions, 0);
+
     // The login is over: its code cannot be used again.
     let (status, body, _) = post(&app, &alice, &code_path(&login), json!({"code": "12345"})).await;
     assert_eq!(

@@ -243,6 +243,22 @@ pub async fn submit_password(
     .await
 }
 
+/// Ends the session at Telegram (auth.logOut), so it disappears from the user's active
+/// sessions when they disconnect the account from Relay. Best effort: an account whose
+/// session already ended, or a Telegram that does not answer, is not an error for the
+/// caller, who deletes the account either way.
+pub async fn log_out(config: &MtprotoConfig, session: PgSession) -> Result<(), LoginError> {
+    let conn = Connection::open(config, session);
+    timed(async {
+        conn.client
+            .invoke(&tl::functions::auth::LogOut {})
+            .await
+            .map(drop)
+            .map_err(login_error)
+    })
+    .await
+}
+
 /// What grammers does after a sign-in: remember the user as the session's own and where
 /// the update stream starts, so the first run only asks for what came after.
 async fn complete(conn: &Connection, raw: tl::enums::User) -> Result<SignedIn, LoginError> {
