@@ -168,3 +168,52 @@ async fn a_worker_killed_mid_burst_loses_nothing_and_doubles_nothing() {
     check_exactly_once_in_order(&s, &targets, 500);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_graceful_stop_hands_every_partition_back_at_once() {
+    let s = Stack::start_with(true, &[("RELAY_WORKER_LEASE_SECS", "15")]).await;
+    let leases = relay_queue::Leases::new(s.queue_redis());
+    let held = || async {
+        let mut held = 0;
+        for p in 0..16 {
+            if leases
+                .holder(&format!("partition:{p}"))
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                held += 1;
+            }
+        }
+        held
+    };
+    s.eventually(
+        "the worker owns every partition",
+        Duration::from_secs(30),
+        || async { held().await == 16 },
+    )
+    .await;
+    let stopped = Instant::now();
+    let leases_after = relay_queue::Leases::new(s.queue_redis());
+    s.stop().await;
+    // Released, not left to lapse (the lease would hold 15 s).
+    let mut still_held = 0;
+    for p in 0..16 {
+        if leases_after
+            .holder(&format!("partition:{p}"))
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            still_held += 1;
+        }
+    }
+    assert_eq!(
+        still_held,
+        0,
+        "leases released on stop (after {:?})",
+        stopped.elapsed()
+    );
+}
