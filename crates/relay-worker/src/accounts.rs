@@ -146,7 +146,8 @@ impl AccountHub {
             other => other.into(),
         })?;
         let token = self.secret(&account).await?;
-        TelegramBot::new(&token, &self.platforms.telegram_bot_api_url).map_err(AccountError::Unusable)
+        TelegramBot::new(&token, &self.platforms.telegram_bot_api_url)
+            .map_err(AccountError::Unusable)
     }
 
     pub fn is_listening(&self, account: AccountId) -> bool {

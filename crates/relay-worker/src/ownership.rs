@@ -169,7 +169,10 @@ impl Ownership {
                     Err(e) => {
                         // Without a fencing token from PostgreSQL, no claims: give it back.
                         tracing::warn!(partition = p, error = %e, "no fencing token; releasing");
-                        let _ = self.leases.release(&lease_name(p), &self.worker_id, token).await;
+                        let _ = self
+                            .leases
+                            .release(&lease_name(p), &self.worker_id, token)
+                            .await;
                         return;
                     }
                 },
