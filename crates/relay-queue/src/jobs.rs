@@ -321,6 +321,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Reads of at least this many entries reserve a tenth for the lower priorities.
+pub const STARVATION_GUARD_MIN_COUNT: usize = 20;
+
 impl JobQueue {
     /// `redis` serves ordinary commands; `redis_url` opens the dedicated blocking-read
     /// connections, lazily, without the driver's 500 ms response timeout.
@@ -506,7 +509,14 @@ impl JobQueue {
         for key in self.stream_keys(partition) {
             call.key(key);
         }
-        call.arg(GROUP).arg(consumer).arg(count);
+        // A tenth of a large read may go to Low and Medium first, so that a steady flood
+        // of higher-priority work never starves them (small reads stay strictly ordered).
+        let reserve = if count >= STARVATION_GUARD_MIN_COUNT {
+            count / 10
+        } else {
+            0
+        };
+        call.arg(GROUP).arg(consumer).arg(count).arg(reserve);
         let raw: Value = self.redis().run_script(&call).await?;
         let mut found = Vec::new();
         for item in items(&raw) {

@@ -5,31 +5,45 @@
 
 /// One non-blocking pass over a partition's streams in priority order.
 ///
-/// KEYS: the retry, high, medium and low streams. ARGV: group, consumer, count.
+/// KEYS: the retry, high, medium and low streams. ARGV: group, consumer, count, and the
+/// share of it that Low, then Medium, may take first (so they never starve).
 /// Creates a missing consumer group (at `0`, so nothing already in the stream is skipped;
 /// a Redis that lost its data heals here). Returns `{{stream index (1-based), id,
 /// {field, value, …}}, …}`, at most `count` in total, earlier streams first.
 pub(crate) const READ: &str = r"
 local group, consumer = ARGV[1], ARGV[2]
 local left = tonumber(ARGV[3])
+local reserve = tonumber(ARGV[4] or '0')
 local out = {}
-for i = 1, #KEYS do
-  if left <= 0 then break end
-  local r = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'COUNT', left, 'STREAMS', KEYS[i], '>')
+local function take(i, n)
+  local r = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'COUNT', n, 'STREAMS', KEYS[i], '>')
   if type(r) == 'table' and r.err then
     if string.find(r.err, 'NOGROUP', 1, true) then
       redis.call('XGROUP', 'CREATE', KEYS[i], group, '0', 'MKSTREAM')
-      r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', left, 'STREAMS', KEYS[i], '>')
+      r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', n, 'STREAMS', KEYS[i], '>')
     else
-      return redis.error_reply(r.err)
+      error(r.err)
     end
   end
+  local got = 0
   if r then
     for _, e in ipairs(r[1][2]) do
       out[#out + 1] = {i, e[1], e[2]}
-      left = left - 1
+      got = got + 1
     end
   end
+  return got
+end
+-- A small share for the lowest priorities first, so a flood above never starves them.
+for i = #KEYS, 3, -1 do
+  if reserve <= 0 or left <= 0 then break end
+  local got = take(i, math.min(reserve, left))
+  reserve = reserve - got
+  left = left - got
+end
+for i = 1, #KEYS do
+  if left <= 0 then break end
+  left = left - take(i, left)
 end
 return out
 ";

@@ -540,3 +540,23 @@ fn partitions_are_stable_and_spread() {
     assert!(counts.iter().all(|&c| c > 0), "{counts:?}");
     assert!(counts.iter().all(|&c| c < 150), "{counts:?}");
 }
+
+#[tokio::test]
+async fn a_flood_of_high_priority_work_leaves_a_share_for_the_lower_ones() {
+    let (queue, _redis) = queue();
+    let mut jobs: Vec<(u16, Job)> = (0..200)
+        .map(|i| (0, job(i, "high", Priority::High)))
+        .collect();
+    jobs.extend((1000..1005).map(|i| (0, job(i, "low", Priority::Low))));
+    queue.enqueue_many(&jobs).await.expect("enqueue");
+    let read = queue.read(0, "w1", 50, NO_BLOCK).await.expect("read");
+    assert_eq!(read.len(), 50);
+    let low = read
+        .iter()
+        .filter(|e| e.job.priority == Priority::Low)
+        .count();
+    assert_eq!(low, 5, "the low jobs are not left behind 200 high ones");
+    // Small reads stay strictly ordered.
+    let next = queue.read(0, "w1", 5, NO_BLOCK).await.expect("read");
+    assert!(next.iter().all(|e| e.job.priority == Priority::High));
+}
