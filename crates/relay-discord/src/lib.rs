@@ -13,7 +13,7 @@ pub mod sinks;
 pub mod webhook_url;
 
 pub use listener::{DiscordListener, ListenerConfig};
-pub use rest::{DiscordEndpoints, DiscordRest};
+pub use rest::{DiscordEndpoints, DiscordRest, set_global_limit};
 pub use sinks::{BotSink, WebhookSink};
 pub use webhook_url::WebhookTarget;
 

@@ -306,35 +306,31 @@ impl Database {
         dest_chat_id: &str,
         dest_message_id: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let action: Option<String> = sqlx::query_scalar(
-            "UPDATE deliveries SET state = 'done', done_at = now(), updated_at = now(), \
-                 in_flight_until = NULL, last_error = NULL \
-             WHERE id = $1 AND claim_token = $2 AND state = 'in_flight' RETURNING action",
+        // One statement (one round trip, atomic): mark it done under the claim and record
+        // where it landed; a delete leaves no copy, and the first copy of a part stays.
+        let done: Option<bool> = sqlx::query_scalar(
+            "WITH done AS ( \
+                 UPDATE deliveries SET state = 'done', done_at = now(), updated_at = now(), \
+                     in_flight_until = NULL, last_error = NULL \
+                 WHERE id = $1 AND claim_token = $2 AND state = 'in_flight' \
+                 RETURNING owner_id, pair_id, destination_id, source_chat_id, source_message_id, \
+                     part, sender_account_id, action), \
+             mapped AS ( \
+                 INSERT INTO message_map (owner_id, pair_id, destination_id, source_chat_id, \
+                     source_message_id, part, dest_account_id, dest_chat_id, dest_message_id) \
+                 SELECT owner_id, pair_id, destination_id, source_chat_id, source_message_id, part, \
+                     sender_account_id, $3, $4 FROM done \
+                 WHERE action <> 'delete' AND $4 <> '' \
+                 ON CONFLICT (destination_id, source_chat_id, source_message_id, part) DO NOTHING) \
+             SELECT true FROM done",
         )
         .bind(id)
         .bind(token)
-        .fetch_optional(&mut *tx)
+        .bind(dest_chat_id)
+        .bind(dest_message_id)
+        .fetch_optional(self.pool())
         .await?;
-        let Some(action) = action else {
-            return Ok(false);
-        };
-        if action != DeliveryAction::Delete.as_str() && !dest_message_id.is_empty() {
-            sqlx::query(
-                "INSERT INTO message_map (owner_id, pair_id, destination_id, source_chat_id, \
-                     source_message_id, part, dest_account_id, dest_chat_id, dest_message_id) \
-                 SELECT owner_id, pair_id, destination_id, source_chat_id, source_message_id, part, \
-                     sender_account_id, $2, $3 FROM deliveries WHERE id = $1 \
-                 ON CONFLICT (destination_id, source_chat_id, source_message_id, part) DO NOTHING",
-            )
-            .bind(id)
-            .bind(dest_chat_id)
-            .bind(dest_message_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+        Ok(done.is_some())
     }
 
     /// Puts a claimed delivery back to pending for an attempt at `next_attempt_at`

@@ -115,6 +115,23 @@ impl AccountHub {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The sink of one of `owner`'s accounts: the running one without a database round
+    /// trip, or the account is looked up and started.
+    pub async fn sink_of(
+        &self,
+        owner: relay_core::UserId,
+        account: AccountId,
+    ) -> Result<AnySink, AccountError> {
+        if let Some(r) = self.running().get(&account) {
+            return Ok(r.sink.clone());
+        }
+        let account = self.db.account(owner, account).await.map_err(|e| match e {
+            relay_store::StoreError::NotFound => AccountError::Gone,
+            other => other.into(),
+        })?;
+        self.sink(&account).await
+    }
+
     /// The account's sink, starting the account if it is not running here yet.
     pub async fn sink(&self, account: &Account) -> Result<AnySink, AccountError> {
         if let Some(r) = self.running().get(&account.id) {

@@ -188,15 +188,11 @@ impl Deliverer {
     }
 
     async fn send(&self, claimed: &ClaimedDelivery) -> Result<String, Failure> {
-        let account = self
-            .db
-            .account(claimed.owner_id, claimed.sender_account_id)
+        let sink = self
+            .hub
+            .sink_of(claimed.owner_id, claimed.sender_account_id)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => Failure::Account(AccountError::Gone),
-                other => Failure::Store(other),
-            })?;
-        let sink = self.hub.sink(&account).await.map_err(Failure::Account)?;
+            .map_err(Failure::Account)?;
         let payload: DeliveryPayload = serde_json::from_value(claimed.payload.clone())
             .map_err(|e| Failure::Payload(e.to_string()))?;
         let chat = claimed.dest_chat_id.clone().unwrap_or_default();

@@ -37,6 +37,28 @@ pub enum Command {
     /// Run a fake platform for demos and benchmarks.
     #[command(subcommand)]
     Fake(FakeCommand),
+    /// Measure Relay end to end on this machine (the fake Discord, rate limits off, the
+    /// real PostgreSQL and Redis); prints `bench: messages=… throughput=… p99_ms=… lost=…`.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Messages (deliveries) to forward.
+    #[arg(long, default_value_t = 10_000)]
+    pub messages: usize,
+    /// Workers (in this process).
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// Messages per second; 0 = as fast as they can be posted.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u32,
+    /// Destination channels (each sent by its own bot).
+    #[arg(long, default_value_t = 8)]
+    pub destinations: usize,
+    /// Deliveries each worker runs at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Subcommand)]

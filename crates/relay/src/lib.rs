@@ -2,6 +2,7 @@
 //! the API and the workers into one process. `main.rs` only parses arguments.
 
 pub mod admin;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod fake;

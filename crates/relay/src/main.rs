@@ -76,6 +76,16 @@ async fn execute(command: Command, config: Config) -> ExitCode {
         Command::Fake(FakeCommand::Telegram { addr, bot_api_addr }) => {
             return relay::fake::telegram(&addr, &bot_api_addr).await;
         }
+        Command::Bench(args) => {
+            return relay::bench::run(relay::bench::BenchArgs {
+                messages: args.messages,
+                workers: args.workers,
+                rate: args.rate,
+                destinations: args.destinations,
+                concurrency: args.concurrency,
+            })
+            .await;
+        }
         Command::Config(_) => return ExitCode::SUCCESS,
     };
     let listener = if roles.api {

@@ -278,6 +278,11 @@ impl FakeDiscord {
 
     // ---- rate limits ----
 
+    /// Turns the global 50 requests/s per token on or off (off for benchmarks).
+    pub fn set_global_limit(&self, on: bool) {
+        self.state().limits.global_off = !on;
+    }
+
     /// Each route bucket allows `limit` requests per `window`; more get 429.
     pub fn set_route_limit(&self, limit: u32, window: Duration) {
         self.state().limits.per_bucket = Some((limit, window));

@@ -69,6 +69,8 @@ pub struct Session {
 pub struct Limits {
     /// Per route bucket: at most `limit` requests per `window`.
     pub per_bucket: Option<(u32, Duration)>,
+    /// Off: no global 50 requests/s per token (benchmarks).
+    pub global_off: bool,
     pub buckets: HashMap<(String, String), (u32, Instant)>,
     /// Forced 429s: the next requests whose path starts with the prefix get one each.
     pub forced: VecDeque<(String, Duration)>,

@@ -90,7 +90,7 @@ pub(super) fn limit_verdict(state: &mut State, route: &str, who: &str, bucket: &
         *global = (0, now);
     }
     global.0 += 1;
-    if global.0 > GLOBAL_LIMIT_PER_SEC {
+    if global.0 > GLOBAL_LIMIT_PER_SEC && !state.limits.global_off {
         let wait = Duration::from_secs(1).saturating_sub(now.duration_since(global.1));
         return Verdict::Limited {
             retry_after: wait,
