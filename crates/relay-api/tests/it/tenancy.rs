@@ -70,6 +70,10 @@ fn pair_patch(owned: &Owned) -> Option<Value> {
     }))
 }
 
+fn forward_text(_: &Owned) -> Option<Value> {
+    Some(json!({"text": "bob forwards into alice's pair"}))
+}
+
 const ROUTES: &[OwnedRoute] = &[
     OwnedRoute {
         method: Method::GET,
@@ -159,6 +163,12 @@ const ROUTES: &[OwnedRoute] = &[
         method: Method::PATCH,
         path: "/api/v1/pairs/{pair}",
         body: pair_patch,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/pairs/{pair}/forward",
+        body: forward_text,
         scope: Scope::Pair,
     },
     OwnedRoute {
