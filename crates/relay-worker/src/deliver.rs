@@ -108,8 +108,7 @@ impl Deliverer {
                     Err(e) => return stalled("complete", e),
                 }
                 metrics::counter!("relay_deliveries_total", "outcome" => "done").increment(1);
-                if claimed.payload.get("posted_at_ms").is_some()
-                    && let Some(ms) = claimed.payload["posted_at_ms"].as_i64()
+                if let Some(ms) = claimed.payload["posted_at_ms"].as_i64()
                     && ms > 0
                 {
                     let latency = (Utc::now().timestamp_millis() - ms).max(0) as f64 / 1000.0;
