@@ -6,6 +6,11 @@
 //! lapsed and was taken over cannot overwrite the newer outcome. The sweeper
 //! (`sweep_deliveries`) hands back rows that are due and not in flight, and claims that
 //! lapsed, so a lost job loses no message.
+//!
+//! "In flight" is a pending row with a claim (`in_flight_until` set), not a state of its
+//! own: a claim then changes no indexed column and PostgreSQL updates the row in place
+//! (HOT), which is what keeps the hot path cheap (migration 09). Only finishing a delivery
+//! changes its state.
 
 use crate::{Database, StoreError};
 use chrono::{DateTime, Utc};
@@ -101,6 +106,16 @@ pub struct ClaimedDelivery {
     pub payload: serde_json::Value,
     /// Including this attempt.
     pub attempts: i32,
+}
+
+/// A sent delivery to mark done: under which claim, and where it landed (an empty
+/// message id records no copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completed<'a> {
+    pub id: i64,
+    pub token: i64,
+    pub dest_chat_id: &'a str,
+    pub dest_message_id: &'a str,
 }
 
 /// A delivery that was given up on, as its owner sees it.
@@ -275,29 +290,102 @@ impl Database {
         token: i64,
         hold: Duration,
     ) -> Result<Option<ClaimedDelivery>, StoreError> {
-        let row: Option<ClaimedRow> = sqlx::query_as(
-            "UPDATE deliveries d SET state = 'in_flight', claim_token = $2, \
+        Ok(self.claim_deliveries(&[id], token, hold).await?.pop())
+    }
+
+    /// [`claim_delivery`](Self::claim_delivery) for many deliveries in one statement (a
+    /// lane claims what it holds in one round trip). Returns the ones it claimed, in id
+    /// order; the others are finished, gone or held under a newer token. Rows are locked
+    /// in id order, so two claimers of overlapping sets do not deadlock. (The lock takes
+    /// the rows by id alone: with a state condition there, the generic plan of the
+    /// prepared statement scanned the whole pending index, dead entries included, per
+    /// claim.)
+    ///
+    /// A claim commits without waiting for the WAL flush (`synchronous_commit = off` for
+    /// this transaction only): it is a lock, not a fact that must survive. The next
+    /// durable commit (a completion, an outbox insert) flushes it anyway; only a
+    /// PostgreSQL crash within the WAL writer's delay (200 ms by default) can forget it,
+    /// and then the delivery is merely pending again: sent once more under the same
+    /// idempotency key (the nonce, MTProto's `random_id`), exactly as when a crash comes
+    /// between a send and its completion. Waiting for a flush per claim made every lane
+    /// queue behind the WAL, and the outbox inserts behind them.
+    pub async fn claim_deliveries(
+        &self,
+        ids: &[i64],
+        token: i64,
+        hold: Duration,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let claims: Vec<(i64, i64)> = ids.iter().map(|id| (*id, token)).collect();
+        self.claim_many(&claims, hold).await
+    }
+
+    /// [`claim_deliveries`](Self::claim_deliveries) with a token per delivery: the claims
+    /// of several partitions' lanes in one statement. A delivery named twice is claimed
+    /// under the larger token.
+    pub async fn claim_many(
+        &self,
+        claims: &[(i64, i64)],
+        hold: Duration,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let mut sorted = claims.to_vec();
+        sorted.sort_unstable_by_key(|(id, token)| (*id, std::cmp::Reverse(*token)));
+        sorted.dedup_by_key(|(id, _)| *id);
+        if sorted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (ids, tokens): (Vec<i64>, Vec<i64>) = sorted.into_iter().unzip();
+        let rows: Vec<ClaimedRow> = sqlx::query_as(
+            "WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), \
+             t AS (SELECT * FROM UNNEST($1::int8[], $2::int8[]) AS t(id, token)), \
+             c AS (SELECT d.id, t.token FROM deliveries d JOIN t ON d.id = t.id \
+                   ORDER BY d.id FOR UPDATE OF d) \
+             UPDATE deliveries d SET claim_token = c.token, \
                  in_flight_until = now() + $3 * interval '1 microsecond', \
                  attempts = d.attempts + 1, updated_at = now() \
-             FROM pair_destinations pd, platform_accounts a \
-             WHERE d.id = $1 AND d.state IN ('pending', 'in_flight') \
-               AND (d.state = 'pending' OR d.in_flight_until < now() \
-                    OR d.claim_token IS NULL OR d.claim_token <= $2) \
+             FROM cfg, c, pair_destinations pd, platform_accounts a \
+             WHERE d.id = c.id AND d.state = 'pending' \
+               AND (d.in_flight_until IS NULL OR d.in_flight_until < now() \
+                    OR d.claim_token IS NULL OR d.claim_token <= c.token) \
                AND pd.id = d.destination_id AND a.id = d.sender_account_id \
              RETURNING d.id, d.owner_id, d.pair_id, d.destination_id, d.sender_account_id, \
                  a.kind AS account_kind, pd.chat_id AS dest_chat_id, d.source_chat_id, \
                  d.source_message_id, d.action, d.part, d.payload, d.attempts",
         )
-        .bind(id)
-        .bind(token)
+        .bind(&ids)
+        .bind(&tokens)
         .bind(micros(hold))
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        row.map(ClaimedDelivery::try_from).transpose()
+        let mut claimed = rows
+            .into_iter()
+            .map(ClaimedDelivery::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by_key(|c| c.id);
+        Ok(claimed)
+    }
+
+    /// Gives claims back unused: deliveries claimed under `token` and not sent (a lane
+    /// claimed ahead and then had to wait) go back to pending, their attempt uncounted.
+    /// Returns how many went back.
+    pub async fn release_claims(&self, ids: &[i64], token: i64) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let done = sqlx::query(
+            "UPDATE deliveries SET attempts = greatest(attempts - 1, 0), \
+                 in_flight_until = NULL, updated_at = now() \
+             WHERE id = ANY($1) AND claim_token = $2 AND state = 'pending' \
+               AND in_flight_until IS NOT NULL",
+        )
+        .bind(ids)
+        .bind(token)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Marks a delivery done, only under the current claim (`false` if the claim was lost)
-    /// and records where it landed in the message map, in one transaction. A delete leaves
+    /// and records where it landed in the message map, in one statement. A delete leaves
     /// no copy, so it records none; the first copy of a (destination, message, part) stays.
     pub async fn complete_delivery(
         &self,
@@ -306,31 +394,60 @@ impl Database {
         dest_chat_id: &str,
         dest_message_id: &str,
     ) -> Result<bool, StoreError> {
-        // One statement (one round trip, atomic): mark it done under the claim and record
-        // where it landed; a delete leaves no copy, and the first copy of a part stays.
-        let done: Option<bool> = sqlx::query_scalar(
-            "WITH done AS ( \
-                 UPDATE deliveries SET state = 'done', done_at = now(), updated_at = now(), \
+        let done = self
+            .complete_deliveries(&[Completed {
+                id,
+                token,
+                dest_chat_id,
+                dest_message_id,
+            }])
+            .await?;
+        Ok(done.contains(&id))
+    }
+
+    /// [`complete_delivery`](Self::complete_delivery) for many deliveries in one statement
+    /// (one round trip, atomic). Returns the ids it marked done; the others had lost
+    /// their claim (or were not in flight).
+    pub async fn complete_deliveries(
+        &self,
+        done: &[Completed<'_>],
+    ) -> Result<Vec<i64>, StoreError> {
+        if done.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sorted: Vec<&Completed<'_>> = done.iter().collect();
+        sorted.sort_by_key(|c| c.id);
+        let ids: Vec<i64> = sorted.iter().map(|c| c.id).collect();
+        let tokens: Vec<i64> = sorted.iter().map(|c| c.token).collect();
+        let chats: Vec<&str> = sorted.iter().map(|c| c.dest_chat_id).collect();
+        let messages: Vec<&str> = sorted.iter().map(|c| c.dest_message_id).collect();
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "WITH t AS ( \
+                 SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[]) \
+                     AS t(id, token, chat, message)), \
+             done AS ( \
+                 UPDATE deliveries d SET state = 'done', done_at = now(), updated_at = now(), \
                      in_flight_until = NULL, last_error = NULL \
-                 WHERE id = $1 AND claim_token = $2 AND state = 'in_flight' \
-                 RETURNING owner_id, pair_id, destination_id, source_chat_id, source_message_id, \
-                     part, sender_account_id, action), \
+                 FROM t WHERE d.id = t.id AND d.claim_token = t.token AND d.state = 'pending' \
+                     AND d.in_flight_until IS NOT NULL \
+                 RETURNING d.id, d.owner_id, d.pair_id, d.destination_id, d.source_chat_id, \
+                     d.source_message_id, d.part, d.sender_account_id, d.action, t.chat, t.message), \
              mapped AS ( \
                  INSERT INTO message_map (owner_id, pair_id, destination_id, source_chat_id, \
                      source_message_id, part, dest_account_id, dest_chat_id, dest_message_id) \
                  SELECT owner_id, pair_id, destination_id, source_chat_id, source_message_id, part, \
-                     sender_account_id, $3, $4 FROM done \
-                 WHERE action <> 'delete' AND $4 <> '' \
+                     sender_account_id, chat, message FROM done \
+                 WHERE action <> 'delete' AND message <> '' \
                  ON CONFLICT (destination_id, source_chat_id, source_message_id, part) DO NOTHING) \
-             SELECT true FROM done",
+             SELECT id FROM done",
         )
-        .bind(id)
-        .bind(token)
-        .bind(dest_chat_id)
-        .bind(dest_message_id)
-        .fetch_optional(self.pool())
+        .bind(&ids)
+        .bind(&tokens)
+        .bind(&chats)
+        .bind(&messages)
+        .fetch_all(self.pool())
         .await?;
-        Ok(done.is_some())
+        Ok(ids)
     }
 
     /// Puts a claimed delivery back to pending for an attempt at `next_attempt_at`
@@ -343,9 +460,10 @@ impl Database {
         next_attempt_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE deliveries SET state = 'pending', last_error = $3, next_attempt_at = $4, \
+            "UPDATE deliveries SET last_error = $3, next_attempt_at = $4, \
                  in_flight_until = NULL, updated_at = now() \
-             WHERE id = $1 AND claim_token = $2 AND state = 'in_flight'",
+             WHERE id = $1 AND claim_token = $2 AND state = 'pending' \
+               AND in_flight_until IS NOT NULL",
         )
         .bind(id)
         .bind(token)
@@ -370,7 +488,8 @@ impl Database {
         let done = sqlx::query(
             "UPDATE deliveries SET state = 'dead', last_error = $3, done_at = now(), \
                  updated_at = now(), in_flight_until = NULL \
-             WHERE id = $1 AND claim_token = $2 AND state = 'in_flight'",
+             WHERE id = $1 AND claim_token = $2 AND state = 'pending' \
+               AND in_flight_until IS NOT NULL",
         )
         .bind(id)
         .bind(token)
@@ -411,9 +530,9 @@ impl Database {
         let rows: Vec<QueuedRow> = sqlx::query_as(
             "WITH due AS ( \
                  SELECT id FROM deliveries \
-                 WHERE updated_at <= now() - $1 * interval '1 microsecond' \
-                   AND ((state = 'pending' AND next_attempt_at <= now()) \
-                     OR (state = 'in_flight' AND in_flight_until < now())) \
+                 WHERE state = 'pending' AND next_attempt_at <= now() \
+                   AND updated_at <= now() - $1 * interval '1 microsecond' \
+                   AND (in_flight_until IS NULL OR in_flight_until < now()) \
                  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
              UPDATE deliveries d SET updated_at = now() FROM due WHERE d.id = due.id \
              RETURNING d.id, d.sender_account_id, d.destination_id, d.priority, d.attempts",
@@ -474,7 +593,7 @@ impl Database {
                  attempts, last_error, updated_at \
              FROM deliveries WHERE owner_id = $1 AND state = 'dead' \
                AND ($2::uuid IS NULL OR pair_id = $2) \
-             ORDER BY updated_at DESC, id DESC LIMIT $3",
+             ORDER BY done_at DESC, id DESC LIMIT $3",
         )
         .bind(owner.as_uuid())
         .bind(pair.map(|p| p.as_uuid()))
@@ -544,7 +663,9 @@ impl Database {
     /// How many of a pair's deliveries are in each state, by state name.
     pub async fn delivery_states(&self, pair: PairId) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT state, count(*) FROM deliveries WHERE pair_id = $1 GROUP BY state ORDER BY state",
+            "SELECT s, count(*) FROM (SELECT CASE WHEN state = 'pending' AND in_flight_until \
+                 IS NOT NULL THEN 'in_flight' ELSE state END AS s \
+                 FROM deliveries WHERE pair_id = $1) d GROUP BY s ORDER BY s",
         )
         .bind(pair.as_uuid())
         .fetch_all(self.pool())

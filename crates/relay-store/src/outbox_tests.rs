@@ -421,3 +421,116 @@ async fn two_sweepers_split_the_work() {
     all.dedup();
     assert_eq!(all.len(), 40, "no row twice");
 }
+
+#[tokio::test]
+async fn lanes_claim_in_one_statement_each_under_its_own_token_and_give_unused_claims_back() {
+    let w = world().await;
+    let ids: Vec<i64> =
+        w.db.insert_deliveries(&[
+            delivery(&w, "1", 0),
+            delivery(&w, "2", 0),
+            delivery(&w, "3", 0),
+        ])
+        .await
+        .expect("insert")
+        .iter()
+        .map(|q| q.id)
+        .collect();
+    let hold = Duration::from_secs(60);
+
+    // The third is held by a newer owner (token 9): a claim under 5 does not take it.
+    assert_eq!(
+        w.db.claim_delivery(ids[2], 9, hold)
+            .await
+            .expect("claim")
+            .map(|c| c.id),
+        Some(ids[2])
+    );
+    let claimed =
+        w.db.claim_many(
+            &[
+                (ids[1], 5),
+                (ids[0], 5),
+                (ids[2], 5),
+                (ids[0], 4),
+                (4242, 5),
+            ],
+            hold,
+        )
+        .await
+        .expect("claim many");
+    let got: Vec<(i64, i32)> = claimed.iter().map(|c| (c.id, c.attempts)).collect();
+    assert_eq!(
+        got,
+        vec![(ids[0], 1), (ids[1], 1)],
+        "in id order, once each"
+    );
+    assert_eq!(
+        w.db.delivery_states(w.pair.id).await.expect("states"),
+        vec![("in_flight".to_owned(), 3)]
+    );
+
+    // A claim given back unused: pending again, its attempt not counted, claimable by anyone.
+    assert_eq!(
+        w.db.release_claims(&[ids[0], ids[2]], 5)
+            .await
+            .expect("release"),
+        1,
+        "only claims made under that token"
+    );
+    assert!(
+        !w.db
+            .complete_delivery(ids[0], 5, "c", "m")
+            .await
+            .expect("complete"),
+        "a released claim cannot finish the delivery"
+    );
+    let again =
+        w.db.claim_delivery(ids[0], 1, hold)
+            .await
+            .expect("claim")
+            .expect("claimable");
+    assert_eq!(again.attempts, 1);
+    assert_eq!(
+        w.db.delivery_states(w.pair.id).await.expect("states"),
+        vec![("in_flight".to_owned(), 3)]
+    );
+}
+
+#[tokio::test]
+async fn a_claim_updates_the_row_in_place_without_touching_an_index() {
+    let w = world().await;
+    let ids: Vec<i64> =
+        w.db.insert_deliveries(
+            &(0..20)
+                .map(|i| delivery(&w, &i.to_string(), 0))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .expect("insert")
+        .iter()
+        .map(|q| q.id)
+        .collect();
+    // One connection, one transaction: its own counters are exact and immediate.
+    let mut tx = w.db.pool().begin().await.expect("tx");
+    sqlx::query(
+        "UPDATE deliveries SET claim_token = 1, in_flight_until = now() + interval '1 minute', \
+             attempts = attempts + 1, updated_at = now() WHERE id = ANY($1)",
+    )
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await
+    .expect("claim");
+    let (updated, hot): (i64, i64) = sqlx::query_as(
+        "SELECT pg_stat_get_xact_tuples_updated('deliveries'::regclass), \
+             pg_stat_get_xact_tuples_hot_updated('deliveries'::regclass)",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .expect("stats");
+    assert_eq!(updated, 20);
+    assert_eq!(
+        hot, 20,
+        "the columns a claim changes must stay out of every index"
+    );
+}
