@@ -4,6 +4,8 @@
 //! or a failure (the job is dead-lettered and the owner sees it in the error log).
 
 use crate::accounts::{AccountError, AccountHub};
+use crate::claim::{ClaimResult, Claimer};
+use crate::complete::Completer;
 use crate::media;
 use chrono::Utc;
 use relay_core::messages::{DeliveryPayload, LimitScope, OutgoingMessage, SendError};
@@ -14,14 +16,18 @@ use relay_store::{Database, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 /// How long a claim holds before the sweeper may hand the delivery to someone else.
 const CLAIM_HOLD: Duration = Duration::from_secs(120);
 
 /// What the lane does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
-    /// Finished (sent, skipped or given up); the entry is acknowledged.
+    /// Sent; it is being recorded and acknowledged (see [`Completer`]), and the receiver
+    /// fires when that was done.
+    Sent(oneshot::Receiver<()>),
+    /// Finished (skipped or given up); the entry is acknowledged.
     Done,
     /// Retried later: the lane waits until this delivery comes back from the delayed set.
     Delayed,
@@ -37,11 +43,15 @@ pub struct Deliverer {
     /// Accounts told to wait (FLOOD_WAIT, a global 429): until when.
     paused_accounts: Mutex<HashMap<AccountId, Instant>>,
     pub http: reqwest::Client,
+    completer: Completer,
+    claimer: Claimer,
 }
 
 impl Deliverer {
     pub fn new(db: Database, queue: JobQueue, hub: AccountHub, http: reqwest::Client) -> Self {
         Self {
+            completer: Completer::start(db.clone(), queue.clone()),
+            claimer: Claimer::start(db.clone(), CLAIM_HOLD),
             db,
             queue,
             hub,
@@ -74,54 +84,55 @@ impl Deliverer {
         *entry = (*entry).max(until);
     }
 
-    pub async fn deliver(&self, partition: u16, token: u64, entry: &Entry) -> Outcome {
-        let id = entry.job.delivery_id;
-        let claimed = match self.db.claim_delivery(id, token as i64, CLAIM_HOLD).await {
-            Ok(Some(claimed)) => claimed,
-            // Done, dead or deleted already (a duplicate job after a sweep): nothing to do.
-            Ok(None) => return self.ack(partition, entry).await,
-            Err(e) => return stalled("claim", e),
-        };
+    /// Claims the deliveries of these entries under the partition's fencing token (in one
+    /// statement with what other lanes claim meanwhile): by delivery id, those that are
+    /// still to be sent.
+    pub async fn claim(&self, token: u64, entries: &[Entry]) -> ClaimResult {
+        let ids: Vec<i64> = entries.iter().map(|e| e.job.delivery_id).collect();
+        self.claimer.claim(token, ids).await
+    }
+
+    /// Sends a claimed delivery and says what the lane does next.
+    pub async fn deliver_claimed(
+        &self,
+        partition: u16,
+        token: u64,
+        entry: &Entry,
+        claimed: &ClaimedDelivery,
+    ) -> Outcome {
         if let Some(wait) = self.account_pause(claimed.sender_account_id) {
             return self
                 .wait(
                     partition,
                     token,
                     entry,
-                    &claimed,
+                    claimed,
                     wait,
                     "the account is rate limited",
                 )
                 .await;
         }
-        let result = self.send(&claimed).await;
+        let result = self.send(claimed).await;
         match result {
             Ok(dest_message) => {
                 let chat = claimed.dest_chat_id.clone().unwrap_or_default();
-                match self
-                    .db
-                    .complete_delivery(id, token as i64, &chat, &dest_message)
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => tracing::warn!(delivery = id, "claim lost before completion"),
-                    Err(e) => return stalled("complete", e),
-                }
-                metrics::counter!("relay_deliveries_total", "outcome" => "done").increment(1);
                 if let Some(ms) = claimed.payload["posted_at_ms"].as_i64()
                     && ms > 0
                 {
                     let latency = (Utc::now().timestamp_millis() - ms).max(0) as f64 / 1000.0;
                     metrics::histogram!("relay_delivery_latency_seconds").record(latency);
                 }
-                self.ack(partition, entry).await
+                Outcome::Sent(
+                    self.completer
+                        .submit(partition, token, entry, chat, dest_message),
+                )
             }
             Err(Failure::Send(SendError::RateLimited { retry_after, scope })) => {
                 if scope != LimitScope::Route {
                     self.pause_account(claimed.sender_account_id, retry_after);
                 }
                 let why = format!("rate limited for {retry_after:?} ({scope:?})");
-                self.wait(partition, token, entry, &claimed, retry_after, &why)
+                self.wait(partition, token, entry, claimed, retry_after, &why)
                     .await
             }
             Err(Failure::Send(SendError::Transient(why))) => {
@@ -138,7 +149,7 @@ impl Deliverer {
                         .await;
                 }
                 let wait = backoff(self.queue.config(), attempt);
-                self.wait(partition, token, entry, &claimed, wait, &why)
+                self.wait(partition, token, entry, claimed, wait, &why)
                     .await
             }
             Err(Failure::Send(SendError::Unauthorized(why))) => {
@@ -270,13 +281,6 @@ impl Deliverer {
         })
     }
 
-    async fn ack(&self, partition: u16, entry: &Entry) -> Outcome {
-        match self.queue.ack(partition, std::slice::from_ref(entry)).await {
-            Ok(()) => Outcome::Done,
-            Err(e) => stalled("ack", e),
-        }
-    }
-
     /// Back to pending in the outbox, and into the delayed set.
     async fn wait(
         &self,
@@ -333,6 +337,16 @@ impl Deliverer {
             Err(e) => stalled("dead letter", e),
         }
     }
+}
+
+/// Whether sending this delivery looks up the message map (an edit, a delete, a reply), so
+/// the lane's earlier sends must be recorded first.
+pub fn reads_message_map(claimed: &ClaimedDelivery) -> bool {
+    claimed.action != DeliveryAction::Create
+        || claimed
+            .payload
+            .get("reply_to_source")
+            .is_some_and(|v| !v.is_null())
 }
 
 enum Failure {

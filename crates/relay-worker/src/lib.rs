@@ -5,6 +5,8 @@
 //! alive. On shutdown it drains what is in flight and hands its partitions back.
 
 pub mod accounts;
+mod claim;
+mod complete;
 pub mod deliver;
 mod media;
 pub mod ownership;

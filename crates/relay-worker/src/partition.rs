@@ -1,5 +1,7 @@
 //! One owned partition: its entries are split into lanes, one per destination, and each
-//! lane sends one delivery at a time in outbox order (delivery id). A lane whose delivery
+//! lane sends one delivery at a time in outbox order (delivery id). A lane claims what it
+//! holds in batches (one statement) and hands each sent delivery to the worker's completer,
+//! which records and acknowledges them in batches. A lane whose delivery
 //! waits (a 429, a FLOOD_WAIT, a network error) holds the deliveries behind it until that
 //! one comes back from the delayed set, while every other lane keeps flowing.
 //!
@@ -7,13 +9,14 @@
 //! acknowledged (XAUTOCLAIM), and the lanes it left waiting; then new entries. On stop,
 //! lanes finish the delivery in hand and leave the rest unacknowledged for the next owner.
 
-use crate::deliver::{Outcome, SharedDeliverer};
+use crate::deliver::{Outcome, SharedDeliverer, reads_message_map};
 use relay_queue::{Entry, JobQueue};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +26,10 @@ const READ_BATCH: usize = 256;
 const READ_BLOCK: Duration = Duration::from_millis(1000);
 /// Stop reading while this many entries wait in lanes (memory stays bounded).
 const MAX_BUFFERED: usize = 20_000;
+/// Deliveries a lane claims in one statement (it holds them in outbox order anyway).
+const CLAIM_BATCH: usize = 64;
+/// Sends a lane may have waiting to be recorded before it waits for the oldest.
+const MAX_RECORDING: usize = 256;
 
 pub struct PartitionRunner {
     pub partition: u16,
@@ -191,34 +198,40 @@ async fn run_lane(lane: Lane, mut rx: mpsc::UnboundedReceiver<LaneMsg>, stop: Ca
     // Entries for a delivery the lane already holds (a sweep raced the original): they are
     // acknowledged without a send; the one kept finds the delivery done or does it.
     let mut stale: Vec<Entry> = Vec::new();
+    // Sends handed to the completer and not yet recorded, oldest first.
+    let mut recording: VecDeque<oneshot::Receiver<()>> = VecDeque::new();
     let take = |msg: LaneMsg,
                 pending: &mut BTreeMap<i64, Entry>,
                 waiting_for: &mut Option<i64>,
                 stale: &mut Vec<Entry>| match msg {
         LaneMsg::Entry(entry) => {
             if let Some(old) = pending.insert(entry.job.delivery_id, entry) {
-                lane.buffered
-                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                lane.buffered.fetch_sub(1, Ordering::Relaxed);
                 stale.push(old);
             }
         }
         LaneMsg::WaitFor(id) => *waiting_for = Some(id),
     };
+    let queue = &lane.deliverer.queue;
     loop {
         while let Ok(msg) = rx.try_recv() {
             take(msg, &mut pending, &mut waiting_for, &mut stale);
         }
-        if !stale.is_empty() {
-            let acked = lane.deliverer.queue.ack(lane.partition, &stale).await;
-            if acked.is_ok() {
-                stale.clear();
-            }
+        if !stale.is_empty() && queue.ack(lane.partition, &stale).await.is_ok() {
+            stale.clear();
         }
-        let next = match waiting_for {
-            Some(id) => pending.remove(&id).inspect(|_| waiting_for = None),
-            None => pending.pop_first().map(|(_, entry)| entry),
+        // The next deliveries in outbox order: the one the lane waits for alone, or a batch.
+        let batch: Vec<Entry> = match waiting_for {
+            Some(id) => pending
+                .remove(&id)
+                .inspect(|_| waiting_for = None)
+                .into_iter()
+                .collect(),
+            None => std::iter::from_fn(|| pending.pop_first().map(|(_, e)| e))
+                .take(CLAIM_BATCH)
+                .collect(),
         };
-        let Some(entry) = next else {
+        if batch.is_empty() {
             tokio::select! {
                 _ = stop.cancelled() => break,
                 msg = rx.recv() => match msg {
@@ -227,33 +240,109 @@ async fn run_lane(lane: Lane, mut rx: mpsc::UnboundedReceiver<LaneMsg>, stop: Ca
                 },
             }
             continue;
-        };
+        }
         if stop.is_cancelled() {
             break;
         }
-        let Ok(_permit) = lane.permits.acquire().await else {
-            break;
+        let mut claimed = match lane.deliverer.claim(lane.token, &batch).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "a dependency is not answering; the deliveries wait");
+                for entry in batch {
+                    pending.insert(entry.job.delivery_id, entry);
+                }
+                sleep_or_stop(&stop, Duration::from_secs(1)).await;
+                continue;
+            }
         };
-        match lane
-            .deliverer
-            .deliver(lane.partition, lane.token, &entry)
-            .await
-        {
-            Outcome::Done => {
-                lane.buffered
-                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        // Done, dead or deleted already (a duplicate job after a sweep): acknowledged unsent.
+        let mut finished = Vec::new();
+        let mut rest = batch.into_iter();
+        let mut stalled = None;
+        for entry in rest.by_ref() {
+            let Some(delivery) = claimed.remove(&entry.job.delivery_id) else {
+                finished.push(entry);
+                continue;
+            };
+            if reads_message_map(&delivery) {
+                // Edits, deletes and replies look up where earlier sends landed.
+                while let Some(rec) = recording.pop_front() {
+                    let _ = rec.await;
+                }
             }
-            Outcome::Delayed => {
-                lane.buffered
-                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                waiting_for = Some(entry.job.delivery_id);
-            }
-            Outcome::Stalled(wait) => {
+            let Ok(permit) = lane.permits.acquire().await else {
                 pending.insert(entry.job.delivery_id, entry);
-                drop(_permit);
-                sleep_or_stop(&stop, wait).await;
+                break;
+            };
+            let outcome = lane
+                .deliverer
+                .deliver_claimed(lane.partition, lane.token, &entry, &delivery)
+                .await;
+            drop(permit);
+            match outcome {
+                Outcome::Sent(rec) => {
+                    lane.buffered.fetch_sub(1, Ordering::Relaxed);
+                    recording.push_back(rec);
+                    if recording.len() > MAX_RECORDING
+                        && let Some(oldest) = recording.pop_front()
+                    {
+                        let _ = oldest.await;
+                    }
+                }
+                Outcome::Done => {
+                    lane.buffered.fetch_sub(1, Ordering::Relaxed);
+                }
+                Outcome::Delayed => {
+                    lane.buffered.fetch_sub(1, Ordering::Relaxed);
+                    waiting_for = Some(entry.job.delivery_id);
+                    break;
+                }
+                Outcome::Stalled(wait) => {
+                    pending.insert(entry.job.delivery_id, entry);
+                    stalled = Some(wait);
+                    break;
+                }
+            }
+            if stop.is_cancelled() {
+                break;
             }
         }
+        // What the batch did not get to goes back in line, its claims given back.
+        let unsent: Vec<i64> = rest
+            .map(|entry| {
+                let id = entry.job.delivery_id;
+                pending.insert(id, entry);
+                id
+            })
+            .filter(|id| claimed.contains_key(id))
+            .collect();
+        if !unsent.is_empty()
+            && let Err(e) = lane
+                .deliverer
+                .db
+                .release_claims(&unsent, lane.token as i64)
+                .await
+        {
+            // They stay claimed under this token: the lane (or the next owner) claims them again.
+            tracing::debug!(error = %e, "could not give claims back");
+        }
+        if !finished.is_empty() {
+            if queue.ack(lane.partition, &finished).await.is_ok() {
+                lane.buffered.fetch_sub(finished.len(), Ordering::Relaxed);
+            } else {
+                for entry in finished {
+                    pending.insert(entry.job.delivery_id, entry);
+                }
+                stalled.get_or_insert(Duration::from_secs(1));
+            }
+        }
+        if let Some(wait) = stalled {
+            sleep_or_stop(&stop, wait).await;
+        }
+    }
+    // The partition is handed over only once what this lane sent is recorded.
+    for rec in recording {
+        let _ = rec.await;
     }
 }
 

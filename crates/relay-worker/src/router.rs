@@ -1,5 +1,6 @@
 //! From a source event to deliveries: the pairs reading that chat (cached for a moment),
-//! one outbox row per destination written first, then a job per row. A row that reached
+//! one outbox row per destination written first, then a job per row; events that queued up
+//! meanwhile share one statement and one Redis pipeline. A row that reached
 //! PostgreSQL is never lost: if Redis does not take the job, the sweeper enqueues it later.
 
 use crate::accounts::AccountHub;
@@ -18,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How long a chat's pairs are reused before asking the database again.
 const ROUTE_CACHE: Duration = Duration::from_secs(2);
+/// Source events recorded in one statement at most (each may fan out to many rows).
+const MAX_EVENTS: usize = 128;
 
 /// Pairs per (account, chat), with when they were looked up.
 type RouteCache = HashMap<(AccountId, String), (Instant, Vec<Route>)>;
@@ -44,20 +47,29 @@ impl Router {
         mut events: mpsc::Receiver<(AccountId, SourceEvent)>,
         stop: CancellationToken,
     ) {
+        let mut revision = Revision::default();
         loop {
             let next = tokio::select! {
                 _ = stop.cancelled() => break,
                 next = events.recv() => next,
             };
-            let Some((account, event)) = next else { break };
-            // PostgreSQL down: the event waits here (and the listener behind it) until the
-            // outbox takes it; nothing is dropped.
+            let Some(first) = next else { break };
+            // What queued up meanwhile goes in the same statement and pipeline (in order).
+            let mut batch = vec![first];
+            while batch.len() < MAX_EVENTS {
+                match events.try_recv() {
+                    Ok(event) => batch.push(event),
+                    Err(_) => break,
+                }
+            }
+            // PostgreSQL down: the events wait here (and the listeners behind them) until
+            // the outbox takes them; nothing is dropped.
             let mut wait = Duration::from_millis(200);
             loop {
-                match self.handle(account, &event).await {
+                match self.handle(&batch, &mut revision).await {
                     Ok(()) => break,
                     Err(e) => {
-                        tracing::warn!(%account, error = %e, "cannot record a source event yet; retrying");
+                        tracing::warn!(events = batch.len(), error = %e, "cannot record source events yet; retrying");
                         tokio::select! {
                             _ = stop.cancelled() => return,
                             _ = tokio::time::sleep(wait) => {}
@@ -88,56 +100,60 @@ impl Router {
         Ok(routes)
     }
 
-    async fn handle(&self, account: AccountId, event: &SourceEvent) -> Result<(), StoreError> {
-        let (chat, message_id, action, payload) = match event {
-            SourceEvent::Created(m) => (
-                &m.chat_id,
-                &m.message_id,
-                DeliveryAction::Create,
-                payload(account, m, None),
-            ),
-            SourceEvent::Edited(m) => (
-                &m.chat_id,
-                &m.message_id,
-                DeliveryAction::Edit,
-                payload(account, m, Some(m.message_id.clone())),
-            ),
-            SourceEvent::Deleted {
-                chat_id,
-                message_id,
-            } => (
-                chat_id,
-                message_id,
-                DeliveryAction::Delete,
-                DeliveryPayload {
-                    target_source_message: Some(message_id.clone()),
-                    ..DeliveryPayload::default()
-                },
-            ),
-            SourceEvent::Unauthorized { reason } => {
-                tracing::warn!(%account, reason, "the account's credentials stopped working");
-                self.db
-                    .set_account_state(account, AccountState::Unauthorized, None, Some(reason))
-                    .await?;
-                self.hub.stop(account);
-                return Ok(());
+    /// The outbox rows of a batch of events, in one statement, then their jobs in one
+    /// pipeline; then the accounts that stopped working.
+    async fn handle(
+        &self,
+        batch: &[(AccountId, SourceEvent)],
+        revision: &mut Revision,
+    ) -> Result<(), StoreError> {
+        let mut rows = Vec::new();
+        let mut unauthorized = Vec::new();
+        for (account, event) in batch {
+            let account = *account;
+            let (chat, message_id, action, payload) = match event {
+                SourceEvent::Created(m) => (
+                    &m.chat_id,
+                    &m.message_id,
+                    DeliveryAction::Create,
+                    payload(account, m, None),
+                ),
+                SourceEvent::Edited(m) => (
+                    &m.chat_id,
+                    &m.message_id,
+                    DeliveryAction::Edit,
+                    payload(account, m, Some(m.message_id.clone())),
+                ),
+                SourceEvent::Deleted {
+                    chat_id,
+                    message_id,
+                } => (
+                    chat_id,
+                    message_id,
+                    DeliveryAction::Delete,
+                    DeliveryPayload {
+                        target_source_message: Some(message_id.clone()),
+                        ..DeliveryPayload::default()
+                    },
+                ),
+                SourceEvent::Unauthorized { reason } => {
+                    unauthorized.push((account, reason));
+                    continue;
+                }
+            };
+            let routes = self.routes(account, chat).await?;
+            if routes.is_empty() {
+                continue;
             }
-        };
-        let routes = self.routes(account, chat).await?;
-        if routes.is_empty() {
-            return Ok(());
-        }
-        // Each edit is its own row; creates and deletes happen once.
-        let revision = if action == DeliveryAction::Edit {
-            Utc::now().timestamp_micros()
-        } else {
-            0
-        };
-        let payload = serde_json::to_value(&payload).unwrap_or_default();
-        let now = Utc::now();
-        let rows: Vec<NewDelivery> = routes
-            .iter()
-            .flat_map(|route| {
+            // Each edit is its own row; creates and deletes happen once.
+            let revision = if action == DeliveryAction::Edit {
+                revision.next()
+            } else {
+                0
+            };
+            let payload = serde_json::to_value(&payload).unwrap_or_default();
+            let now = Utc::now();
+            rows.extend(routes.iter().flat_map(|route| {
                 route.destinations.iter().map(|d| NewDelivery {
                     owner_id: route.owner_id,
                     pair_id: route.pair_id,
@@ -152,11 +168,34 @@ impl Router {
                     payload: payload.clone(),
                     source_at: now,
                 })
-            })
-            .collect();
-        let queued = self.db.insert_deliveries(&rows).await?;
-        enqueue(&self.queue, &queued).await;
+            }));
+        }
+        if !rows.is_empty() {
+            let queued = self.db.insert_deliveries(&rows).await?;
+            enqueue(&self.queue, &queued).await;
+        }
+        for (account, reason) in unauthorized {
+            tracing::warn!(%account, reason, "the account's credentials stopped working");
+            self.db
+                .set_account_state(account, AccountState::Unauthorized, None, Some(reason))
+                .await?;
+            self.hub.stop(account);
+        }
         Ok(())
+    }
+}
+
+/// Edit revisions: the clock in microseconds, strictly increasing even when two edits are
+/// recorded in the same microsecond (one batch).
+#[derive(Default)]
+struct Revision {
+    last: i64,
+}
+
+impl Revision {
+    fn next(&mut self) -> i64 {
+        self.last = Utc::now().timestamp_micros().max(self.last + 1);
+        self.last
     }
 }
 

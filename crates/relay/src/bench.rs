@@ -331,7 +331,7 @@ async fn measure(
         let arrived: usize = world
             .targets
             .iter()
-            .map(|t| f.messages(*t).len().saturating_sub(1))
+            .map(|t| f.message_count(*t).saturating_sub(1))
             .sum();
         if arrived >= expected {
             break;

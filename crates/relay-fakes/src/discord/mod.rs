@@ -86,6 +86,10 @@ impl FakeDiscord {
         let app = rest::router(self.clone()).merge(gateway::router(self.clone()));
         let token = shutdown.clone();
         tokio::spawn(async move {
+            // Small replies and gateway frames go out at once (no Nagle wait for an ACK).
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(token.cancelled_owned())
                 .await;
@@ -300,6 +304,14 @@ impl FakeDiscord {
     // ---- inspecting ----
 
     /// The messages in a channel, oldest first.
+    /// How many messages the channel holds (without copying them).
+    pub fn message_count(&self, channel_id: u64) -> usize {
+        self.state()
+            .channels
+            .get(&channel_id)
+            .map_or(0, |c| c.messages.len())
+    }
+
     pub fn messages(&self, channel_id: u64) -> Vec<Message> {
         self.state()
             .channels

@@ -1,0 +1,138 @@
+//! Recording sends in batches. A lane hands each sent delivery here and goes on to its next
+//! one; this task marks what gathered meanwhile done in one statement (with the message
+//! map), then acknowledges those entries in Redis in one round trip, in that order: an
+//! entry is never acknowledged before its delivery is recorded. Lanes wait for what they
+//! handed in before an edit, a delete or a reply (which look up the message map) and before
+//! they stop, so a partition is handed over only once what it sent is recorded.
+//!
+//! At light load a batch is one delivery, as before; under load one statement and one
+//! Redis round trip serve hundreds of deliveries.
+
+use relay_queue::{Entry, JobQueue};
+use relay_store::Database;
+use relay_store::outbox::Completed;
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Deliveries recorded per statement at most.
+const MAX_BATCH: usize = 512;
+/// Attempts at recording a batch before it is left to the sweeper (the rows stay claimed,
+/// the entries pending; the send is repeated later with the same nonce, so it lands once).
+const ATTEMPTS: u32 = 5;
+
+struct Item {
+    partition: u16,
+    token: i64,
+    entry: Entry,
+    chat: String,
+    message: String,
+    done: oneshot::Sender<()>,
+}
+
+/// The handle lanes submit to; the task ends when every handle is gone.
+pub struct Completer {
+    tx: mpsc::UnboundedSender<Item>,
+}
+
+impl Completer {
+    pub fn start(db: Database, queue: JobQueue) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(db, queue, rx));
+        Self { tx }
+    }
+
+    /// Records the sent delivery and acknowledges its entry; the receiver fires when that
+    /// was attempted (or at once if the task is gone).
+    pub fn submit(
+        &self,
+        partition: u16,
+        token: u64,
+        entry: &Entry,
+        chat: String,
+        message: String,
+    ) -> oneshot::Receiver<()> {
+        let (done, rx) = oneshot::channel();
+        let _ = self.tx.send(Item {
+            partition,
+            token: token as i64,
+            entry: entry.clone(),
+            chat,
+            message,
+            done,
+        });
+        rx
+    }
+}
+
+async fn run(db: Database, queue: JobQueue, mut rx: mpsc::UnboundedReceiver<Item>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        record(&db, &queue, &batch).await;
+        for item in batch {
+            let _ = item.done.send(());
+        }
+    }
+}
+
+async fn record(db: &Database, queue: &JobQueue, batch: &[Item]) {
+    let completed: Vec<Completed<'_>> = batch
+        .iter()
+        .map(|i| Completed {
+            id: i.entry.job.delivery_id,
+            token: i.token,
+            dest_chat_id: &i.chat,
+            dest_message_id: &i.message,
+        })
+        .collect();
+    let mut wait = Duration::from_millis(100);
+    let mut attempt = 1;
+    let done: HashSet<i64> = loop {
+        match db.complete_deliveries(&completed).await {
+            Ok(ids) => break ids.into_iter().collect(),
+            Err(e) if attempt >= ATTEMPTS => {
+                tracing::warn!(error = %e, deliveries = batch.len(),
+                    "cannot record sent deliveries; the sweeper will send them again (same nonce)");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "recording sent deliveries failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                attempt += 1;
+            }
+        }
+    };
+    for item in batch {
+        if !done.contains(&item.entry.job.delivery_id) {
+            tracing::warn!(
+                delivery = item.entry.job.delivery_id,
+                "claim lost before completion"
+            );
+        }
+    }
+    metrics::counter!("relay_deliveries_total", "outcome" => "done").increment(done.len() as u64);
+    // Acknowledged either way: done here, or finished under a newer claim by someone else.
+    let entries: Vec<(u16, &Entry)> = batch.iter().map(|i| (i.partition, &i.entry)).collect();
+    let mut wait = Duration::from_millis(100);
+    for attempt in 1..=ATTEMPTS {
+        match queue.ack_many(&entries).await {
+            Ok(()) => return,
+            Err(e) if attempt == ATTEMPTS => {
+                // Still pending in Redis: the next owner of the partition finds them done.
+                tracing::warn!(error = %e, entries = entries.len(), "cannot acknowledge recorded deliveries");
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, attempt, "acknowledging failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+        }
+    }
+}
