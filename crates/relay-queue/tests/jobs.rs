@@ -560,3 +560,58 @@ async fn a_flood_of_high_priority_work_leaves_a_share_for_the_lower_ones() {
     let next = queue.read(0, "w1", 5, NO_BLOCK).await.expect("read");
     assert!(next.iter().all(|e| e.job.priority == Priority::High));
 }
+
+#[tokio::test]
+async fn the_oldest_waiting_entry_is_the_oldest_not_yet_acknowledged_in_any_stream() {
+    let (queue, redis) = queue();
+    assert_eq!(queue.oldest_waiting_ms(3).await.expect("empty"), None);
+    let before = chrono_ms();
+    queue
+        .enqueue_many(&[(3, job(1, "a", Priority::Low))])
+        .await
+        .expect("enqueue");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    queue
+        .enqueue_many(&[(3, job(2, "a", Priority::High))])
+        .await
+        .expect("enqueue");
+    let oldest = queue
+        .oldest_waiting_ms(3)
+        .await
+        .expect("oldest")
+        .expect("some");
+    assert!(
+        (before - 1000..=chrono_ms()).contains(&oldest),
+        "{oldest} is when job 1 was added"
+    );
+    assert_eq!(queue.oldest_waiting_ms(4).await.expect("other"), None);
+
+    // Read but not acknowledged: still waiting. Acknowledged: gone.
+    let read = queue.read(3, "w", 10, Duration::ZERO).await.expect("read");
+    assert_eq!(ids(&read), vec![2, 1]);
+    assert_eq!(
+        queue.oldest_waiting_ms(3).await.expect("oldest"),
+        Some(oldest)
+    );
+    let low: Vec<Entry> = read
+        .iter()
+        .filter(|e| e.job.delivery_id == 1)
+        .cloned()
+        .collect();
+    queue.ack(3, &low).await.expect("ack");
+    let newer = queue
+        .oldest_waiting_ms(3)
+        .await
+        .expect("oldest")
+        .expect("job 2 waits");
+    assert!(newer >= oldest + 20, "{newer} is when job 2 was added");
+    queue.ack(3, &read).await.expect("ack");
+    assert_eq!(queue.oldest_waiting_ms(3).await.expect("drained"), None);
+    wipe(&redis).await;
+}
+
+fn chrono_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

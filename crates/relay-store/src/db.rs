@@ -118,7 +118,13 @@ impl Database {
     /// Connects lazily: the pool opens connections on first use, so a server can start
     /// while PostgreSQL is still down and report that through `/readyz`.
     pub fn connect_lazy(config: &DbConfig) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(&config.url)?;
+        // Plans made for the values at hand, every time: a prepared statement's generic
+        // plan is made once, while the outbox is small (a sequential scan is cheapest
+        // then), and kept while the table grows a hundredfold, since nothing invalidates it
+        // until the next ANALYZE. Planning the outbox statements costs a fraction of a
+        // millisecond; a stale plan cost up to 12 ms per claim at 20,000 rows.
+        let options = PgConnectOptions::from_str(&config.url)?
+            .options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)

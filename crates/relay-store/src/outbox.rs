@@ -527,24 +527,55 @@ impl Database {
         quiet: Duration,
         limit: i64,
     ) -> Result<Vec<QueuedDelivery>, StoreError> {
-        let rows: Vec<QueuedRow> = sqlx::query_as(
-            "WITH due AS ( \
-                 SELECT id FROM deliveries \
-                 WHERE state = 'pending' AND next_attempt_at <= now() \
-                   AND updated_at <= now() - $1 * interval '1 microsecond' \
-                   AND (in_flight_until IS NULL OR in_flight_until < now()) \
-                 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             UPDATE deliveries d SET updated_at = now() FROM due WHERE d.id = due.id \
-             RETURNING d.id, d.sender_account_id, d.destination_id, d.priority, d.attempts",
+        self.sweep_deliveries_where(quiet, limit, |_, _| true).await
+    }
+
+    /// [`sweep_deliveries`](Self::sweep_deliveries), keeping only the rows `keep` accepts
+    /// (given the row and when it was last queued or touched: its last write, or when its
+    /// retry came due). Rows left out stay as they are, for a later sweep. The sweeper
+    /// leaves out rows whose job may still be waiting in Redis behind a backlog, so a
+    /// backlog longer than `quiet` is not queued a second time.
+    pub async fn sweep_deliveries_where(
+        &self,
+        quiet: Duration,
+        limit: i64,
+        mut keep: impl FnMut(&QueuedDelivery, DateTime<Utc>) -> bool,
+    ) -> Result<Vec<QueuedDelivery>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Candidate {
+            #[sqlx(flatten)]
+            row: QueuedRow,
+            touched_at: DateTime<Utc>,
+        }
+        let mut tx = self.pool().begin().await?;
+        let candidates: Vec<Candidate> = sqlx::query_as(
+            "SELECT id, sender_account_id, destination_id, priority, attempts, \
+                 greatest(updated_at, next_attempt_at) AS touched_at \
+             FROM deliveries \
+             WHERE state = 'pending' AND next_attempt_at <= now() \
+               AND updated_at <= now() - $1 * interval '1 microsecond' \
+               AND (in_flight_until IS NULL OR in_flight_until < now()) \
+             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(micros(quiet))
         .bind(limit.max(0))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *tx)
         .await?;
-        let mut queued = rows
-            .into_iter()
-            .map(QueuedDelivery::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut queued = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
+            let delivery = QueuedDelivery::try_from(candidate.row)?;
+            if keep(&delivery, candidate.touched_at) {
+                queued.push(delivery);
+            }
+        }
+        let ids: Vec<i64> = queued.iter().map(|q| q.id).collect();
+        if !ids.is_empty() {
+            sqlx::query("UPDATE deliveries SET updated_at = now() WHERE id = ANY($1)")
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         queued.sort_by_key(|q| q.id);
         Ok(queued)
     }

@@ -534,3 +534,47 @@ async fn a_claim_updates_the_row_in_place_without_touching_an_index() {
         "the columns a claim changes must stay out of every index"
     );
 }
+
+#[tokio::test]
+async fn the_sweeper_leaves_out_what_its_filter_refuses_for_a_later_sweep() {
+    let w = world().await;
+    let ids: Vec<i64> =
+        w.db.insert_deliveries(&[delivery(&w, "1", 0), delivery(&w, "2", 0)])
+            .await
+            .expect("insert")
+            .iter()
+            .map(|q| q.id)
+            .collect();
+    sqlx::query(
+        "UPDATE deliveries SET updated_at = updated_at - interval '1 minute', \
+             next_attempt_at = next_attempt_at - interval '1 minute'",
+    )
+    .execute(w.db.pool())
+    .await
+    .expect("age");
+    let quiet = Duration::from_secs(30);
+    let now = Utc::now();
+    let mut seen = Vec::new();
+    let swept =
+        w.db.sweep_deliveries_where(quiet, 100, |row, touched| {
+            seen.push((row.id, touched));
+            row.id == ids[1]
+        })
+        .await
+        .expect("sweep");
+    assert_eq!(swept.iter().map(|q| q.id).collect::<Vec<_>>(), vec![ids[1]]);
+    assert_eq!(seen.len(), 2);
+    for (_, touched) in &seen {
+        // Last touched (written, or due) a minute ago, not now.
+        assert!(*touched < now - chrono::Duration::seconds(50), "{touched}");
+    }
+    // The refused row was not touched: the next sweep still finds it; the taken one waits.
+    let again: Vec<i64> =
+        w.db.sweep_deliveries(quiet, 100)
+            .await
+            .expect("again")
+            .iter()
+            .map(|q| q.id)
+            .collect();
+    assert_eq!(again, vec![ids[0]]);
+}

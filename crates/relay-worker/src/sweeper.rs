@@ -1,12 +1,23 @@
 //! The outbox sweeper: deliveries that are due but not in flight (their job was lost with
 //! a Redis flush or restart, or never made it) and claims that lapsed go back into the
 //! queue. Every worker sweeps; `FOR UPDATE SKIP LOCKED` splits the work between them.
+//!
+//! A row is queued again only if its job cannot still be waiting in line: it was last
+//! queued or touched (`quiet` or more) before the oldest entry still in its partition's
+//! streams, or those streams are empty. Without that, a backlog longer than `quiet` would
+//! be queued a second time, and the duplicates would deepen the backlog that caused them.
 
 use crate::router::enqueue;
+use chrono::{DateTime, Utc};
 use relay_queue::JobQueue;
+use relay_queue::partition_of;
 use relay_store::Database;
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// Rows looked at per statement.
+const BATCH: i64 = 1000;
 
 pub async fn run(
     db: Database,
@@ -22,22 +33,51 @@ pub async fn run(
             _ = stop.cancelled() => break,
             _ = tick.tick() => {}
         }
-        loop {
-            match db.sweep_deliveries(quiet, 1000).await {
-                Ok(found) if found.is_empty() => break,
-                Ok(found) => {
-                    tracing::info!(deliveries = found.len(), "sweeper re-enqueued deliveries");
-                    metrics::counter!("relay_swept_deliveries_total").increment(found.len() as u64);
-                    let full = found.len() >= 1000;
-                    enqueue(&queue, &found).await;
-                    if !full {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "sweeping failed; next round");
+        sweep(&db, &queue, quiet).await;
+    }
+}
+
+/// One round: batches until a batch comes back short.
+async fn sweep(db: &Database, queue: &JobQueue, quiet: Duration) {
+    let partitions = queue.config().partitions;
+    // Per partition: rows touched before this may be queued again (`None`: any row).
+    let mut before: HashMap<u16, Option<DateTime<Utc>>> = HashMap::new();
+    for partition in 0..partitions {
+        let cutoff = match queue.oldest_waiting_ms(partition).await {
+            Ok(oldest) => oldest
+                .and_then(DateTime::<Utc>::from_timestamp_millis)
+                .map(|t| t - quiet),
+            // Redis unreachable: nothing to compare with; the rows go when it is back.
+            Err(e) => {
+                tracing::debug!(error = %e, "sweeping waits for Redis");
+                return;
+            }
+        };
+        before.insert(partition, cutoff);
+    }
+    let keep = |row: &relay_store::QueuedDelivery, touched: DateTime<Utc>| {
+        let partition = partition_of(&row.sender_account_id.to_string(), partitions);
+        before
+            .get(&partition)
+            .copied()
+            .flatten()
+            .is_none_or(|cutoff| touched < cutoff)
+    };
+    loop {
+        match db.sweep_deliveries_where(quiet, BATCH, &keep).await {
+            Ok(found) if found.is_empty() => break,
+            Ok(found) => {
+                tracing::info!(deliveries = found.len(), "sweeper re-enqueued deliveries");
+                metrics::counter!("relay_swept_deliveries_total").increment(found.len() as u64);
+                let full = found.len() as i64 >= BATCH;
+                enqueue(queue, &found).await;
+                if !full {
                     break;
                 }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "sweeping failed; next round");
+                break;
             }
         }
     }
