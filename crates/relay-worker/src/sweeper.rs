@@ -3,9 +3,11 @@
 //! queue. Every worker sweeps; `FOR UPDATE SKIP LOCKED` splits the work between them.
 //!
 //! A row is queued again only if its job cannot still be waiting in line: it was last
-//! queued or touched (`quiet` or more) before the oldest entry still in its partition's
-//! streams, or those streams are empty. Without that, a backlog longer than `quiet` would
-//! be queued a second time, and the duplicates would deepen the backlog that caused them.
+//! queued or touched (`quiet` or more) before the oldest entry of its partition's streams
+//! that no worker has read yet, or nothing waits there. Without that, a backlog longer
+//! than `quiet` would be queued a second time, and the duplicates would deepen the backlog
+//! that caused them. (Entries read and not acknowledged do not hold the sweeper back: a
+//! lane holds them, and a duplicate of one is acknowledged unsent.)
 
 use crate::router::enqueue;
 use chrono::{DateTime, Utc};
