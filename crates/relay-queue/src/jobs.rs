@@ -300,7 +300,6 @@ struct Inner {
     read: redis::Script,
     delay: redis::Script,
     promote: redis::Script,
-    oldest_waiting: redis::Script,
 }
 
 /// The partitioned job queue. Cheap to clone.
@@ -341,7 +340,6 @@ impl JobQueue {
                 read: redis::Script::new(scripts::READ),
                 delay: redis::Script::new(scripts::DELAY),
                 promote: redis::Script::new(scripts::PROMOTE),
-                oldest_waiting: redis::Script::new(scripts::OLDEST_WAITING),
             }),
         })
     }
@@ -898,18 +896,25 @@ impl JobQueue {
             .collect())
     }
 
-    /// When the oldest entry of the partition's streams that no consumer has read yet was
-    /// added, in Unix milliseconds of the Redis clock; `None` when nothing waits. A job
-    /// added after that moment may still be waiting in line. (Entries read and not
-    /// acknowledged are not counted: a lane holds them, or the next owner takes them over.)
+    /// When the oldest entry still in the partition's streams (waiting, or read and not
+    /// acknowledged) was added, in Unix milliseconds of the Redis clock; `None` when the
+    /// streams are empty. A job added after that moment may still be waiting in line.
     pub async fn oldest_waiting_ms(&self, partition: u16) -> Result<Option<i64>, QueueError> {
-        let mut call = self.inner.oldest_waiting.prepare_invoke();
+        let mut pipe = redis::pipe();
         for key in self.stream_keys(partition) {
-            call.key(key);
+            pipe.cmd("XRANGE")
+                .arg(key)
+                .arg("-")
+                .arg("+")
+                .arg("COUNT")
+                .arg(1);
         }
-        call.arg(GROUP);
-        let oldest: Option<i64> = self.redis().run_script(&call).await?;
-        Ok(oldest)
+        let replies: Vec<Value> = self.redis().run_pipe(&pipe).await?;
+        Ok(replies
+            .iter()
+            .flat_map(entry_list)
+            .filter_map(|(id, _)| id.split('-').next()?.parse::<i64>().ok())
+            .min())
     }
 
     /// Entries in the partition's four streams (waiting or in flight) plus delayed jobs.

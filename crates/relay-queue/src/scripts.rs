@@ -117,33 +117,3 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 ";
-
-/// When the oldest entry of a partition's streams that no consumer has read yet was added:
-/// the head of the line. (Entries read and not acknowledged are left out: a lane holds
-/// them, or the next owner takes them over.)
-///
-/// KEYS: the four streams. ARGV: group. Returns the smallest such entry id's milliseconds,
-/// or false when nothing waits. A stream without the group has every entry waiting.
-pub(crate) const OLDEST_WAITING: &str = r"
-local oldest = false
-for _, key in ipairs(KEYS) do
-  local after = '-'
-  local groups = redis.pcall('XINFO', 'GROUPS', key)
-  if type(groups) == 'table' and not groups.err then
-    for _, g in ipairs(groups) do
-      local name, last = nil, nil
-      for i = 1, #g, 2 do
-        if g[i] == 'name' then name = g[i + 1] end
-        if g[i] == 'last-delivered-id' then last = g[i + 1] end
-      end
-      if name == ARGV[1] and last then after = '(' .. last end
-    end
-  end
-  local first = redis.call('XRANGE', key, after, '+', 'COUNT', 1)
-  if first[1] then
-    local ms = tonumber(string.match(first[1][1], '^(%d+)'))
-    if ms and (not oldest or ms < oldest) then oldest = ms end
-  end
-end
-return oldest
-";

@@ -562,7 +562,7 @@ async fn a_flood_of_high_priority_work_leaves_a_share_for_the_lower_ones() {
 }
 
 #[tokio::test]
-async fn the_oldest_waiting_entry_is_the_oldest_that_no_consumer_has_read() {
+async fn the_oldest_waiting_entry_is_the_oldest_not_yet_acknowledged_in_any_stream() {
     let (queue, redis) = queue();
     assert_eq!(queue.oldest_waiting_ms(3).await.expect("empty"), None);
     let before = chrono_ms();
@@ -572,13 +572,9 @@ async fn the_oldest_waiting_entry_is_the_oldest_that_no_consumer_has_read() {
         .expect("enqueue");
     tokio::time::sleep(Duration::from_millis(20)).await;
     queue
-        .enqueue_many(&[
-            (3, job(2, "a", Priority::High)),
-            (3, job(3, "a", Priority::Low)),
-        ])
+        .enqueue_many(&[(3, job(2, "a", Priority::High))])
         .await
         .expect("enqueue");
-    // No group yet (nobody read the partition): every entry waits.
     let oldest = queue
         .oldest_waiting_ms(3)
         .await
@@ -590,32 +586,27 @@ async fn the_oldest_waiting_entry_is_the_oldest_that_no_consumer_has_read() {
     );
     assert_eq!(queue.oldest_waiting_ms(4).await.expect("other"), None);
 
-    // Read (High first, then Low's first entry): job 3 still waits, and it is the head.
-    let read = queue.read(3, "w", 2, Duration::ZERO).await.expect("read");
+    // Read but not acknowledged: still waiting. Acknowledged: gone.
+    let read = queue.read(3, "w", 10, Duration::ZERO).await.expect("read");
     assert_eq!(ids(&read), vec![2, 1]);
-    let head = queue
+    assert_eq!(
+        queue.oldest_waiting_ms(3).await.expect("oldest"),
+        Some(oldest)
+    );
+    let low: Vec<Entry> = read
+        .iter()
+        .filter(|e| e.job.delivery_id == 1)
+        .cloned()
+        .collect();
+    queue.ack(3, &low).await.expect("ack");
+    let newer = queue
         .oldest_waiting_ms(3)
         .await
         .expect("oldest")
-        .expect("job 3 waits");
-    assert!(head >= oldest + 20, "{head} is when job 3 was added");
-    // Read and not acknowledged is not waiting.
-    let rest = queue.read(3, "w", 10, Duration::ZERO).await.expect("read");
-    assert_eq!(ids(&rest), vec![3]);
-    assert_eq!(queue.oldest_waiting_ms(3).await.expect("none waits"), None);
-    // The head moves with new work.
-    let later = chrono_ms();
-    queue
-        .enqueue_many(&[(3, job(4, "a", Priority::Medium))])
-        .await
-        .expect("enqueue");
-    assert!(
-        queue
-            .oldest_waiting_ms(3)
-            .await
-            .expect("oldest")
-            .is_some_and(|ms| ms >= later - 1000)
-    );
+        .expect("job 2 waits");
+    assert!(newer >= oldest + 20, "{newer} is when job 2 was added");
+    queue.ack(3, &read).await.expect("ack");
+    assert_eq!(queue.oldest_waiting_ms(3).await.expect("drained"), None);
     wipe(&redis).await;
 }
 

@@ -17,9 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Deliveries recorded per statement at most.
 const MAX_BATCH: usize = 512;
-/// Attempts at recording a batch before it is left to the sweeper (the rows stay claimed,
-/// the entries pending; the send is repeated later with the same nonce, so it lands once).
-const ATTEMPTS: u32 = 5;
+/// Waits between attempts at recording or acknowledging a batch: doubling up to this.
+const MAX_WAIT: Duration = Duration::from_secs(5);
 
 struct Item {
     partition: u16,
@@ -91,20 +90,20 @@ async fn record(db: &Database, queue: &JobQueue, batch: &[Item]) {
             dest_message_id: &i.message,
         })
         .collect();
+    // Until it is recorded: giving up would leave rows claimed and entries unacknowledged
+    // (the sweeper holds back behind the oldest entry of a partition), and the lanes wait
+    // for these anyway before an edit, a delete or a stop. PostgreSQL down: this waits for
+    // it, like the claims do.
     let mut wait = Duration::from_millis(100);
     let mut attempt = 1;
     let done: HashSet<i64> = loop {
         match db.complete_deliveries(&completed).await {
             Ok(ids) => break ids.into_iter().collect(),
-            Err(e) if attempt >= ATTEMPTS => {
-                tracing::warn!(error = %e, deliveries = batch.len(),
-                    "cannot record sent deliveries; the sweeper will send them again (same nonce)");
-                return;
-            }
             Err(e) => {
-                tracing::warn!(error = %e, attempt, "recording sent deliveries failed; retrying");
+                tracing::warn!(error = %e, attempt, deliveries = batch.len(),
+                    "recording sent deliveries failed; retrying");
                 tokio::time::sleep(wait).await;
-                wait *= 2;
+                wait = (wait * 2).min(MAX_WAIT);
                 attempt += 1;
             }
         }
@@ -121,18 +120,12 @@ async fn record(db: &Database, queue: &JobQueue, batch: &[Item]) {
     // Acknowledged either way: done here, or finished under a newer claim by someone else.
     let entries: Vec<(u16, &Entry)> = batch.iter().map(|i| (i.partition, &i.entry)).collect();
     let mut wait = Duration::from_millis(100);
-    for attempt in 1..=ATTEMPTS {
-        match queue.ack_many(&entries).await {
-            Ok(()) => return,
-            Err(e) if attempt == ATTEMPTS => {
-                // Still pending in Redis: the next owner of the partition finds them done.
-                tracing::warn!(error = %e, entries = entries.len(), "cannot acknowledge recorded deliveries");
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, attempt, "acknowledging failed; retrying");
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
-        }
+    let mut attempt = 1;
+    while let Err(e) = queue.ack_many(&entries).await {
+        tracing::warn!(error = %e, attempt, entries = entries.len(),
+            "acknowledging recorded deliveries failed; retrying");
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MAX_WAIT);
+        attempt += 1;
     }
 }
