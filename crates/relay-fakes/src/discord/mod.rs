@@ -303,7 +303,6 @@ impl FakeDiscord {
 
     // ---- inspecting ----
 
-    /// The messages in a channel, oldest first.
     /// How many messages the channel holds (without copying them).
     pub fn message_count(&self, channel_id: u64) -> usize {
         self.state()
@@ -312,6 +311,7 @@ impl FakeDiscord {
             .map_or(0, |c| c.messages.len())
     }
 
+    /// The messages in a channel, oldest first.
     pub fn messages(&self, channel_id: u64) -> Vec<Message> {
         self.state()
             .channels
