@@ -10,6 +10,7 @@
 //! destination channels' contents. The throwaway database and the Redis keys are removed
 //! at the end.
 
+use crate::cli::BenchArgs;
 use crate::config::{self, Config};
 use crate::preflight::{self, DbSetup};
 use relay_core::credentials::Email;
@@ -21,16 +22,6 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-
-#[derive(Debug, Clone)]
-pub struct BenchArgs {
-    pub messages: usize,
-    pub workers: usize,
-    /// Messages (deliveries) per second; 0 = as fast as the posting loop goes.
-    pub rate: u32,
-    pub destinations: usize,
-    pub concurrency: usize,
-}
 
 /// What one run measured.
 #[derive(Debug, Clone, PartialEq)]

@@ -77,14 +77,7 @@ async fn execute(command: Command, config: Config) -> ExitCode {
             return relay::fake::telegram(&addr, &bot_api_addr).await;
         }
         Command::Bench(args) => {
-            return relay::bench::run(relay::bench::BenchArgs {
-                messages: args.messages,
-                workers: args.workers,
-                rate: args.rate,
-                destinations: args.destinations,
-                concurrency: args.concurrency,
-            })
-            .await;
+            return relay::bench::run(args).await;
         }
         Command::Config(_) => return ExitCode::SUCCESS,
     };
