@@ -65,16 +65,11 @@ impl Completer {
 }
 
 async fn run(db: Database, queue: JobQueue, mut rx: mpsc::UnboundedReceiver<Item>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(item) => batch.push(item),
-                Err(_) => break,
-            }
-        }
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // The next send, and what gathered meanwhile.
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         record(&db, &queue, &batch).await;
-        for item in batch {
+        for item in batch.drain(..) {
             let _ = item.done.send(());
         }
     }

@@ -48,19 +48,17 @@ impl Router {
         stop: CancellationToken,
     ) {
         let mut revision = Revision::default();
+        let mut batch = Vec::with_capacity(MAX_EVENTS);
         loop {
-            let next = tokio::select! {
+            // The next event, and what queued up meanwhile: one statement and one pipeline
+            // for them all (in order).
+            batch.clear();
+            let got = tokio::select! {
                 _ = stop.cancelled() => break,
-                next = events.recv() => next,
+                got = events.recv_many(&mut batch, MAX_EVENTS) => got,
             };
-            let Some(first) = next else { break };
-            // What queued up meanwhile goes in the same statement and pipeline (in order).
-            let mut batch = vec![first];
-            while batch.len() < MAX_EVENTS {
-                match events.try_recv() {
-                    Ok(event) => batch.push(event),
-                    Err(_) => break,
-                }
+            if got == 0 {
+                break;
             }
             // PostgreSQL down: the events wait here (and the listeners behind them) until
             // the outbox takes them; nothing is dropped.
