@@ -290,16 +290,14 @@ impl Database {
         token: i64,
         hold: Duration,
     ) -> Result<Option<ClaimedDelivery>, StoreError> {
-        Ok(self.claim_deliveries(&[id], token, hold).await?.pop())
+        Ok(self.claim_many(&[(id, token)], hold).await?.pop())
     }
 
-    /// [`claim_delivery`](Self::claim_delivery) for many deliveries in one statement (a
-    /// lane claims what it holds in one round trip). Returns the ones it claimed, in id
-    /// order; the others are finished, gone or held under a newer token. Rows are locked
-    /// in id order, so two claimers of overlapping sets do not deadlock. (The lock takes
-    /// the rows by id alone: with a state condition there, the generic plan of the
-    /// prepared statement scanned the whole pending index, dead entries included, per
-    /// claim.)
+    /// [`claim_delivery`](Self::claim_delivery) for many deliveries in one statement, each
+    /// under its own token (the worker's claimer gathers the claims of several partitions'
+    /// lanes). A delivery named twice is claimed under the larger token. Returns the ones
+    /// it claimed, in id order; the others are finished, gone or held under a newer token.
+    /// Rows are locked in id order, so two claimers of overlapping sets do not deadlock.
     ///
     /// A claim commits without waiting for the WAL flush (`synchronous_commit = off` for
     /// this transaction only): it is a lock, not a fact that must survive. The next
@@ -309,19 +307,6 @@ impl Database {
     /// idempotency key (the nonce, MTProto's `random_id`), exactly as when a crash comes
     /// between a send and its completion. Waiting for a flush per claim made every lane
     /// queue behind the WAL, and the outbox inserts behind them.
-    pub async fn claim_deliveries(
-        &self,
-        ids: &[i64],
-        token: i64,
-        hold: Duration,
-    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        let claims: Vec<(i64, i64)> = ids.iter().map(|id| (*id, token)).collect();
-        self.claim_many(&claims, hold).await
-    }
-
-    /// [`claim_deliveries`](Self::claim_deliveries) with a token per delivery: the claims
-    /// of several partitions' lanes in one statement. A delivery named twice is claimed
-    /// under the larger token.
     pub async fn claim_many(
         &self,
         claims: &[(i64, i64)],
