@@ -1,5 +1,6 @@
 //! Liveness and readiness. `/healthz` only says the process answers; `/readyz` says whether
-//! PostgreSQL and Redis answer too, and names the one that does not.
+//! PostgreSQL and Redis answer too, and whether the core tasks of a worker in the same
+//! process still run, and names what does not.
 
 use crate::AppState;
 use axum::Json;
@@ -33,6 +34,10 @@ pub struct Readiness {
 pub struct Checks {
     pub postgres: &'static str,
     pub redis: &'static str,
+    /// With a worker in this process: `ok`, or `failed` when one of its core tasks is
+    /// dead (named in the error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<&'static str>,
 }
 
 /// The process is up.
@@ -42,7 +47,7 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// PostgreSQL and Redis both answer.
+/// PostgreSQL and Redis both answer, and no core task of a worker in this process is dead.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
     (status = 200, description = "Ready to serve", body = Readiness),
     (status = 503, description = "A dependency does not answer", body = Readiness)))]
@@ -51,14 +56,21 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         check("postgres", state.db.ping()),
         check("redis", state.redis.ping())
     );
-    let failed: Vec<&str> = [("postgres", postgres), ("redis", redis)]
+    let mut failed: Vec<String> = [("postgres", postgres), ("redis", redis)]
         .iter()
         .filter(|(_, ok)| !ok)
-        .map(|(name, _)| *name)
+        .map(|(name, _)| format!("{name} not reachable"))
         .collect();
+    let dead = state.tasks.dead();
+    failed.extend(
+        dead.iter()
+            .map(|(task, error)| format!("the worker's {task} task is dead ({error})")),
+    );
+    let worker_runs = !state.tasks.snapshot().is_empty() || !dead.is_empty();
     let checks = Checks {
         postgres: label(postgres),
         redis: label(redis),
+        worker: worker_runs.then_some(if dead.is_empty() { "ok" } else { "failed" }),
     };
     if failed.is_empty() {
         return (
@@ -70,7 +82,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
             }),
         );
     }
-    let message = format!("{} not reachable", failed.join(" and "));
+    let message = failed.join("; ");
     let error = crate::error::ErrorBody::new("not_ready", message).error;
     (
         StatusCode::SERVICE_UNAVAILABLE,

@@ -60,6 +60,9 @@ pub struct AppState {
     pub keyring: Keyring,
     /// Where manual forwards are enqueued; without it they wait for the outbox sweeper.
     pub queue: Option<relay_queue::JobQueue>,
+    /// The core tasks of a worker in the same process (`relay all`): `/readyz` reports a
+    /// dead one.
+    pub tasks: relay_core::tasks::TaskBoard,
 }
 
 impl AppState {
@@ -75,7 +78,14 @@ impl AppState {
             auth,
             keyring,
             queue: None,
+            tasks: relay_core::tasks::TaskBoard::default(),
         }
+    }
+
+    /// Reports the core tasks of the worker running beside the API.
+    pub fn with_tasks(mut self, tasks: relay_core::tasks::TaskBoard) -> Self {
+        self.tasks = tasks;
+        self
     }
 
     /// Enqueues manual forwards right away (the worker's queue, same partitions).

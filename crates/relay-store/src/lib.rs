@@ -7,6 +7,7 @@ pub mod db;
 pub mod outbox;
 pub mod pairs;
 pub mod refresh;
+pub mod route_changes;
 pub mod telegram;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -21,6 +22,7 @@ pub use pairs::{
     Destination, NewDestination, NewPair, Pair, PairChanges, PlanLimits, Route, RouteDestination,
 };
 pub use refresh::{RevokeReason, Rotation};
+pub use route_changes::{RouteChange, RouteChanges};
 pub use telegram::{
     LoginGuard, LoginStep, SessionCursor, StoredPeer, StoredSession, TelegramLogin,
 };
@@ -32,6 +34,8 @@ mod outbox_tests;
 mod pairs_tests;
 #[cfg(test)]
 mod refresh_tests;
+#[cfg(test)]
+mod route_changes_tests;
 #[cfg(test)]
 mod schema_tests;
 #[cfg(test)]

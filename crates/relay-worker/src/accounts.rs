@@ -2,8 +2,15 @@
 //! partition it owns, and a source (listener) for those of them that pairs read from.
 //! A Telegram user session is one grammers connection shared by its listener and its sink,
 //! and only the partition's owner opens it (two processes on one session get it revoked).
+//!
+//! Starts are serialized per account (a delivery asking for a sink and the ownership loop
+//! starting the listener cannot both open it), an account is only started while this
+//! worker holds its partition, and whatever a start replaces is stopped and awaited first.
+//! A listener that ends or panics on its own is taken out and started again by the
+//! ownership loop after a growing pause; a panic in one account's code touches no other.
 
 use crate::Platforms;
+use crate::lease_keeper::Held;
 use relay_core::messages::{MessageSink, OutgoingMessage, SendError, Sent, SourceEvent};
 use relay_core::{AccountId, AccountKind, AccountState};
 use relay_discord::{DiscordListener, DiscordRest, ListenerConfig, WebhookTarget};
@@ -13,8 +20,9 @@ use relay_telegram::user::{Connection, PgSession, UserListener, UserSink};
 use relay_telegram::{BotListener, TelegramBot};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// A destination of any platform (the sink traits use `impl Future`, so no trait objects).
@@ -68,11 +76,28 @@ impl AnySink {
 /// One running account: its sink, and its listener while pairs read from it.
 struct Running {
     kind: AccountKind,
+    /// Tells this start apart from a later one of the same account.
+    generation: u64,
     sink: AnySink,
     /// Stops the listener (and, for a user session, the connection with it).
-    listener: Option<CancellationToken>,
+    stop: CancellationToken,
+    listening: bool,
+    /// The listener's task, awaited before the account is opened again.
+    task: Option<JoinHandle<()>>,
     telegram_bot: Option<TelegramBot>,
 }
+
+/// How soon an account whose listener failed may be started again.
+#[derive(Default)]
+struct Retry {
+    failures: u32,
+    not_before: Option<Instant>,
+}
+
+/// The longest pause before a failed account is started again.
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(60);
+/// How long a replaced listener may take to stop before the new one starts anyway.
+const REPLACE_WAIT: Duration = Duration::from_secs(5);
 
 /// The accounts this worker drives, by id.
 #[derive(Clone)]
@@ -82,6 +107,11 @@ pub struct AccountHub {
     platforms: Arc<Platforms>,
     running: Arc<Mutex<HashMap<AccountId, Running>>>,
     events: mpsc::Sender<(AccountId, SourceEvent)>,
+    held: Held,
+    /// One start at a time per account.
+    starts: Arc<Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>>,
+    retries: Arc<Mutex<HashMap<AccountId, Retry>>>,
+    generations: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Why an account cannot be driven right now.
@@ -89,6 +119,8 @@ pub struct AccountHub {
 pub enum AccountError {
     #[error("the account is gone")]
     Gone,
+    #[error("another worker drives this account now")]
+    NotDriven,
     #[error("{0}")]
     Unusable(String),
     #[error("database: {0}")]
@@ -101,6 +133,7 @@ impl AccountHub {
         keyring: Keyring,
         platforms: Arc<Platforms>,
         events: mpsc::Sender<(AccountId, SourceEvent)>,
+        held: Held,
     ) -> Self {
         Self {
             db,
@@ -108,7 +141,45 @@ impl AccountHub {
             platforms,
             running: Arc::default(),
             events,
+            held,
+            starts: Arc::default(),
+            retries: Arc::default(),
+            generations: Arc::default(),
         }
+    }
+
+    fn retries(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Retry>> {
+        self.retries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a failed account's pause is over.
+    pub fn may_start(&self, account: AccountId) -> bool {
+        self.retries()
+            .get(&account)
+            .and_then(|r| r.not_before)
+            .is_none_or(|t| Instant::now() >= t)
+    }
+
+    /// The account could not be started, or its listener failed: wait longer each time.
+    pub fn start_failed(&self, account: AccountId) {
+        let mut retries = self.retries();
+        let retry = retries.entry(account).or_default();
+        // A failure long after the last one starts the count again.
+        if retry
+            .not_before
+            .is_some_and(|t| t.elapsed() > Duration::from_secs(300))
+        {
+            retry.failures = 0;
+        }
+        retry.failures = retry.failures.saturating_add(1);
+        let pause = (Duration::from_millis(500) * 2u32.saturating_pow(retry.failures.min(8)))
+            .min(MAX_RETRY_PAUSE);
+        retry.not_before = Some(Instant::now() + pause);
+    }
+
+    fn start_lock(&self, account: AccountId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(starts.entry(account).or_default())
     }
 
     fn running(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Running>> {
@@ -168,13 +239,14 @@ impl AccountHub {
     }
 
     pub fn is_listening(&self, account: AccountId) -> bool {
-        self.running()
-            .get(&account)
-            .is_some_and(|r| r.listener.is_some())
+        self.running().get(&account).is_some_and(|r| r.listening)
     }
 
-    /// Starts the account's sink and, with `listen`, its listener.
+    /// Starts the account's sink and, with `listen`, its listener: one start at a time per
+    /// account, only while this worker holds its partition.
     pub async fn start(&self, account: &Account, listen: bool) -> Result<(), AccountError> {
+        let lock = self.start_lock(account.id);
+        let _one_at_a_time = lock.lock().await;
         if matches!(
             account.state,
             AccountState::Unauthorized | AccountState::Revoked | AccountState::Disabled
@@ -185,14 +257,23 @@ impl AccountHub {
             )));
         }
         if let Some(r) = self.running().get(&account.id)
-            && (r.listener.is_some() || !listen)
+            && (r.listening || !listen)
         {
             return Ok(());
         }
-        // A sink without a listener is replaced by one with both (a user session must
-        // not be opened twice).
-        self.stop(account.id);
+        if !self.held.drives(&account.id) {
+            return Err(AccountError::NotDriven);
+        }
+        // A sink without a listener is replaced by one with both; what it replaces is
+        // stopped, and awaited, first (a user session must not be opened twice).
+        if let Some(task) = self.take(account.id) {
+            let _ = tokio::time::timeout(REPLACE_WAIT, task).await;
+        }
         let shutdown = CancellationToken::new();
+        let generation = self
+            .generations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut task = None;
         let p = &self.platforms;
         let (sink, telegram_bot) = match account.kind {
             AccountKind::DiscordBot => {
@@ -214,9 +295,12 @@ impl AccountHub {
                             listener.watch(channel, last);
                         }
                     }
-                    self.spawn_listener(account.id, shutdown.clone(), move |tx, stop| {
-                        listener.run(tx, stop)
-                    });
+                    task = Some(self.spawn_listener(
+                        account.id,
+                        generation,
+                        shutdown.clone(),
+                        move |tx, stop| listener.run(tx, stop),
+                    ));
                 }
                 (AnySink::DiscordBot(relay_discord::BotSink::new(rest)), None)
             }
@@ -236,9 +320,12 @@ impl AccountHub {
                     .map_err(AccountError::Unusable)?;
                 if listen {
                     let listener = BotListener::new(&bot, Duration::from_secs(25));
-                    self.spawn_listener(account.id, shutdown.clone(), move |tx, stop| {
-                        listener.run(tx, stop)
-                    });
+                    task = Some(self.spawn_listener(
+                        account.id,
+                        generation,
+                        shutdown.clone(),
+                        move |tx, stop| listener.run(tx, stop),
+                    ));
                 }
                 (
                     AnySink::TelegramBot(relay_telegram::BotSink::new(&bot)),
@@ -258,13 +345,38 @@ impl AccountHub {
                 // The listener owns the connection; without pairs reading from the
                 // account it still runs (and keeps the session's update state current).
                 let listener = UserListener::new(connection);
-                self.spawn_listener(account.id, shutdown.clone(), move |tx, stop| {
-                    listener.run(tx, stop)
-                });
+                task = Some(self.spawn_listener(
+                    account.id,
+                    generation,
+                    shutdown.clone(),
+                    move |tx, stop| listener.run(tx, stop),
+                ));
                 (AnySink::TelegramUser(sink), None)
             }
         };
         let listening = listen || account.kind == AccountKind::TelegramUser;
+        {
+            // Checked and inserted under one lock, with no await between: a partition
+            // given up meanwhile stops what is in `running`, and nothing slips past it.
+            let mut running = self.running();
+            if !self.held.drives(&account.id) {
+                shutdown.cancel();
+                return Err(AccountError::NotDriven);
+            }
+            running.insert(
+                account.id,
+                Running {
+                    kind: account.kind,
+                    generation,
+                    sink,
+                    stop: shutdown,
+                    listening,
+                    task,
+                    telegram_bot,
+                },
+            );
+        }
+        tracing::info!(account = %account.id, kind = %account.kind, listening, "account started");
         if account.state != AccountState::Connected
             && let Err(e) = self
                 .db
@@ -273,20 +385,19 @@ impl AccountHub {
         {
             tracing::warn!(account = %account.id, error = %e, "could not record the account as connected");
         }
-        self.running().insert(
-            account.id,
-            Running {
-                kind: account.kind,
-                sink,
-                listener: listening.then_some(shutdown),
-                telegram_bot,
-            },
-        );
-        tracing::info!(account = %account.id, kind = %account.kind, listening, "account started");
         Ok(())
     }
 
-    fn spawn_listener<F, Fut>(&self, account: AccountId, shutdown: CancellationToken, run: F)
+    /// Runs the listener in its own task and watches it: one that ends or panics while
+    /// not asked to stop is taken out, to be started again after a pause. Returns the
+    /// watcher, which ends when the listener has.
+    fn spawn_listener<F, Fut>(
+        &self,
+        account: AccountId,
+        generation: u64,
+        shutdown: CancellationToken,
+        run: F,
+    ) -> JoinHandle<()>
     where
         F: FnOnce(mpsc::Sender<SourceEvent>, CancellationToken) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
@@ -294,7 +405,15 @@ impl AccountHub {
         let (tx, mut rx) = mpsc::channel::<SourceEvent>(256);
         let events = self.events.clone();
         let stop = shutdown.clone();
-        tokio::spawn(run(tx, shutdown));
+        let listener = tokio::spawn(run(tx, shutdown.clone()));
+        let hub = self.clone();
+        let watcher = tokio::spawn(async move {
+            let ended = listener.await;
+            if shutdown.is_cancelled() {
+                return;
+            }
+            hub.listener_ended(account, generation, ended.err());
+        });
         // Tags each event with its account on the way to the router.
         tokio::spawn(async move {
             loop {
@@ -308,6 +427,48 @@ impl AccountHub {
                 }
             }
         });
+        watcher
+    }
+
+    /// A listener ended on its own (its platform refused it, or it panicked): the account
+    /// is taken out here and started again by the ownership loop after a pause.
+    fn listener_ended(
+        &self,
+        account: AccountId,
+        generation: u64,
+        failure: Option<tokio::task::JoinError>,
+    ) {
+        {
+            let mut running = self.running();
+            if running
+                .get(&account)
+                .is_none_or(|r| r.generation != generation)
+            {
+                return;
+            }
+            if let Some(r) = running.remove(&account) {
+                r.stop.cancel();
+            }
+        }
+        self.start_failed(account);
+        match failure {
+            Some(e) => {
+                let error = format!(
+                    "the listener crashed and will be restarted ({})",
+                    crate::supervise::panic_message(e)
+                );
+                tracing::error!(%account, %error, "listener failed");
+                let db = self.db.clone();
+                tokio::spawn(async move {
+                    let _ = db
+                        .set_account_state(account, AccountState::Reconnecting, None, Some(&error))
+                        .await;
+                });
+            }
+            None => {
+                tracing::warn!(%account, "the listener stopped on its own; it will be restarted")
+            }
+        }
     }
 
     async fn secret(&self, account: &Account) -> Result<String, AccountError> {
@@ -360,11 +521,23 @@ impl AccountHub {
 
     /// Stops an account here (its partition moved, or it was deleted).
     pub fn stop(&self, account: AccountId) {
-        if let Some(r) = self.running().remove(&account) {
-            if let Some(listener) = r.listener {
-                listener.cancel();
+        drop(self.take(account));
+    }
+
+    /// Stops an account and hands back its listener's task, to await its end.
+    fn take(&self, account: AccountId) -> Option<JoinHandle<()>> {
+        let r = self.running().remove(&account)?;
+        r.stop.cancel();
+        tracing::info!(%account, kind = %r.kind, "account stopped");
+        r.task
+    }
+
+    /// Stops every account of a partition this worker no longer holds.
+    pub fn stop_partition(&self, partition: u16) {
+        for id in self.running_ids() {
+            if self.held.partition_of(&id) == partition {
+                self.stop(id);
             }
-            tracing::info!(%account, kind = %r.kind, "account stopped");
         }
     }
 

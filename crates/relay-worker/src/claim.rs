@@ -5,11 +5,14 @@
 //! serves dozens of lanes, so the number of statements no longer grows with the number of
 //! destinations.
 
+use crate::supervise::{Supervised, Supervisor};
 use relay_store::outbox::ClaimedDelivery;
 use relay_store::{Database, StoreError};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 /// Deliveries claimed per statement at most.
 const MAX_BATCH: usize = 1024;
@@ -26,13 +29,26 @@ struct Request {
 /// The handle lanes claim through; the task ends when every handle is gone.
 pub struct Claimer {
     tx: mpsc::UnboundedSender<Request>,
+    /// The task; it goes with the handle (every submission was answered by then).
+    _task: Supervised,
 }
 
 impl Claimer {
-    pub fn start(db: Database, hold: Duration) -> Self {
+    /// Starts the task under `supervisor` (restarted on the same queue after a panic);
+    /// it drains and ends once `stop` fired and every handle is gone.
+    pub fn start(
+        db: Database,
+        hold: Duration,
+        supervisor: &Supervisor,
+        stop: CancellationToken,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(db, hold, rx));
-        Self { tx }
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let task = supervisor.spawn("claimer", stop, move || {
+            let (db, rx) = (db.clone(), Arc::clone(&rx));
+            async move { run(db, hold, &mut *rx.lock().await).await }
+        });
+        Self { tx, _task: task }
     }
 
     /// Claims these deliveries under `token`: those still to be sent, by id.
@@ -52,7 +68,7 @@ impl Claimer {
     }
 }
 
-async fn run(db: Database, hold: Duration, mut rx: mpsc::UnboundedReceiver<Request>) {
+async fn run(db: Database, hold: Duration, rx: &mut mpsc::UnboundedReceiver<Request>) {
     while let Some(first) = rx.recv().await {
         let mut size = first.ids.len();
         let mut batch = vec![first];

@@ -8,12 +8,15 @@
 //! At light load a batch is one delivery, as before; under load one statement and one
 //! Redis round trip serve hundreds of deliveries.
 
+use crate::supervise::{Supervised, Supervisor};
 use relay_queue::{Entry, JobQueue};
 use relay_store::Database;
 use relay_store::outbox::Completed;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 /// Deliveries recorded per statement at most.
 const MAX_BATCH: usize = 512;
@@ -32,13 +35,26 @@ struct Item {
 /// The handle lanes submit to; the task ends when every handle is gone.
 pub struct Completer {
     tx: mpsc::UnboundedSender<Item>,
+    /// The task; it goes with the handle (every submission was answered by then).
+    _task: Supervised,
 }
 
 impl Completer {
-    pub fn start(db: Database, queue: JobQueue) -> Self {
+    /// Starts the task under `supervisor` (restarted on the same queue after a panic);
+    /// it drains and ends once `stop` fired and every handle is gone.
+    pub fn start(
+        db: Database,
+        queue: JobQueue,
+        supervisor: &Supervisor,
+        stop: CancellationToken,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(db, queue, rx));
-        Self { tx }
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let task = supervisor.spawn("completer", stop, move || {
+            let (db, queue, rx) = (db.clone(), queue.clone(), Arc::clone(&rx));
+            async move { run(db, queue, &mut *rx.lock().await).await }
+        });
+        Self { tx, _task: task }
     }
 
     /// Records the sent delivery and acknowledges its entry; the receiver fires when that
@@ -64,7 +80,7 @@ impl Completer {
     }
 }
 
-async fn run(db: Database, queue: JobQueue, mut rx: mpsc::UnboundedReceiver<Item>) {
+async fn run(db: Database, queue: JobQueue, rx: &mut mpsc::UnboundedReceiver<Item>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // The next send, and what gathered meanwhile.
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {

@@ -7,6 +7,7 @@ use crate::accounts::{AccountError, AccountHub};
 use crate::claim::{ClaimResult, Claimer};
 use crate::complete::Completer;
 use crate::media;
+use crate::supervise::Supervisor;
 use chrono::Utc;
 use relay_core::messages::{DeliveryPayload, LimitScope, OutgoingMessage, SendError};
 use relay_core::{AccountId, AccountState};
@@ -17,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 /// How long a claim holds before the sweeper may hand the delivery to someone else.
 const CLAIM_HOLD: Duration = Duration::from_secs(120);
@@ -48,10 +50,19 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    pub fn new(db: Database, queue: JobQueue, hub: AccountHub, http: reqwest::Client) -> Self {
+    /// `stop` fires when the worker stops; the claimer and completer then drain and end
+    /// once this deliverer is dropped.
+    pub fn new(
+        db: Database,
+        queue: JobQueue,
+        hub: AccountHub,
+        http: reqwest::Client,
+        supervisor: &Supervisor,
+        stop: CancellationToken,
+    ) -> Self {
         Self {
-            completer: Completer::start(db.clone(), queue.clone()),
-            claimer: Claimer::start(db.clone(), CLAIM_HOLD),
+            completer: Completer::start(db.clone(), queue.clone(), supervisor, stop.clone()),
+            claimer: Claimer::start(db.clone(), CLAIM_HOLD, supervisor, stop),
             db,
             queue,
             hub,
@@ -185,6 +196,10 @@ impl Deliverer {
                 .await
             }
             Err(Failure::Account(AccountError::Store(e))) => stalled("account", e),
+            // The partition is being given up: the delivery stays for its next owner.
+            Err(Failure::Account(AccountError::NotDriven)) => {
+                Outcome::Stalled(Duration::from_millis(200))
+            }
             Err(Failure::Account(e)) => {
                 self.give_up(partition, token, entry, "account_unusable", &e.to_string())
                     .await

@@ -4,25 +4,32 @@
 //! sweeps the outbox for work Redis lost, and keeps its heartbeat so the others know it is
 //! alive. On shutdown it drains what is in flight and hands its partitions back.
 
+pub mod account_work;
 pub mod accounts;
 mod claim;
 mod complete;
 pub mod deliver;
+pub mod lease_keeper;
 mod media;
 pub mod ownership;
 pub mod partition;
 pub mod router;
+pub mod supervise;
 pub mod sweeper;
 
+use account_work::AccountWork;
 use accounts::AccountHub;
 use deliver::Deliverer;
-use ownership::Ownership;
+use lease_keeper::{Held, LeaseKeeper};
+use ownership::{Ownership, RouteSignals};
+use relay_core::tasks::TaskBoard;
 use relay_queue::{JobQueue, Leases, RedisConn, WorkerInfo, WorkerRegistry};
 use relay_store::Database;
 use relay_store::crypto::Keyring;
 use router::Router;
 use std::sync::Arc;
 use std::time::Duration;
+use supervise::Supervisor;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -76,7 +83,13 @@ pub struct Worker {
     leases: Leases,
     keyring: Keyring,
     platforms: Arc<Platforms>,
+    board: TaskBoard,
 }
+
+/// The worker could not go on: a core task failed too often.
+#[derive(Debug, thiserror::Error)]
+#[error("the worker stopped: {0}")]
+pub struct WorkerFailed(pub String);
 
 impl Worker {
     pub fn new(
@@ -96,6 +109,7 @@ impl Worker {
             leases: Leases::new(redis),
             keyring,
             platforms: Arc::new(platforms),
+            board: TaskBoard::default(),
         }
     }
 
@@ -103,8 +117,14 @@ impl Worker {
         &self.registry
     }
 
-    /// Runs until `shutdown` fires, drains, then leaves the registry.
-    pub async fn run(self, shutdown: CancellationToken) {
+    /// The core tasks' health, for `/readyz`.
+    pub fn board(&self) -> TaskBoard {
+        self.board.clone()
+    }
+
+    /// Runs until `shutdown` fires, drains, then leaves the registry. Fails when a core
+    /// task failed too often to be restarted: the process should exit non-zero.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), WorkerFailed> {
         let info = WorkerInfo {
             id: self.config.id.clone(),
             concurrency: self.config.concurrency,
@@ -113,30 +133,67 @@ impl Worker {
         // Announce first, so the fair share counts this worker from the start.
         let _ = self.registry.heartbeat(&info).await;
 
+        let supervisor = Supervisor::new(self.board.clone());
+        let held = Held::new(self.queue.config().partitions);
         let (events_tx, events_rx) = mpsc::channel(1024);
         let hub = AccountHub::new(
             self.db.clone(),
             self.keyring.clone(),
             Arc::clone(&self.platforms),
             events_tx,
+            held.clone(),
         );
+        // Stops, in this order: ownership (lanes drain), then the lease keeper, then the
+        // rest (the router, the sweeper, the claimer and completer once drained).
+        let ownership_stop = CancellationToken::new();
+        let keeper_stop = CancellationToken::new();
+        let inner = CancellationToken::new();
         let deliverer = Arc::new(Deliverer::new(
             self.db.clone(),
             self.queue.clone(),
             hub.clone(),
             http_client(),
-        ));
-        let inner = CancellationToken::new();
-        let router = Router::new(self.db.clone(), self.queue.clone(), hub.clone());
-        let router_task = tokio::spawn(router.run(events_rx, inner.clone()));
-        let sweeper_task = tokio::spawn(sweeper::run(
-            self.db.clone(),
-            self.queue.clone(),
-            self.config.sweep_interval,
-            self.config.sweep_quiet,
+            &supervisor,
             inner.clone(),
         ));
-        let ownership = Ownership::new(
+        let router = Arc::new(Router::new(
+            self.db.clone(),
+            self.queue.clone(),
+            hub.clone(),
+        ));
+        let events_rx = Arc::new(tokio::sync::Mutex::new(events_rx));
+        let router_task = supervisor.spawn("router", inner.clone(), {
+            let stop = inner.clone();
+            move || {
+                let (router, rx, stop) =
+                    (Arc::clone(&router), Arc::clone(&events_rx), stop.clone());
+                async move { router.run(&mut *rx.lock().await, stop).await }
+            }
+        });
+        let sweeper_task = supervisor.spawn("sweeper", inner.clone(), {
+            let (db, queue, stop) = (self.db.clone(), self.queue.clone(), inner.clone());
+            let (interval, quiet) = (self.config.sweep_interval, self.config.sweep_quiet);
+            move || sweeper::run(db.clone(), queue.clone(), interval, quiet, stop.clone())
+        });
+        let signals = Arc::new(RouteSignals::default());
+        let watcher_task = supervisor.spawn("route-watcher", inner.clone(), {
+            let (db, signals, stop) = (self.db.clone(), Arc::clone(&signals), inner.clone());
+            move || ownership::watch_routes(db.clone(), Arc::clone(&signals), stop.clone())
+        });
+        let keeper = Arc::new(LeaseKeeper {
+            worker_id: self.config.id.clone(),
+            leases: self.leases.clone(),
+            held: held.clone(),
+            ttl: self.config.lease_ttl,
+        });
+        let keeper_task = supervisor.spawn("lease-keeper", keeper_stop.clone(), {
+            let (keeper, hub, stop) = (Arc::clone(&keeper), hub.clone(), keeper_stop.clone());
+            move || {
+                let (keeper, hub, stop) = (Arc::clone(&keeper), hub.clone(), stop.clone());
+                async move { keeper.run(stop, move |p| hub.stop_partition(p)).await }
+            }
+        });
+        let ownership = Arc::new(Ownership::new(
             self.config.id.clone(),
             self.db.clone(),
             self.queue.clone(),
@@ -145,11 +202,16 @@ impl Worker {
             deliverer,
             hub,
             Arc::new(Semaphore::new(self.config.concurrency.max(1))),
+            held,
+            AccountWork::default(),
+            signals,
             self.config.lease_ttl,
             self.config.health_interval,
-        );
-        let ownership_stop = CancellationToken::new();
-        let ownership_task = tokio::spawn(ownership.run(ownership_stop.clone()));
+        ));
+        let ownership_task = supervisor.spawn("ownership", ownership_stop.clone(), {
+            let (ownership, stop) = (Arc::clone(&ownership), ownership_stop.clone());
+            move || Arc::clone(&ownership).run(stop.clone())
+        });
 
         let mut healthy = true;
         let mut tick = tokio::time::interval(self.config.heartbeat_interval);
@@ -157,6 +219,7 @@ impl Worker {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
+                _ = supervisor.fatal.cancelled() => break,
                 _ = tick.tick() => {}
             }
             let (beat, db) = tokio::join!(self.registry.heartbeat(&info), self.db.ping());
@@ -179,14 +242,23 @@ impl Worker {
         }
         // Drain: partitions finish what is in hand and are handed back; then the rest.
         ownership_stop.cancel();
-        let _ = ownership_task.await;
+        ownership_task.join().await;
+        keeper_stop.cancel();
+        keeper_task.join().await;
+        ownership.release_all().await;
+        drop(ownership);
         inner.cancel();
-        let _ = router_task.await;
-        let _ = sweeper_task.await;
+        tokio::join!(router_task.join(), sweeper_task.join(), watcher_task.join());
         if let Err(e) = self.registry.leave(&info.id).await {
             tracing::warn!(worker = %info.id, error = %e, "could not leave the worker registry");
         }
+        let dead = self.board.dead();
+        if let Some((task, error)) = dead.first() {
+            tracing::error!(worker = %info.id, task, error, "worker stopped: a core task failed");
+            return Err(WorkerFailed(format!("the {task} task failed: {error}")));
+        }
         tracing::info!(worker = %info.id, "worker stopped");
+        Ok(())
     }
 }
 
@@ -239,8 +311,10 @@ mod tests {
             Platforms::default(),
         );
         let registry = worker.registry().clone();
+        let worker_board = worker.board();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(worker.run(shutdown.clone()));
+        let board = worker_board;
 
         let mut alive = Vec::new();
         for _ in 0..40 {
@@ -252,8 +326,9 @@ mod tests {
         }
         assert_eq!(alive, vec!["w-test"]);
 
+        assert!(board.dead().is_empty(), "{:?}", board.snapshot());
         shutdown.cancel();
-        task.await.expect("worker task");
+        task.await.expect("worker task").expect("a clean stop");
         assert!(
             registry.alive().await.expect("alive").is_empty(),
             "left on shutdown"

@@ -4,26 +4,93 @@
 //! partitions), so every account has exactly one owner. A worker that dies stops renewing;
 //! within the lease's lifetime the others take its partitions, their pending entries and
 //! their accounts over.
+//!
+//! This loop balances partitions and keeps the accounts of the held ones running: on its
+//! tick, and at once when a pair changes (a route change committed in PostgreSQL). Leases
+//! are renewed elsewhere ([`crate::lease_keeper`]); account starts and health checks run
+//! on a bounded pool ([`crate::account_work`]), so none of them can hold this loop up.
 
+use crate::account_work::AccountWork;
 use crate::accounts::AccountHub;
 use crate::deliver::SharedDeliverer;
+use crate::lease_keeper::{Held, HeldPartition, lease_name};
 use crate::partition::PartitionRunner;
-use relay_core::messages::SendError;
-use relay_core::{AccountId, AccountKind, AccountState};
-use relay_queue::{JobQueue, Leases, WorkerRegistry, partition_of};
-use relay_store::Database;
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use relay_core::{AccountId, AccountKind};
+use relay_queue::{JobQueue, Leases, WorkerRegistry};
+use relay_store::{Database, RouteChange};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
-use tokio::task::JoinHandle;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-struct Owned {
-    token: u64,
-    renewed: Instant,
-    stop: CancellationToken,
-    task: JoinHandle<()>,
+/// Accounts whose pairs changed, waiting for the ownership loop.
+#[derive(Default)]
+pub struct RouteSignals {
+    pending: Mutex<Pending>,
+    notify: Notify,
+}
+
+#[derive(Default)]
+struct Pending {
+    accounts: HashSet<AccountId>,
+    everything: bool,
+}
+
+impl RouteSignals {
+    pub fn push(&self, change: RouteChange) {
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            match change {
+                RouteChange::Account(id) => {
+                    pending.accounts.insert(id);
+                }
+                RouteChange::Missed => pending.everything = true,
+            }
+        }
+        self.notify.notify_one();
+    }
+
+    fn take(&self) -> Pending {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Listens for committed route changes and hands them to the ownership loop; after a
+/// lost connection, asks for a full refresh (changes may have been missed).
+pub async fn watch_routes(db: Database, signals: Arc<RouteSignals>, stop: CancellationToken) {
+    loop {
+        let mut changes = match db.listen_route_changes().await {
+            Ok(changes) => changes,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for pair changes yet; retrying");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
+        };
+        // What changed before we listened is picked up by one full refresh.
+        signals.push(RouteChange::Missed);
+        loop {
+            let change = tokio::select! {
+                _ = stop.cancelled() => return,
+                change = changes.next() => change,
+            };
+            match change {
+                Ok(change) => signals.push(change),
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening for pair changes failed; listening again");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
 }
 
 pub struct Ownership {
@@ -35,14 +102,12 @@ pub struct Ownership {
     pub deliverer: SharedDeliverer,
     pub hub: AccountHub,
     pub permits: Arc<Semaphore>,
+    pub held: Held,
+    pub work: AccountWork,
+    pub signals: Arc<RouteSignals>,
     pub lease_ttl: Duration,
     pub health_interval: Duration,
-    owned: HashMap<u16, Owned>,
-    last_health: Instant,
-}
-
-fn lease_name(partition: u16) -> String {
-    format!("partition:{partition}")
+    last_health: Mutex<Instant>,
 }
 
 impl Ownership {
@@ -56,6 +121,9 @@ impl Ownership {
         deliverer: SharedDeliverer,
         hub: AccountHub,
         permits: Arc<Semaphore>,
+        held: Held,
+        work: AccountWork,
+        signals: Arc<RouteSignals>,
         lease_ttl: Duration,
         health_interval: Duration,
     ) -> Self {
@@ -68,75 +136,93 @@ impl Ownership {
             deliverer,
             hub,
             permits,
+            held,
+            work,
+            signals,
             lease_ttl,
             health_interval,
-            owned: HashMap::new(),
-            last_health: Instant::now(),
+            last_health: Mutex::new(Instant::now()),
         }
     }
 
-    pub async fn run(mut self, stop: CancellationToken) {
+    /// One loop until `stop`; restartable (all state is shared), so a supervisor can run
+    /// it again after a panic.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         let mut tick = tokio::time::interval(self.lease_ttl / 4);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
+            let everything = tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = tick.tick() => {}
-            }
-            self.renew().await;
+                _ = tick.tick() => true,
+                _ = self.signals.notify.notified() => false,
+            };
+            let pending = self.signals.take();
             self.balance().await;
-            self.refresh_accounts().await;
-            if self.last_health.elapsed() >= self.health_interval {
-                self.last_health = Instant::now();
+            if everything || pending.everything {
+                self.refresh_accounts(None).await;
+            } else if !pending.accounts.is_empty() {
+                self.refresh_accounts(Some(&pending.accounts)).await;
+            }
+            let health_due = {
+                let mut last = self.last_health.lock().unwrap_or_else(|p| p.into_inner());
+                let due = last.elapsed() >= self.health_interval;
+                if due {
+                    *last = Instant::now();
+                }
+                due
+            };
+            if health_due {
                 self.check_health().await;
             }
         }
-        // Shutdown: every partition drains its lanes, then its lease is released so
-        // another worker takes over at once rather than after the lease runs out.
-        for owned in self.owned.values() {
-            owned.stop.cancel();
-        }
-        let partitions: Vec<u16> = self.owned.keys().copied().collect();
-        for p in partitions {
-            self.release(p).await;
+    }
+
+    /// Shutdown: every partition drains its lanes, then its lease is released so another
+    /// worker takes over at once rather than after the lease runs out.
+    pub async fn release_all(&self) {
+        // All told to stop first, so they drain side by side.
+        let stopping: Vec<(u16, HeldPartition)> = self
+            .held
+            .ids()
+            .into_iter()
+            .filter_map(|p| self.held.remove(p).map(|h| (p, h)))
+            .inspect(|(_, h)| h.stop.cancel())
+            .collect();
+        for (p, h) in stopping {
+            self.held_stopped(p, h).await;
         }
         self.hub.stop_all();
     }
 
-    async fn renew(&mut self) {
-        let mut lost = Vec::new();
-        for (&p, owned) in &mut self.owned {
-            match self
-                .leases
-                .renew(&lease_name(p), &self.worker_id, owned.token, self.lease_ttl)
-                .await
-            {
-                Ok(true) => owned.renewed = Instant::now(),
-                Ok(false) => lost.push(p),
-                // Redis unreachable: keep going only while the lease surely still holds.
-                Err(_) if owned.renewed.elapsed() < self.lease_ttl / 2 => {}
-                Err(_) => lost.push(p),
-            }
-        }
-        for p in lost {
-            tracing::warn!(partition = p, "partition lease lost; stopping it here");
-            if let Some(owned) = self.owned.remove(&p) {
-                owned.stop.cancel();
-                let _ = owned.task.await;
-            }
+    async fn held_stopped(&self, partition: u16, held: HeldPartition) {
+        let _ = held.task.await;
+        self.hub.stop_partition(partition);
+        if let Err(e) = self
+            .leases
+            .release(&lease_name(partition), &self.worker_id, held.token)
+            .await
+        {
+            tracing::warn!(partition, error = %e, "could not release the lease; it will lapse");
         }
     }
 
-    async fn balance(&mut self) {
+    async fn release(&self, partition: u16) {
+        if let Some(held) = self.held.remove(partition) {
+            held.stop.cancel();
+            self.held_stopped(partition, held).await;
+        }
+    }
+
+    async fn balance(&self) {
         let partitions = self.queue.config().partitions;
         let alive = match self.registry.alive().await {
             Ok(alive) => alive.len().max(1),
             Err(_) => return,
         };
         let target = (usize::from(partitions)).div_ceil(alive);
-        if self.owned.len() > target {
+        if self.held.len() > target {
             // One at a time, so workers joining do not make everything move at once.
-            if let Some(&p) = self.owned.keys().max() {
+            if let Some(p) = self.held.ids().into_iter().max() {
                 tracing::info!(
                     partition = p,
                     target,
@@ -152,11 +238,11 @@ impl Ownership {
             .bytes()
             .fold(0u16, |h, b| h.wrapping_mul(31).wrapping_add(u16::from(b)));
         for i in 0..partitions {
-            if self.owned.len() >= target {
+            if self.held.len() >= target {
                 break;
             }
             let p = (offset.wrapping_add(i)) % partitions;
-            if self.owned.contains_key(&p) {
+            if self.held.holds(p) || self.held.draining(p) {
                 continue;
             }
             match self
@@ -183,7 +269,7 @@ impl Ownership {
     }
 
     /// `token` renews the Redis lease; `epoch` fences the outbox claims.
-    fn start(&mut self, partition: u16, token: u64, epoch: u64) {
+    fn start(&self, partition: u16, token: u64, epoch: u64) {
         tracing::info!(partition, epoch, worker = %self.worker_id, "partition acquired");
         let stop = CancellationToken::new();
         let runner = PartitionRunner {
@@ -195,9 +281,9 @@ impl Ownership {
             permits: Arc::clone(&self.permits),
         };
         let task = tokio::spawn(runner.run(stop.clone()));
-        self.owned.insert(
+        self.held.insert(
             partition,
-            Owned {
+            HeldPartition {
                 token,
                 renewed: Instant::now(),
                 stop,
@@ -206,71 +292,23 @@ impl Ownership {
         );
     }
 
-    async fn release(&mut self, partition: u16) {
-        let Some(owned) = self.owned.remove(&partition) else {
-            return;
-        };
-        owned.stop.cancel();
-        let _ = owned.task.await;
-        let partitions = self.queue.config().partitions;
-        for account in self.hub.running_ids() {
-            if partition_of(&account.to_string(), partitions) == partition {
-                self.hub.stop(account);
-            }
-        }
-        if let Err(e) = self
-            .leases
-            .release(&lease_name(partition), &self.worker_id, owned.token)
-            .await
-        {
-            tracing::warn!(partition, error = %e, "could not release the lease; it will lapse");
-        }
-    }
-
-    /// Checks every account this worker drives with its platform and records the state:
-    /// connected, flood_wait until T, reconnecting (with the error), or unauthorized (the
-    /// account stops here and is reported; nothing retries it until its owner reconnects).
-    async fn check_health(&mut self) {
+    /// Checks every account this worker drives with its platform, on the pool.
+    async fn check_health(&self) {
         let Ok(accounts) = self.db.active_accounts().await else {
             return;
         };
         let running: HashSet<AccountId> = self.hub.running_ids().into_iter().collect();
-        for account in accounts.iter().filter(|a| running.contains(&a.id)) {
-            let (state, until, error) = match self.hub.check(account).await {
-                Ok(()) => (AccountState::Connected, None, None),
-                Err(SendError::RateLimited { retry_after, .. }) => (
-                    AccountState::FloodWait,
-                    Some(
-                        chrono::Utc::now()
-                            + chrono::Duration::from_std(retry_after).unwrap_or_default(),
-                    ),
-                    Some(format!("rate limited for {retry_after:?}")),
-                ),
-                Err(SendError::Unauthorized(why)) => {
-                    self.hub.stop(account.id);
-                    (AccountState::Unauthorized, None, Some(why))
-                }
-                Err(other) => (AccountState::Reconnecting, None, Some(other.to_string())),
-            };
-            if (state != account.state || error.is_some())
-                && let Err(e) = self
-                    .db
-                    .set_account_state(account.id, state, until, error.as_deref())
-                    .await
-            {
-                tracing::warn!(account = %account.id, error = %e, "could not record the account's health");
-            }
+        for account in accounts.into_iter().filter(|a| running.contains(&a.id)) {
+            self.work.check(&self.hub, &self.db, account);
         }
     }
 
-    /// Runs the accounts of the owned partitions: listeners for those pairs read from (and
-    /// every user session), and stops accounts whose partition moved away.
-    async fn refresh_accounts(&mut self) {
-        let partitions = self.queue.config().partitions;
-        let owned: HashSet<u16> = self.owned.keys().copied().collect();
-        let mine = |id: AccountId| owned.contains(&partition_of(&id.to_string(), partitions));
+    /// Runs the accounts of the held partitions: listeners for those pairs read from (and
+    /// every user session), and stops accounts whose partition moved away or that are no
+    /// longer active. `only`: just these accounts are (re)considered for starting.
+    async fn refresh_accounts(&self, only: Option<&HashSet<AccountId>>) {
         for id in self.hub.running_ids() {
-            if !mine(id) {
+            if !self.held.drives(&id) {
                 self.hub.stop(id);
             }
         }
@@ -283,18 +321,21 @@ impl Ownership {
                 self.hub.stop(id);
             }
         }
-        for account in accounts.iter().filter(|a| mine(a.id)) {
-            if self.hub.is_listening(account.id) || account.kind == AccountKind::DiscordWebhook {
+        for account in accounts {
+            if !self.held.drives(&account.id)
+                || only.is_some_and(|only| !only.contains(&account.id))
+                || self.hub.is_listening(account.id)
+                || account.kind == AccountKind::DiscordWebhook
+                || !self.hub.may_start(account.id)
+            {
                 continue;
             }
             let watched = match self.db.watched_chats(account.id).await {
                 Ok(chats) => !chats.is_empty(),
                 Err(_) => return,
             };
-            if (watched || account.kind == AccountKind::TelegramUser)
-                && let Err(e) = self.hub.start(account, true).await
-            {
-                tracing::warn!(account = %account.id, error = %e, "cannot start the account");
+            if watched || account.kind == AccountKind::TelegramUser {
+                self.work.start(&self.hub, account);
             }
         }
     }

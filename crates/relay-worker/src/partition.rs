@@ -259,6 +259,7 @@ async fn run_lane(lane: Lane, mut rx: mpsc::UnboundedReceiver<LaneMsg>, stop: Ca
         let mut finished = Vec::new();
         let mut rest = batch.into_iter();
         let mut stalled = None;
+        let mut stalled_id = None;
         for entry in rest.by_ref() {
             let Some(delivery) = claimed.remove(&entry.job.delivery_id) else {
                 finished.push(entry);
@@ -298,6 +299,10 @@ async fn run_lane(lane: Lane, mut rx: mpsc::UnboundedReceiver<LaneMsg>, stop: Ca
                     break;
                 }
                 Outcome::Stalled(wait) => {
+                    // Its claim goes back with the rest: the lane claims it again when it
+                    // retries, and a lane stopped meanwhile leaves it to the next owner
+                    // at once rather than after the claim's hold.
+                    stalled_id = Some(entry.job.delivery_id);
                     pending.insert(entry.job.delivery_id, entry);
                     stalled = Some(wait);
                     break;
@@ -315,6 +320,7 @@ async fn run_lane(lane: Lane, mut rx: mpsc::UnboundedReceiver<LaneMsg>, stop: Ca
                 id
             })
             .filter(|id| claimed.contains_key(id))
+            .chain(stalled_id)
             .collect();
         if !unsent.is_empty()
             && let Err(e) = lane

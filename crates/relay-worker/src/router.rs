@@ -1,4 +1,6 @@
-//! From a source event to deliveries: the pairs reading that chat (cached for a moment),
+//! From a source event to deliveries: the pairs reading that chat (cached, and dropped as
+//! soon as any route change commits: each batch first reads the route version, so a
+//! message posted right after a pair's 201 finds that pair),
 //! one outbox row per destination written first, then a job per row; events that queued up
 //! meanwhile share one statement and one Redis pipeline. A row that reached
 //! PostgreSQL is never lost: if Redis does not take the job, the sweeper enqueues it later.
@@ -30,6 +32,8 @@ pub struct Router {
     queue: JobQueue,
     hub: AccountHub,
     cache: Mutex<RouteCache>,
+    /// The route version the cache was filled under.
+    version: Mutex<Option<i64>>,
 }
 
 impl Router {
@@ -39,12 +43,25 @@ impl Router {
             queue,
             hub,
             cache: Mutex::default(),
+            version: Mutex::default(),
         }
     }
 
+    /// Drops the cached routes when a route change committed since they were read.
+    async fn sync_version(&self) -> Result<(), StoreError> {
+        let now = self.db.route_version().await?;
+        let mut version = self.version.lock().unwrap_or_else(|p| p.into_inner());
+        if *version != Some(now) {
+            self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            *version = Some(now);
+        }
+        Ok(())
+    }
+
+    /// Records events until `stop`; restartable on the same receiver after a panic.
     pub async fn run(
-        self,
-        mut events: mpsc::Receiver<(AccountId, SourceEvent)>,
+        &self,
+        events: &mut mpsc::Receiver<(AccountId, SourceEvent)>,
         stop: CancellationToken,
     ) {
         let mut revision = Revision::default();
@@ -105,6 +122,7 @@ impl Router {
         batch: &[(AccountId, SourceEvent)],
         revision: &mut Revision,
     ) -> Result<(), StoreError> {
+        self.sync_version().await?;
         let mut rows = Vec::new();
         let mut unauthorized = Vec::new();
         for (account, event) in batch {

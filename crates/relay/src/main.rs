@@ -96,9 +96,13 @@ async fn execute(command: Command, config: Config) -> ExitCode {
     relay::shutdown::on_signals(shutdown.clone());
     match run::run(config, roles, listener, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(run::RunError::Startup(e)) => {
             eprintln!("{e}");
             ExitCode::from(EXIT_DEPENDENCY)
+        }
+        Err(run::RunError::Failed(why)) => {
+            eprintln!("{why}");
+            ExitCode::FAILURE
         }
     }
 }

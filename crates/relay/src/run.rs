@@ -7,6 +7,7 @@ use relay_api::auth::AuthConfig;
 use relay_api::{ApiConfig, AppState};
 use relay_queue::{JobQueue, QueueConfig};
 use relay_worker::{Platforms, Worker, WorkerConfig};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -28,19 +29,67 @@ pub async fn bind(config: &Config) -> Result<TcpListener, StartupError> {
     })
 }
 
-/// Runs until `shutdown` is cancelled, then drains for at most the grace period.
+/// Why Relay stopped other than as asked.
+#[derive(Debug)]
+pub enum RunError {
+    /// PostgreSQL or Redis unreachable, or the schema not usable, at start-up (exit 3).
+    Startup(StartupError),
+    /// A role failed while running (exit 1).
+    Failed(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Startup(e) => e.fmt(f),
+            RunError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<StartupError> for RunError {
+    fn from(e: StartupError) -> Self {
+        RunError::Startup(e)
+    }
+}
+
+/// Runs until `shutdown` is cancelled, then drains for at most the grace period. A worker
+/// that cannot go on (a core task failed too often) stops the whole process with an error.
 pub async fn run(
     config: Config,
     roles: Roles,
     listener: Option<TcpListener>,
     shutdown: CancellationToken,
-) -> Result<(), StartupError> {
+) -> Result<(), RunError> {
     let setup = DbSetup {
         create_if_missing: config.database_auto_create,
         migrate: config.auto_migrate,
     };
     let (db, redis) = preflight::connect(&config, setup).await?;
     let mut tasks = tokio::task::JoinSet::new();
+    let failure = Arc::new(std::sync::Mutex::new(None::<String>));
+    let worker = roles.worker.then(|| {
+        let worker_config = WorkerConfig {
+            id: worker_id(),
+            concurrency: config.worker_concurrency,
+            heartbeat_interval: Duration::from_secs(2).min(config.worker_lease / 3),
+            lease_ttl: config.worker_lease,
+            sweep_interval: config.sweep_interval,
+            sweep_quiet: config.sweep_quiet,
+            health_interval: config.health_check,
+        };
+        job_queue(&config, &redis).map(|queue| {
+            Worker::new(
+                worker_config,
+                db.clone(),
+                redis.clone(),
+                queue,
+                config.keyring.clone(),
+                platforms(&config),
+            )
+        })
+    });
+    let worker = worker.transpose()?;
 
     if roles.api {
         let listener = listener.ok_or_else(|| StartupError {
@@ -55,7 +104,8 @@ pub async fn run(
             api_config(&config),
             config.keyring.clone(),
         )
-        .with_queue(job_queue(&config, &redis)?);
+        .with_queue(job_queue(&config, &redis)?)
+        .with_tasks(worker.as_ref().map(Worker::board).unwrap_or_default());
         let app = relay_api::router(state);
         tracing::info!(%addr, "API listening; docs at http://{addr}/docs");
         let token = shutdown.clone();
@@ -65,26 +115,15 @@ pub async fn run(
             }
         });
     }
-    if roles.worker {
-        let worker_config = WorkerConfig {
-            id: worker_id(),
-            concurrency: config.worker_concurrency,
-            heartbeat_interval: Duration::from_secs(2).min(config.worker_lease / 3),
-            lease_ttl: config.worker_lease,
-            sweep_interval: config.sweep_interval,
-            sweep_quiet: config.sweep_quiet,
-            health_interval: config.health_check,
-        };
-        let queue = job_queue(&config, &redis)?;
-        let worker = Worker::new(
-            worker_config,
-            db.clone(),
-            redis.clone(),
-            queue,
-            config.keyring.clone(),
-            platforms(&config),
-        );
-        tasks.spawn(worker.run(shutdown.clone()));
+    if let Some(worker) = worker {
+        let (failure, stop) = (Arc::clone(&failure), shutdown.clone());
+        tasks.spawn(async move {
+            if let Err(e) = worker.run(stop.clone()).await {
+                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                // The rest of the process stops with it: a supervisor restarts it whole.
+                stop.cancel();
+            }
+        });
     }
 
     shutdown.cancelled().await;
@@ -97,6 +136,11 @@ pub async fn run(
         tasks.abort_all();
     }
     db.close().await;
+    let failure = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(why) = failure {
+        tracing::error!(%why, "stopped after a failure");
+        return Err(RunError::Failed(why));
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -82,6 +82,42 @@ async fn readyz_names_postgres_when_it_does_not_answer() {
 }
 
 #[tokio::test]
+async fn readyz_names_a_dead_worker_task() {
+    use relay_core::tasks::{TaskBoard, TaskStatus};
+    let board = TaskBoard::default();
+    board.set("router", TaskStatus::Running);
+    let state = relay_api::AppState::new(
+        test_database().await,
+        redis(REDIS_URL),
+        test_config(),
+        relay_store::crypto::Keyring::development(),
+    )
+    .with_tasks(board.clone());
+    let app = spawn_router(relay_api::router(state)).await;
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["checks"]["worker"], "ok");
+
+    board.set(
+        "claimer",
+        TaskStatus::Dead {
+            error: "panicked: boom".into(),
+        },
+    );
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["checks"]["worker"], "failed");
+    assert_eq!(body["checks"]["postgres"], "ok");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("claimer") && message.contains("boom"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn unknown_paths_and_wrong_methods_get_json_errors() {
     let app = spawn_app().await;
     let res = app.get("/api/v1/nothing-here").await;

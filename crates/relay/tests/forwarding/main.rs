@@ -3,6 +3,7 @@
 //! it matters (ownership, crashes).
 
 mod directions;
+mod live_pairs;
 mod outages;
 mod recovery;
 mod stack;

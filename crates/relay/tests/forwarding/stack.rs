@@ -49,6 +49,12 @@ impl Stack {
 
     pub async fn start_with(in_process_worker: bool, extra: &[(&str, &str)]) -> Self {
         relay_discord::install_crypto_provider();
+        if std::env::var("TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(std::env::var("TEST_LOG").unwrap_or_default())
+                .with_test_writer()
+                .try_init();
+        }
         let (db, url) = relay_store::testing::empty_database()
             .await
             .expect("database");
@@ -115,7 +121,7 @@ impl Stack {
         let token = shutdown.clone();
         let relay = tokio::spawn(async move {
             if let Err(e) = relay::run::run(config, roles, Some(listener), token).await {
-                panic!("relay failed to start: {:?}", e.lines);
+                panic!("relay failed: {e}");
             }
         });
         let stack = Self {
