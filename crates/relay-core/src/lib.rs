@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod ids;
 pub mod kinds;
 pub mod messages;
+pub mod source;
 pub mod tasks;
 
 pub use ids::*;

@@ -12,7 +12,7 @@ pub mod rest;
 pub mod sinks;
 pub mod webhook_url;
 
-pub use listener::{DiscordListener, ListenerConfig};
+pub use listener::{DiscordListener, ListenerConfig, snowflake_at};
 pub use rest::{DiscordEndpoints, DiscordRest, set_global_limit};
 pub use sinks::{BotSink, WebhookSink};
 pub use webhook_url::WebhookTarget;

@@ -5,13 +5,17 @@
 //! outage or a restart — so every channel seen so far is caught up from its last seen
 //! message id through REST history. Message ids only grow within a channel, so anything at
 //! or below the last seen id is a duplicate and is skipped.
+//!
+//! Each new message goes to the router with its channel's position (its id), which is
+//! committed with the message's outbox rows; the worker starts each channel from that
+//! committed cursor, so a crash or a takeover re-reads what was not recorded yet.
 
 use crate::rest::{DiscordEndpoints, DiscordRest};
 use relay_core::messages::{Author, EmbedPart, IncomingMessage, MediaRef, SendError, SourceEvent};
+use relay_core::source::{Position, SourceSender};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use twilight_gateway::queue::InMemoryQueue;
 use twilight_gateway::{ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
@@ -62,12 +66,12 @@ impl DiscordListener {
     }
 
     /// Runs until `shutdown`, the events receiver closes, or the token is refused.
-    pub async fn run(self, events: mpsc::Sender<SourceEvent>, shutdown: CancellationToken) {
+    pub async fn run(self, events: SourceSender, shutdown: CancellationToken) {
         let bot_id = loop {
             match self.rest.current_user().await {
                 Ok(user) => break user.id.get(),
                 Err(SendError::Unauthorized(reason)) => {
-                    let _ = events.send(SourceEvent::Unauthorized { reason }).await;
+                    let _ = events.event(SourceEvent::Unauthorized { reason }).await;
                     return;
                 }
                 Err(e) => {
@@ -86,7 +90,7 @@ impl DiscordListener {
                 event = shard.next_event(EventTypeFlags::READY | EventTypeFlags::MESSAGE_CREATE
                     | EventTypeFlags::MESSAGE_UPDATE | EventTypeFlags::MESSAGE_DELETE) => event,
             };
-            let outgoing = match event {
+            let (outgoing, position) = match event {
                 None => return,
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "gateway receive error; twilight reconnects");
@@ -98,28 +102,41 @@ impl DiscordListener {
                     }
                     continue;
                 }
-                Some(Ok(Event::MessageCreate(m))) => self
-                    .fresh(bot_id, &m)
-                    .map(|m| SourceEvent::Created(incoming(&m))),
-                Some(Ok(Event::MessageUpdate(m))) => {
-                    (m.author.id.get() != bot_id).then(|| SourceEvent::Edited(incoming(&m)))
+                Some(Ok(Event::MessageCreate(m))) => {
+                    let Some(fresh) = self.fresh(bot_id, &m) else {
+                        continue;
+                    };
+                    // The bot's own messages make no rows but still move the channel on.
+                    (
+                        fresh.map(|m| SourceEvent::Created(incoming(&m))),
+                        Some(position(&m)),
+                    )
                 }
-                Some(Ok(Event::MessageDelete(d))) => Some(SourceEvent::Deleted {
-                    chat_id: d.channel_id.to_string(),
-                    message_id: d.id.to_string(),
-                }),
+                Some(Ok(Event::MessageUpdate(m))) => (
+                    (m.author.id.get() != bot_id).then(|| SourceEvent::Edited(incoming(&m))),
+                    None,
+                ),
+                Some(Ok(Event::MessageDelete(d))) => (
+                    Some(SourceEvent::Deleted {
+                        chat_id: d.channel_id.to_string(),
+                        message_id: d.id.to_string(),
+                    }),
+                    None,
+                ),
                 Some(Ok(Event::GatewayClose(Some(frame)))) if matches!(frame.code, 4004 | 4014) => {
                     let reason = format!(
                         "Discord closed the gateway ({}): {}",
                         frame.code, frame.reason
                     );
-                    let _ = events.send(SourceEvent::Unauthorized { reason }).await;
+                    let _ = events.event(SourceEvent::Unauthorized { reason }).await;
                     return;
                 }
-                Some(Ok(_)) => None,
+                Some(Ok(_)) => continue,
             };
-            if let Some(event) = outgoing
-                && events.send(event).await.is_err()
+            if events
+                .send(outgoing.into_iter().collect(), position)
+                .await
+                .is_err()
             {
                 return;
             }
@@ -143,19 +160,21 @@ impl DiscordListener {
         Shard::with_config(ShardId::ONE, builder.queue(queue).build())
     }
 
-    /// A message not seen before and not the bot's own, marking it seen.
-    fn fresh(&self, bot_id: u64, m: &Message) -> Option<Message> {
+    /// `None` for a message seen before; else marks it seen and gives it back unless it is
+    /// the bot's own.
+    fn fresh(&self, bot_id: u64, m: &Message) -> Option<Option<Message>> {
         let mut seen = self.seen();
         let last = seen.entry(m.channel_id.get()).or_insert(0);
         if m.id.get() <= *last {
             return None;
         }
         *last = m.id.get();
-        (m.author.id.get() != bot_id).then(|| m.clone())
+        Some((m.author.id.get() != bot_id).then(|| m.clone()))
     }
 
-    /// Emits what every known channel missed since its last seen message, oldest first.
-    async fn catch_up(&self, bot_id: u64, events: &mpsc::Sender<SourceEvent>) -> Result<(), ()> {
+    /// Emits what every known channel missed since its last seen message, oldest first, a
+    /// page at a time with the channel's position after it.
+    async fn catch_up(&self, bot_id: u64, events: &SourceSender) -> Result<(), ()> {
         let channels: Vec<(u64, u64)> = self.seen().iter().map(|(c, l)| (*c, *l)).collect();
         for (channel, mut after) in channels {
             loop {
@@ -167,15 +186,16 @@ impl DiscordListener {
                     }
                 };
                 let full = page.len() == 100;
+                let mut batch = Vec::new();
+                let mut last = None;
                 for m in page {
                     after = after.max(m.id.get());
-                    if let Some(m) = self.fresh(bot_id, &m) {
-                        events
-                            .send(SourceEvent::Created(incoming(&m)))
-                            .await
-                            .map_err(drop)?;
+                    if let Some(fresh) = self.fresh(bot_id, &m) {
+                        last = Some(position(&m));
+                        batch.extend(fresh.map(|m| SourceEvent::Created(incoming(&m))));
                     }
                 }
+                events.send(batch, last).await.map_err(drop)?;
                 if !full {
                     break;
                 }
@@ -183,6 +203,21 @@ impl DiscordListener {
         }
         Ok(())
     }
+}
+
+/// The position a message puts its channel at.
+fn position(m: &Message) -> Position {
+    Position::DiscordChannel {
+        channel_id: m.channel_id.get(),
+        message_id: m.id.get(),
+    }
+}
+
+/// The first snowflake minted at `unix_ms` (Discord ids are time-based): reading a channel
+/// "after" it starts at that moment.
+pub fn snowflake_at(unix_ms: i64) -> u64 {
+    const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
+    u64::try_from(unix_ms.saturating_sub(DISCORD_EPOCH_MS)).unwrap_or(0) << 22
 }
 
 /// A twilight message as Relay's platform-neutral message.

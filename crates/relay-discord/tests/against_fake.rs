@@ -5,6 +5,7 @@ use relay_core::messages::{
     Author, EmbedPart, LimitScope, MessageSink, OutgoingFile, OutgoingMessage, SendError,
     SourceEvent,
 };
+use relay_core::source::SourceSender;
 use relay_discord::{
     BotSink, DiscordEndpoints, DiscordListener, DiscordRest, ListenerConfig, WebhookSink,
     WebhookTarget,
@@ -75,7 +76,7 @@ fn listen(w: &World) -> (DiscordListener, Listening) {
     });
     let (tx, rx) = mpsc::channel(1000);
     let stop = CancellationToken::new();
-    tokio::spawn(listener.clone().run(tx, stop.clone()));
+    tokio::spawn(listener.clone().run(acknowledging(tx), stop.clone()));
     (
         listener,
         Listening {
@@ -83,6 +84,23 @@ fn listen(w: &World) -> (DiscordListener, Listening) {
             _stop: stop.drop_guard(),
         },
     )
+}
+
+/// A source channel whose batches are acknowledged at once, their events passed on one by
+/// one.
+fn acknowledging(tx: mpsc::Sender<SourceEvent>) -> SourceSender {
+    let (source, mut batches) = SourceSender::channel(1000);
+    tokio::spawn(async move {
+        while let Some(mut batch) = batches.recv().await {
+            for event in std::mem::take(&mut batch.events) {
+                if tx.send(event).await.is_err() {
+                    return;
+                }
+            }
+            batch.acknowledge();
+        }
+    });
+    source
 }
 
 async fn next_text(l: &mut Listening) -> String {
@@ -486,4 +504,43 @@ async fn the_global_limit_is_never_exceeded() {
         "the last 10 waited for the window"
     );
     assert_eq!(w.texts().len(), 60);
+}
+
+#[tokio::test]
+async fn a_channel_watched_for_the_first_time_catches_up_from_when_it_was_first_watched() {
+    let w = world().await;
+    w.fake().user_posts(w.channel, w.user, "before the pair");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The pair is created now; the gateway is down (no listener yet) while these arrive.
+    let created_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    for i in 0..3 {
+        w.fake()
+            .user_posts(w.channel, w.user, &format!("missed {i}"));
+    }
+    let listener = DiscordListener::new(ListenerConfig {
+        token: TOKEN.into(),
+        endpoints: w.endpoints(),
+        fast_identify: true,
+    });
+    listener.watch(w.channel, relay_discord::snowflake_at(created_ms));
+    let (tx, rx) = mpsc::channel(1000);
+    let stop = CancellationToken::new();
+    tokio::spawn(listener.run(acknowledging(tx), stop.clone()));
+    let mut l = Listening {
+        events: rx,
+        _stop: stop.drop_guard(),
+    };
+    for i in 0..3 {
+        assert_eq!(next_text(&mut l).await, format!("missed {i}"));
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), l.events.recv())
+            .await
+            .is_err(),
+        "nothing from before the pair"
+    );
 }

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod db;
 pub mod outbox;
 pub mod pairs;
+pub mod positions;
 pub mod refresh;
 pub mod route_changes;
 pub mod telegram;
@@ -32,6 +33,8 @@ pub use users::{User, UserCredentials};
 mod outbox_tests;
 #[cfg(test)]
 mod pairs_tests;
+#[cfg(test)]
+mod positions_tests;
 #[cfg(test)]
 mod refresh_tests;
 #[cfg(test)]

@@ -223,61 +223,72 @@ impl Database {
         &self,
         new: &[NewDelivery],
     ) -> Result<Vec<QueuedDelivery>, StoreError> {
-        if new.is_empty() {
-            return Ok(Vec::new());
-        }
-        let owners: Vec<Uuid> = new.iter().map(|d| d.owner_id.as_uuid()).collect();
-        let pairs: Vec<Uuid> = new.iter().map(|d| d.pair_id.as_uuid()).collect();
-        let destinations: Vec<Uuid> = new.iter().map(|d| d.destination_id.as_uuid()).collect();
-        let senders: Vec<Uuid> = new.iter().map(|d| d.sender_account_id.as_uuid()).collect();
-        let chats: Vec<&str> = new.iter().map(|d| d.source_chat_id.as_str()).collect();
-        let messages: Vec<&str> = new.iter().map(|d| d.source_message_id.as_str()).collect();
-        let actions: Vec<&str> = new.iter().map(|d| d.action.as_str()).collect();
-        let revisions: Vec<i64> = new.iter().map(|d| d.revision).collect();
-        let parts: Vec<i16> = new.iter().map(|d| d.part).collect();
-        let priorities: Vec<&str> = new.iter().map(|d| d.priority.as_str()).collect();
-        let payloads: Vec<serde_json::Value> = new.iter().map(|d| d.payload.clone()).collect();
-        let source_ats: Vec<DateTime<Utc>> = new.iter().map(|d| d.source_at).collect();
-        let rows: Vec<QueuedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO deliveries (owner_id, pair_id, destination_id, sender_account_id, \
-                 source_chat_id, source_message_id, action, revision, part, priority, payload, source_at) \
-             SELECT t.owner_id, t.pair_id, t.destination_id, t.sender_account_id, t.source_chat_id, \
-                 t.source_message_id, t.action, t.revision, t.part, t.priority, t.payload, t.source_at \
-             FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], \
-                 $7::text[], $8::int8[], $9::int2[], $10::text[], $11::jsonb[], $12::timestamptz[]) \
-                 WITH ORDINALITY AS t(owner_id, pair_id, destination_id, sender_account_id, \
-                 source_chat_id, source_message_id, action, revision, part, priority, payload, source_at, ord) \
-             WHERE EXISTS (SELECT 1 FROM pair_destinations d WHERE d.id = t.destination_id \
-                 AND d.pair_id = t.pair_id AND d.owner_id = t.owner_id) \
-               AND EXISTS (SELECT 1 FROM platform_accounts a WHERE a.id = t.sender_account_id \
-                 AND a.owner_id = t.owner_id) \
-             ORDER BY t.ord \
-             ON CONFLICT (pair_id, destination_id, source_chat_id, source_message_id, action, revision, part) \
-             DO NOTHING \
-             RETURNING {QUEUED_COLUMNS}"
-        )))
-        .bind(&owners)
-        .bind(&pairs)
-        .bind(&destinations)
-        .bind(&senders)
-        .bind(&chats)
-        .bind(&messages)
-        .bind(&actions)
-        .bind(&revisions)
-        .bind(&parts)
-        .bind(&priorities)
-        .bind(&payloads)
-        .bind(&source_ats)
-        .fetch_all(self.pool())
-        .await?;
-        let mut queued = rows
-            .into_iter()
-            .map(QueuedDelivery::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        queued.sort_by_key(|q| q.id);
-        Ok(queued)
+        let mut conn = self.pool().acquire().await?;
+        insert_deliveries_on(&mut conn, new).await
     }
+}
 
+/// `insert_deliveries` on a connection (or inside a transaction).
+pub(crate) async fn insert_deliveries_on(
+    conn: &mut sqlx::PgConnection,
+    new: &[NewDelivery],
+) -> Result<Vec<QueuedDelivery>, StoreError> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners: Vec<Uuid> = new.iter().map(|d| d.owner_id.as_uuid()).collect();
+    let pairs: Vec<Uuid> = new.iter().map(|d| d.pair_id.as_uuid()).collect();
+    let destinations: Vec<Uuid> = new.iter().map(|d| d.destination_id.as_uuid()).collect();
+    let senders: Vec<Uuid> = new.iter().map(|d| d.sender_account_id.as_uuid()).collect();
+    let chats: Vec<&str> = new.iter().map(|d| d.source_chat_id.as_str()).collect();
+    let messages: Vec<&str> = new.iter().map(|d| d.source_message_id.as_str()).collect();
+    let actions: Vec<&str> = new.iter().map(|d| d.action.as_str()).collect();
+    let revisions: Vec<i64> = new.iter().map(|d| d.revision).collect();
+    let parts: Vec<i16> = new.iter().map(|d| d.part).collect();
+    let priorities: Vec<&str> = new.iter().map(|d| d.priority.as_str()).collect();
+    let payloads: Vec<serde_json::Value> = new.iter().map(|d| d.payload.clone()).collect();
+    let source_ats: Vec<DateTime<Utc>> = new.iter().map(|d| d.source_at).collect();
+    let rows: Vec<QueuedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO deliveries (owner_id, pair_id, destination_id, sender_account_id, \
+             source_chat_id, source_message_id, action, revision, part, priority, payload, source_at) \
+         SELECT t.owner_id, t.pair_id, t.destination_id, t.sender_account_id, t.source_chat_id, \
+             t.source_message_id, t.action, t.revision, t.part, t.priority, t.payload, t.source_at \
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], \
+             $7::text[], $8::int8[], $9::int2[], $10::text[], $11::jsonb[], $12::timestamptz[]) \
+             WITH ORDINALITY AS t(owner_id, pair_id, destination_id, sender_account_id, \
+             source_chat_id, source_message_id, action, revision, part, priority, payload, source_at, ord) \
+         WHERE EXISTS (SELECT 1 FROM pair_destinations d WHERE d.id = t.destination_id \
+             AND d.pair_id = t.pair_id AND d.owner_id = t.owner_id) \
+           AND EXISTS (SELECT 1 FROM platform_accounts a WHERE a.id = t.sender_account_id \
+             AND a.owner_id = t.owner_id) \
+         ORDER BY t.ord \
+         ON CONFLICT (pair_id, destination_id, source_chat_id, source_message_id, action, revision, part) \
+         DO NOTHING \
+         RETURNING {QUEUED_COLUMNS}"
+    )))
+    .bind(&owners)
+    .bind(&pairs)
+    .bind(&destinations)
+    .bind(&senders)
+    .bind(&chats)
+    .bind(&messages)
+    .bind(&actions)
+    .bind(&revisions)
+    .bind(&parts)
+    .bind(&priorities)
+    .bind(&payloads)
+    .bind(&source_ats)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut queued = rows
+        .into_iter()
+        .map(QueuedDelivery::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    queued.sort_by_key(|q| q.id);
+    Ok(queued)
+}
+
+impl Database {
     /// Takes a delivery for sending: a pending one, or one in flight whose claim lapsed or
     /// was made under an older or equal token, becomes in flight under `token` until
     /// now + `hold`, with one more attempt counted. Tokens are the partition lease's fencing
@@ -561,6 +572,45 @@ impl Database {
                 .await?;
         }
         tx.commit().await?;
+        queued.sort_by_key(|q| q.id);
+        Ok(queued)
+    }
+
+    /// The due rows, not in flight, sent by accounts that `sends_here` picks (those of
+    /// one queue partition), oldest first, marked touched: a new partition owner queues
+    /// them before it reads anything new.
+    pub async fn unqueued_of_senders(
+        &self,
+        sends_here: impl Fn(AccountId) -> bool,
+        limit: i64,
+    ) -> Result<Vec<QueuedDelivery>, StoreError> {
+        let accounts: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM platform_accounts")
+            .fetch_all(self.pool())
+            .await?;
+        let senders: Vec<Uuid> = accounts
+            .into_iter()
+            .filter(|id| sends_here(AccountId::from(*id)))
+            .collect();
+        if senders.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<QueuedRow> = sqlx::query_as(
+            "UPDATE deliveries SET updated_at = now() WHERE id IN ( \
+                 SELECT id FROM deliveries \
+                 WHERE state = 'pending' AND sender_account_id = ANY($1) \
+                   AND next_attempt_at <= now() \
+                   AND (in_flight_until IS NULL OR in_flight_until < now()) \
+                 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, sender_account_id, destination_id, priority, attempts",
+        )
+        .bind(&senders)
+        .bind(limit.max(0))
+        .fetch_all(self.pool())
+        .await?;
+        let mut queued = rows
+            .into_iter()
+            .map(QueuedDelivery::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         queued.sort_by_key(|q| q.id);
         Ok(queued)
     }

@@ -84,7 +84,9 @@ async fn long_polling_reports_new_and_edited_messages_and_channel_posts() {
     let w = world().await;
     let (tx, mut rx) = mpsc::channel(100);
     let stop = CancellationToken::new();
-    tokio::spawn(BotListener::new(&w.bot(), Duration::from_secs(2)).run(tx, stop.clone()));
+    tokio::spawn(
+        BotListener::new(&w.bot(), Duration::from_secs(2)).run(acknowledging(tx), stop.clone()),
+    );
     let posted = w
         .fake()
         .user_posts(w.group, "Alice", "hello from telegram")
@@ -309,7 +311,9 @@ async fn a_received_photo_is_reported_and_downloaded_through_the_bot() {
     let w = world().await;
     let (tx, mut rx) = mpsc::channel(100);
     let stop = CancellationToken::new();
-    tokio::spawn(BotListener::new(&w.bot(), Duration::from_secs(2)).run(tx, stop.clone()));
+    tokio::spawn(
+        BotListener::new(&w.bot(), Duration::from_secs(2)).run(acknowledging(tx), stop.clone()),
+    );
     let bytes: Vec<u8> = (0..5000).map(|i| (i % 251) as u8).collect();
     w.fake()
         .user_posts_photo(w.group, "Alice", "look", bytes.clone())
@@ -331,4 +335,20 @@ async fn a_received_photo_is_reported_and_downloaded_through_the_bot() {
         Err(SendError::Rejected { .. })
     ));
     stop.cancel();
+}
+
+/// A source channel whose batches are acknowledged at once, their events passed on.
+fn acknowledging(tx: mpsc::Sender<SourceEvent>) -> relay_core::source::SourceSender {
+    let (source, mut batches) = relay_core::source::SourceSender::channel(100);
+    tokio::spawn(async move {
+        while let Some(mut batch) = batches.recv().await {
+            for event in std::mem::take(&mut batch.events) {
+                if tx.send(event).await.is_err() {
+                    return;
+                }
+            }
+            batch.acknowledge();
+        }
+    });
+    source
 }

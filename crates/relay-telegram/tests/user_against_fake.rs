@@ -117,15 +117,49 @@ struct Listening {
 }
 
 impl Listening {
-    fn start(connection: Connection) -> Self {
+    /// The listener, with a stand-in for the router that stores each batch's position
+    /// (as the router does with the batch's rows) before passing its events on.
+    fn start(world: &World, account: AccountId, connection: Connection) -> Self {
+        Self::reading(world, account, connection, &[])
+    }
+
+    fn reading(
+        world: &World,
+        account: AccountId,
+        connection: Connection,
+        chats: &[String],
+    ) -> Self {
         let (tx, events) = mpsc::channel(1000);
+        let (source, mut batches) = relay_core::source::SourceSender::channel(1000);
+        let db = world.db.clone();
+        tokio::spawn(async move {
+            while let Some(mut batch) = batches.recv().await {
+                let positions: Vec<_> = batch.position.map(|p| (account, p)).into_iter().collect();
+                db.record_source_events(&[], &positions)
+                    .await
+                    .expect("recorded");
+                for event in std::mem::take(&mut batch.events) {
+                    if tx.send(event).await.is_err() {
+                        return;
+                    }
+                }
+                batch.acknowledge();
+            }
+        });
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(UserListener::new(connection).run(tx, shutdown.clone()));
+        let listener = UserListener::new(connection).reading(chats);
+        let task = tokio::spawn(listener.run(source, shutdown.clone()));
         Self {
             events,
             shutdown,
             task,
         }
+    }
+
+    /// The process dies: nothing is saved on the way out.
+    async fn crash(self) {
+        self.task.abort();
+        let _ = self.task.await;
     }
 
     async fn next(&mut self) -> SourceEvent {
@@ -168,7 +202,7 @@ async fn pushed_messages_arrive_and_a_restarted_session_catches_up_on_what_it_mi
     let bob_id = world.fake().add_user("+15550111", "Bob", None);
     let channel = world.fake().add_channel("News", false, &[bob_id, alice_id]);
 
-    let mut listening = Listening::start(world.connect(alice).await);
+    let mut listening = Listening::start(&world, alice, world.connect(alice).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
     world
         .fake()
@@ -203,7 +237,7 @@ async fn pushed_messages_arrive_and_a_restarted_session_catches_up_on_what_it_mi
         .fake()
         .post(Peer::User(alice_id), bob_id, "missed message");
 
-    let mut listening = Listening::start(world.connect(alice).await);
+    let mut listening = Listening::start(&world, alice, world.connect(alice).await);
     let mut got = listening.created_texts(4).await;
     // Each chat in order; the two chats' catch-ups may interleave.
     got.sort_by_key(|(chat, _)| !chat.starts_with('-'));
@@ -239,6 +273,74 @@ async fn pushed_messages_arrive_and_a_restarted_session_catches_up_on_what_it_mi
     assert!(pts.unwrap_or_default() > 0, "the update state is saved");
 }
 
+#[tokio::test]
+async fn a_channel_read_for_the_first_time_is_caught_up_after_a_crash() {
+    let world = World::new().await;
+    let (alice, alice_id) = world.account("+15550100", "Alice").await;
+    let bob_id = world.fake().add_user("+15550111", "Bob", None);
+    let channel = world.fake().add_channel("News", false, &[bob_id, alice_id]);
+    world
+        .fake()
+        .post(Peer::Channel(channel), bob_id, "old post");
+    // The session knows the channel (as after a login that listed the dialogs), but has
+    // no position in it.
+    let hash: i64 = world.fake().channel_access_hash(channel);
+    world
+        .db
+        .save_telegram_peers(
+            alice,
+            &[relay_store::StoredPeer {
+                dialog_id: -1_000_000_000_000 - channel,
+                kind: "channel".into(),
+                access_hash: Some(hash),
+                is_self: false,
+            }],
+        )
+        .await
+        .expect("peer");
+
+    let listening = Listening::reading(
+        &world,
+        alice,
+        world.connect(alice).await,
+        &[channel_chat(channel)],
+    );
+    let mut recorded = None;
+    for _ in 0..100 {
+        let (pts,): (Option<i32>,) = sqlx::query_as(
+            "SELECT max(pts) FROM telegram_channel_states WHERE account_id = $1 AND channel_id = $2",
+        )
+        .bind(alice.as_uuid())
+        .bind(channel)
+        .fetch_one(world.db.pool())
+        .await
+        .expect("row");
+        recorded = pts;
+        if recorded.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        recorded,
+        Some(1),
+        "the channel's position when reading started"
+    );
+    listening.crash().await;
+
+    for i in 1..=3 {
+        world
+            .fake()
+            .post(Peer::Channel(channel), bob_id, &format!("while down {i}"));
+    }
+    let mut listening = Listening::start(&world, alice, world.connect(alice).await);
+    let got = listening.created_texts(3).await;
+    let texts: Vec<&str> = got.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(texts, ["while down 1", "while down 2", "while down 3"]);
+    listening.quiet().await;
+    listening.stop().await;
+}
+
 fn file(name: &str, size: usize) -> OutgoingFile {
     OutgoingFile {
         filename: name.to_owned(),
@@ -263,7 +365,7 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
     // The session learns the channel (and its access hash) from an update, as in real life.
     let connection = world.connect(alice).await;
     let sink = UserSink::new(&connection);
-    let mut listening = Listening::start(connection);
+    let mut listening = Listening::start(&world, alice, connection);
     tokio::time::sleep(Duration::from_millis(300)).await;
     world.fake().post(Peer::Channel(channel), alice_id, "hello");
     listening.created_texts(1).await;

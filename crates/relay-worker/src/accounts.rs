@@ -11,7 +11,8 @@
 
 use crate::Platforms;
 use crate::lease_keeper::Held;
-use relay_core::messages::{MessageSink, OutgoingMessage, SendError, Sent, SourceEvent};
+use relay_core::messages::{MessageSink, OutgoingMessage, SendError, Sent};
+use relay_core::source::{SourceBatch, SourceSender};
 use relay_core::{AccountId, AccountKind, AccountState};
 use relay_discord::{DiscordListener, DiscordRest, ListenerConfig, WebhookTarget};
 use relay_store::crypto::Keyring;
@@ -106,7 +107,7 @@ pub struct AccountHub {
     keyring: Keyring,
     platforms: Arc<Platforms>,
     running: Arc<Mutex<HashMap<AccountId, Running>>>,
-    events: mpsc::Sender<(AccountId, SourceEvent)>,
+    events: mpsc::Sender<(AccountId, SourceBatch)>,
     held: Held,
     /// One start at a time per account.
     starts: Arc<Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>>,
@@ -132,7 +133,7 @@ impl AccountHub {
         db: Database,
         keyring: Keyring,
         platforms: Arc<Platforms>,
-        events: mpsc::Sender<(AccountId, SourceEvent)>,
+        events: mpsc::Sender<(AccountId, SourceBatch)>,
         held: Held,
     ) -> Self {
         Self {
@@ -285,14 +286,14 @@ impl AccountHub {
                         endpoints: p.discord.clone(),
                         fast_identify: p.fast_identify,
                     });
-                    // After a restart or a takeover, each source channel catches up from the
-                    // last message forwarded from it (what came meanwhile is not missed).
-                    for chat in self.db.watched_chats(account.id).await? {
-                        if let (Ok(channel), Some(last)) = (
-                            chat.parse::<u64>(),
-                            self.db.last_source_message(account.id, &chat).await?,
-                        ) {
-                            listener.watch(channel, last);
+                    // After a restart or a takeover, each source channel catches up from its
+                    // committed cursor; one never read yet, from its pair's creation.
+                    for start in self.db.discord_channel_starts(account.id).await? {
+                        if let Ok(channel) = start.chat_id.parse::<u64>() {
+                            let from = start.cursor.unwrap_or_else(|| {
+                                relay_discord::snowflake_at(start.watched_since.timestamp_millis())
+                            });
+                            listener.watch(channel, from);
                         }
                     }
                     task = Some(self.spawn_listener(
@@ -344,7 +345,8 @@ impl AccountHub {
                 let sink = UserSink::new(&connection);
                 // The listener owns the connection; without pairs reading from the
                 // account it still runs (and keeps the session's update state current).
-                let listener = UserListener::new(connection);
+                let reading = self.db.watched_chats(account.id).await?;
+                let listener = UserListener::new(connection).reading(&reading);
                 task = Some(self.spawn_listener(
                     account.id,
                     generation,
@@ -399,10 +401,12 @@ impl AccountHub {
         run: F,
     ) -> JoinHandle<()>
     where
-        F: FnOnce(mpsc::Sender<SourceEvent>, CancellationToken) -> Fut,
+        F: FnOnce(SourceSender, CancellationToken) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let (tx, mut rx) = mpsc::channel::<SourceEvent>(256);
+        /// How long a stopped listener's batches still go to the router.
+        const DRAIN: Duration = Duration::from_secs(2);
+        let (tx, mut rx) = SourceSender::channel(256);
         let events = self.events.clone();
         let stop = shutdown.clone();
         let listener = tokio::spawn(run(tx, shutdown.clone()));
@@ -414,18 +418,28 @@ impl AccountHub {
             }
             hub.listener_ended(account, generation, ended.err());
         });
-        // Tags each event with its account on the way to the router.
+        // Tags each batch with its account on the way to the router. On stop, what the
+        // listener handed over is still passed on for a moment; anything left is dropped
+        // unacknowledged (its position was not stored, so it is read again).
         tokio::spawn(async move {
             loop {
-                let event = tokio::select! {
+                let batch = tokio::select! {
                     _ = stop.cancelled() => break,
-                    event = rx.recv() => event,
+                    batch = rx.recv() => batch,
                 };
-                let Some(event) = event else { break };
-                if events.send((account, event)).await.is_err() {
-                    break;
+                let Some(batch) = batch else { return };
+                if events.send((account, batch)).await.is_err() {
+                    return;
                 }
             }
+            let _ = tokio::time::timeout(DRAIN, async {
+                while let Some(batch) = rx.recv().await {
+                    if events.send((account, batch)).await.is_err() {
+                        return;
+                    }
+                }
+            })
+            .await;
         });
         watcher
     }

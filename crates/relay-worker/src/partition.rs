@@ -133,12 +133,22 @@ impl PartitionRunner {
         tracing::info!(partition = p, "partition released");
     }
 
-    async fn recover(&self) -> Result<(HashMap<String, i64>, Vec<Entry>), relay_queue::QueueError> {
-        let paused = self.queue.paused(self.partition).await?;
+    async fn recover(&self) -> Result<(HashMap<String, i64>, Vec<Entry>), String> {
+        let paused = self
+            .queue
+            .paused(self.partition)
+            .await
+            .map_err(|e| e.to_string())?;
         let pending = self
             .queue
             .claim_pending(self.partition, &self.consumer)
-            .await?;
+            .await
+            .map_err(|e| e.to_string())?;
+        // Rows a crashed owner committed but never queued go in line before anything new
+        // is read, so they keep their place (a sweep only finds them much later).
+        crate::sweeper::requeue_partition(&self.deliverer.db, &self.queue, self.partition)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok((paused, pending))
     }
 

@@ -4,10 +4,17 @@
 //! one outbox row per destination written first, then a job per row; events that queued up
 //! meanwhile share one statement and one Redis pipeline. A row that reached
 //! PostgreSQL is never lost: if Redis does not take the job, the sweeper enqueues it later.
+//!
+//! The sources' positions reached after a batch are committed in the same transaction as
+//! its rows, and only then is each listener's batch acknowledged: a source never moves past
+//! an event whose rows are not in PostgreSQL (events that make no rows move it too).
+//! On stop, what already reached the router is still recorded for a moment; whatever is
+//! left is dropped unacknowledged, so its source reads it again.
 
 use crate::accounts::AccountHub;
 use chrono::Utc;
 use relay_core::messages::{DeliveryPayload, IncomingMessage, SourceEvent};
+use relay_core::source::{Position, SourceBatch};
 use relay_core::{AccountId, AccountState};
 use relay_queue::{Job, JobQueue};
 use relay_store::outbox::{DeliveryAction, NewDelivery, QueuedDelivery};
@@ -21,8 +28,10 @@ use tokio_util::sync::CancellationToken;
 
 /// How long a chat's pairs are reused before asking the database again.
 const ROUTE_CACHE: Duration = Duration::from_secs(2);
-/// Source events recorded in one statement at most (each may fan out to many rows).
+/// Source batches recorded in one transaction at most (each may fan out to many rows).
 const MAX_EVENTS: usize = 128;
+/// How long a stopping router keeps recording what already reached it.
+const DRAIN: Duration = Duration::from_secs(3);
 
 /// Pairs per (account, chat), with when they were looked up.
 type RouteCache = HashMap<(AccountId, String), (Instant, Vec<Route>)>;
@@ -61,15 +70,14 @@ impl Router {
     /// Records events until `stop`; restartable on the same receiver after a panic.
     pub async fn run(
         &self,
-        events: &mut mpsc::Receiver<(AccountId, SourceEvent)>,
+        events: &mut mpsc::Receiver<(AccountId, SourceBatch)>,
         stop: CancellationToken,
     ) {
         let mut revision = Revision::default();
         let mut batch = Vec::with_capacity(MAX_EVENTS);
         loop {
-            // The next event, and what queued up meanwhile: one statement and one pipeline
-            // for them all (in order).
-            batch.clear();
+            // The next batch, and what queued up meanwhile: one transaction and one
+            // pipeline for them all (in order).
             let got = tokio::select! {
                 _ = stop.cancelled() => break,
                 got = events.recv_many(&mut batch, MAX_EVENTS) => got,
@@ -78,19 +86,59 @@ impl Router {
                 break;
             }
             // PostgreSQL down: the events wait here (and the listeners behind them) until
-            // the outbox takes them; nothing is dropped.
+            // the outbox takes them; nothing is dropped, and no source moves meanwhile.
             let mut wait = Duration::from_millis(200);
             loop {
-                match self.handle(&batch, &mut revision).await {
+                match self.handle(&mut batch, &mut revision).await {
                     Ok(()) => break,
                     Err(e) => {
                         tracing::warn!(events = batch.len(), error = %e, "cannot record source events yet; retrying");
                         tokio::select! {
-                            _ = stop.cancelled() => return,
+                            _ = stop.cancelled() => break,
                             _ = tokio::time::sleep(wait) => {}
                         }
                         wait = (wait * 2).min(Duration::from_secs(5));
                     }
+                }
+            }
+            if stop.is_cancelled() {
+                break;
+            }
+        }
+        self.drain(events, &mut batch, &mut revision).await;
+    }
+
+    /// Records, until `DRAIN` passes, what already reached the router (the batch in hand
+    /// first); the rest is dropped unacknowledged.
+    async fn drain(
+        &self,
+        events: &mut mpsc::Receiver<(AccountId, SourceBatch)>,
+        batch: &mut Vec<(AccountId, SourceBatch)>,
+        revision: &mut Revision,
+    ) {
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        loop {
+            while batch.len() < MAX_EVENTS {
+                match events.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            if batch.is_empty() {
+                return;
+            }
+            match tokio::time::timeout_at(deadline, self.handle(batch, revision)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(batches = batch.len(), error = %e, "stopping: source events left unrecorded; their sources will read them again");
+                    return;
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        batches = batch.len(),
+                        "stopping: source events left unrecorded; their sources will read them again"
+                    );
+                    return;
                 }
             }
         }
@@ -115,18 +163,24 @@ impl Router {
         Ok(routes)
     }
 
-    /// The outbox rows of a batch of events, in one statement, then their jobs in one
-    /// pipeline; then the accounts that stopped working.
+    /// The outbox rows of a batch of events and the positions reached after them, in one
+    /// transaction; then each listener's acknowledgement (the batch is emptied), the jobs
+    /// in one pipeline, and the accounts that stopped working. On an error nothing is
+    /// acknowledged and the batch stays as it was.
     async fn handle(
         &self,
-        batch: &[(AccountId, SourceEvent)],
+        batch: &mut Vec<(AccountId, SourceBatch)>,
         revision: &mut Revision,
     ) -> Result<(), StoreError> {
         self.sync_version().await?;
         let mut rows = Vec::new();
         let mut unauthorized = Vec::new();
-        for (account, event) in batch {
-            let account = *account;
+        let mut positions = Positions::default();
+        let mut events = Vec::new();
+        for (account, b) in batch.iter() {
+            events.extend(b.events.iter().map(|e| (*account, e)));
+        }
+        for (account, event) in events {
             let (chat, message_id, action, payload) = match event {
                 SourceEvent::Created(m) => (
                     &m.chat_id,
@@ -153,7 +207,7 @@ impl Router {
                     },
                 ),
                 SourceEvent::Unauthorized { reason } => {
-                    unauthorized.push((account, reason));
+                    unauthorized.push((account, reason.clone()));
                     continue;
                 }
             };
@@ -186,18 +240,65 @@ impl Router {
                 })
             }));
         }
-        if !rows.is_empty() {
-            let queued = self.db.insert_deliveries(&rows).await?;
-            enqueue(&self.queue, &queued).await;
+        for (account, b) in batch.iter() {
+            if let Some(position) = b.position {
+                positions.set(*account, position);
+            }
         }
+        let queued = if rows.is_empty() && positions.0.is_empty() {
+            Vec::new()
+        } else {
+            self.db
+                .record_source_events(&rows, &positions.into_list())
+                .await?
+        };
+        for (_, b) in batch.drain(..) {
+            b.acknowledge();
+        }
+        enqueue(&self.queue, &queued).await;
         for (account, reason) in unauthorized {
             tracing::warn!(%account, reason, "the account's credentials stopped working");
             self.db
-                .set_account_state(account, AccountState::Unauthorized, None, Some(reason))
+                .set_account_state(account, AccountState::Unauthorized, None, Some(&reason))
                 .await?;
             self.hub.stop(account);
         }
         Ok(())
+    }
+}
+
+/// The positions of a transaction, the latest per source box, in first-seen order.
+#[derive(Default)]
+struct Positions(Vec<(AccountId, Position)>);
+
+impl Positions {
+    fn set(&mut self, account: AccountId, position: Position) {
+        let same_box = |(a, p): &(AccountId, Position)| {
+            *a == account
+                && match (p, &position) {
+                    (
+                        Position::DiscordChannel { channel_id: x, .. },
+                        Position::DiscordChannel { channel_id: y, .. },
+                    ) => x == y,
+                    (
+                        Position::TelegramChannel { channel_id: x, .. },
+                        Position::TelegramChannel { channel_id: y, .. },
+                    ) => x == y,
+                    (Position::TelegramCommon { .. }, Position::TelegramCommon { .. })
+                    | (Position::TelegramSecondary { .. }, Position::TelegramSecondary { .. }) => {
+                        true
+                    }
+                    _ => false,
+                }
+        };
+        match self.0.iter_mut().find(|entry| same_box(entry)) {
+            Some(entry) => entry.1 = position,
+            None => self.0.push((account, position)),
+        }
+    }
+
+    fn into_list(self) -> Vec<(AccountId, Position)> {
+        self.0
     }
 }
 

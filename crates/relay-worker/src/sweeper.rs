@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Rows looked at per statement.
 const BATCH: i64 = 1000;
+/// Rows queued again at a takeover at most (the sweeper finds the rest).
+const MAX_REQUEUE: i64 = 20_000;
 
 pub async fn run(
     db: Database,
@@ -41,6 +43,34 @@ pub async fn run(
         }
         sweep(&db, &queue, quiet).await;
     }
+}
+
+/// Taking a partition over: every row of it that is due and not in flight is queued
+/// again now, whether or not its job may still be waiting (a duplicate entry is
+/// acknowledged unsent by its lane). A previous owner that died between committing rows
+/// and queueing their jobs leaves such rows; queued before the first read, they keep
+/// their place ahead of what comes after them.
+pub async fn requeue_partition(
+    db: &Database,
+    queue: &JobQueue,
+    partition: u16,
+) -> Result<usize, relay_store::StoreError> {
+    let partitions = queue.config().partitions;
+    let found = db
+        .unqueued_of_senders(
+            |account| partition_of(&account.to_string(), partitions) == partition,
+            MAX_REQUEUE,
+        )
+        .await?;
+    enqueue(queue, &found).await;
+    if !found.is_empty() {
+        tracing::info!(
+            partition,
+            deliveries = found.len(),
+            "queued the partition's unqueued rows again"
+        );
+    }
+    Ok(found.len())
 }
 
 /// One round: batches until a batch comes back short.

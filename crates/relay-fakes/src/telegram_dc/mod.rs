@@ -204,6 +204,11 @@ impl FakeDc {
 
     /// `from` posts text in `chat` (for `Peer::User(x)`, a private message to `x`). It is
     /// pushed to the members' live sessions and kept for getDifference. Returns its id.
+    /// The access hash a member sees for a channel (what a client caches from its dialogs).
+    pub fn channel_access_hash(&self, id: i64) -> i64 {
+        state::access_hash_for(id)
+    }
+
     pub fn post(&self, chat: Peer, from: i64, text: &str) -> i32 {
         self.post_items(chat, from, vec![(text.to_owned(), None)], false)
             .first()

@@ -117,6 +117,7 @@ fn dispatch(dc: &FakeDc, ctx: &Ctx, ctor: u32, args: &[u8]) -> Reply {
         updates::GetChannelDifference::CONSTRUCTOR_ID => {
             auth::get_channel_difference(dc, ctx, parse(args)?)
         }
+        m::GetPeerDialogs::CONSTRUCTOR_ID => auth::get_peer_dialogs(dc, ctx, parse(args)?),
         m::SendMessage::CONSTRUCTOR_ID => messaging::send_message(dc, ctx, parse(args)?),
         m::SendMedia::CONSTRUCTOR_ID => messaging::send_media(dc, ctx, parse(args)?),
         m::SendMultiMedia::CONSTRUCTOR_ID => messaging::send_multi_media(dc, ctx, parse(args)?),

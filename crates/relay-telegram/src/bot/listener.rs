@@ -1,13 +1,21 @@
 //! A bot as a source: long polling turned into Relay's `SourceEvent`s.
+//!
+//! Telegram keeps every update until a later `getUpdates` confirms it with its offset, so
+//! the offset moves past a poll's updates only once the router acknowledged that their
+//! outbox rows are committed; a crash or a takeover before that gets them again (and the
+//! outbox's unique key makes a second create a no-op).
+//!
+//! A long poll holds the connection for up to `poll_timeout`, so its HTTP client waits
+//! longer than that (teloxide's default client gives up after 17 s).
 
 use super::{TelegramBot, send_error};
 use relay_core::messages::{Author, IncomingMessage, MediaRef, SourceEvent};
+use relay_core::source::SourceSender;
 use std::time::Duration;
 use teloxide_core::payloads::setters::*;
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{Message, UpdateKind};
 use teloxide_core::{ApiError, Bot, RequestError};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Long polling for one bot: new and edited messages and channel posts as `SourceEvent`s.
@@ -20,17 +28,41 @@ pub struct BotListener {
     poll_timeout: u32,
 }
 
+/// How much longer than a poll its HTTP request may take.
+const POLL_MARGIN: Duration = Duration::from_secs(10);
+
 impl BotListener {
     pub fn new(bot: &TelegramBot, poll_timeout: Duration) -> Self {
+        let poll_timeout = poll_timeout.min(Duration::from_secs(50));
+        Self::with_client_timeout(bot, poll_timeout, poll_timeout + POLL_MARGIN)
+    }
+
+    /// A listener whose HTTP client gives up after `client_timeout` (tests use it to show
+    /// what a client timeout shorter than the poll does).
+    pub fn with_client_timeout(
+        bot: &TelegramBot,
+        poll_timeout: Duration,
+        client_timeout: Duration,
+    ) -> Self {
+        let client = teloxide_core::net::default_reqwest_settings()
+            .timeout(client_timeout)
+            .build();
+        let bot = match client {
+            Ok(client) => Bot::with_client(bot.bot.token(), client).set_api_url(bot.bot.api_url()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot build the polling client; using the default one");
+                bot.bot.clone()
+            }
+        };
         Self {
-            bot: bot.bot.clone(),
+            bot,
             poll_timeout: poll_timeout.as_secs().clamp(0, 50) as u32,
         }
     }
 
-    /// Polls until `shutdown`, the receiver closes, or the token is refused. Updates are
-    /// confirmed (by the next offset) only after they were handed over.
-    pub async fn run(self, events: mpsc::Sender<SourceEvent>, shutdown: CancellationToken) {
+    /// Polls until `shutdown`, the router is gone, or the token is refused. A poll's
+    /// updates are confirmed (by the next offset) only once the router acknowledged them.
+    pub async fn run(self, events: SourceSender, shutdown: CancellationToken) {
         let mut offset: i32 = 0;
         let mut backoff = Duration::from_millis(500);
         loop {
@@ -50,11 +82,16 @@ impl BotListener {
                 }
                 Err(RequestError::Api(ApiError::InvalidToken)) => {
                     let _ = events
-                        .send(SourceEvent::Unauthorized {
+                        .event(SourceEvent::Unauthorized {
                             reason: "Telegram does not accept this bot token".into(),
                         })
                         .await;
                     return;
+                }
+                // A poll that ran out of time is no failure: poll again.
+                Err(RequestError::Network(e)) if e.is_timeout() => {
+                    tracing::debug!("getUpdates timed out; polling again");
+                    continue;
                 }
                 Err(e) => {
                     let wait = match &e {
@@ -69,9 +106,12 @@ impl BotListener {
                     }
                 }
             };
-            for update in updates {
-                offset = offset.max(update.id.0 as i32 + 1);
-                let event = match update.kind {
+            let Some(next) = updates.iter().map(|u| u.id.0 as i32 + 1).max() else {
+                continue;
+            };
+            let batch: Vec<SourceEvent> = updates
+                .into_iter()
+                .filter_map(|update| match update.kind {
                     UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => {
                         Some(SourceEvent::Created(incoming(&m)))
                     }
@@ -79,13 +119,18 @@ impl BotListener {
                         Some(SourceEvent::Edited(incoming(&m)))
                     }
                     _ => None,
-                };
-                if let Some(event) = event
-                    && events.send(event).await.is_err()
-                {
-                    return;
-                }
+                })
+                .collect();
+            // Updates that make no events are confirmed the same way, after what came
+            // before them.
+            let committed = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                committed = events.commit(batch, None) => committed,
+            };
+            if committed.is_err() {
+                return;
             }
+            offset = offset.max(next);
         }
     }
 }

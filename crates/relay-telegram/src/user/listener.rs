@@ -1,7 +1,12 @@
 //! A Telegram user session as a source: new, edited and deleted messages in channels,
-//! groups and private chats. The update state is saved as updates are handed over, so a
-//! session that was down catches up from where it stopped (getDifference); a gap while
-//! connected is filled the same way by grammers.
+//! groups and private chats.
+//!
+//! Each update comes with its place in its box (the common pts, the qts, or a channel's
+//! pts); that position goes to the router with the update's events and is stored with their
+//! outbox rows, so a session that stops or crashes catches up (getDifference,
+//! getChannelDifference) from the last update whose rows are committed. A channel the
+//! session starts reading without a stored position gets the pts it stands at now
+//! (messages.getPeerDialogs), so that catching up covers it too.
 
 use super::Connection;
 use grammers_client::InvocationError;
@@ -9,27 +14,104 @@ use grammers_client::media::Media;
 use grammers_client::message::Message;
 use grammers_client::update::Update;
 use grammers_mtsender::UpdatesConfiguration;
+use grammers_session::types::{PeerId, PeerInfo};
+use grammers_session::updates::{MessageBox, State};
+use grammers_tl_types as tl;
 use relay_core::messages::{Author, IncomingMessage, MediaRef, SourceEvent};
+use relay_core::source::{Position, SourceSender};
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub struct UserListener {
     connection: Connection,
+    /// Bare ids of the channels pairs read from.
+    channels: Vec<i64>,
 }
 
 impl UserListener {
     pub fn new(connection: Connection) -> Self {
-        Self { connection }
+        Self {
+            connection,
+            channels: Vec::new(),
+        }
+    }
+
+    /// The chats pairs read from (Bot API dialog ids); channels among them get a position
+    /// when the listener starts, if they have none.
+    pub fn reading(mut self, chats: &[String]) -> Self {
+        self.channels = chats
+            .iter()
+            .filter_map(|c| c.parse::<i64>().ok())
+            .filter_map(PeerId::from_bot_api_dialog_id)
+            .filter(|id| id.kind() == grammers_session::types::PeerKind::Channel)
+            .filter_map(|id| id.bare_id())
+            .collect();
+        self
+    }
+
+    /// Records the current pts of each channel read without a position yet.
+    async fn start_channels(&self) {
+        for &channel in &self.channels {
+            let session = &self.connection.session;
+            if session.has_channel(channel) {
+                continue;
+            }
+            let peer =
+                grammers_session::Session::peer(&**session, PeerId::channel_unchecked(channel))
+                    .await;
+            let Ok(Some(PeerInfo::Channel {
+                id,
+                auth: Some(auth),
+                ..
+            })) = peer
+            else {
+                tracing::warn!(
+                    channel,
+                    "a channel read without its access hash; it cannot be caught up after a restart"
+                );
+                continue;
+            };
+            let request = tl::functions::messages::GetPeerDialogs {
+                peers: vec![tl::enums::InputDialogPeer::Peer(
+                    tl::types::InputDialogPeer {
+                        peer: tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
+                            channel_id: id,
+                            access_hash: auth.hash(),
+                        }),
+                    },
+                )],
+            };
+            let pts = match self.connection.client.invoke(&request).await {
+                Ok(tl::enums::messages::PeerDialogs::Dialogs(d)) => {
+                    d.dialogs.iter().find_map(|dialog| match dialog {
+                        tl::enums::Dialog::Dialog(d) => d.pts,
+                        _ => None,
+                    })
+                }
+                Err(e) => {
+                    tracing::warn!(channel, error = %e, "cannot learn where a channel stands");
+                    None
+                }
+            };
+            if let Some(pts) = pts
+                && let Err(e) = session.start_channel_at(channel, pts).await
+            {
+                tracing::warn!(channel, error = %e, "cannot record where a channel stands");
+            }
+        }
     }
 
     /// Reports events until `shutdown`, the receiver closes, or the session's authorization
     /// is gone (reported as `SourceEvent::Unauthorized`).
-    pub async fn run(mut self, events: mpsc::Sender<SourceEvent>, shutdown: CancellationToken) {
+    pub async fn run(mut self, events: SourceSender, shutdown: CancellationToken) {
         let Some(updates) = self.connection.take_updates() else {
             tracing::error!("the session's updates are already being listened to");
             return;
         };
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = self.start_channels() => {}
+        }
         let stream = self
             .connection
             .client
@@ -46,16 +128,16 @@ impl UserListener {
         loop {
             let next = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                next = stream.next() => next,
+                next = stream.next_raw() => next,
             };
-            let update = match next {
+            let (raw, state, peers) = match next {
                 Ok(update) => {
                     backoff = Duration::from_millis(500);
                     update
                 }
                 Err(InvocationError::Rpc(rpc)) if rpc.code == 401 => {
                     let _ = events
-                        .send(SourceEvent::Unauthorized {
+                        .event(SourceEvent::Unauthorized {
                             reason: format!("Telegram ended the session ({})", rpc.name),
                         })
                         .await;
@@ -71,6 +153,8 @@ impl UserListener {
                     continue;
                 }
             };
+            let position = position(&state);
+            let update = Update::from_raw(&self.connection.client, raw, state, peers);
             let mut batch = events_of(&update);
             // Files travel with the message: the destination's worker may not hold this
             // session, so small media is fetched now and carried inline.
@@ -81,16 +165,27 @@ impl UserListener {
             {
                 inline_media(&self.connection.client, m, incoming).await;
             }
-            for event in batch {
-                if events.send(event).await.is_err() {
-                    return;
-                }
+            // Updates without events (service messages, other kinds) move the position too.
+            if events.send(batch, position).await.is_err() {
+                return;
             }
         }
-        if let Err(e) = stream.sync_update_state().await {
-            tracing::warn!(error = %e, "could not save the update state at shutdown");
-        }
+        // No `sync_update_state` here: the state grammers holds may be ahead of what the
+        // router recorded; the stored position is the one to resume from.
     }
+}
+
+/// The position an update puts its box at.
+fn position(state: &State) -> Option<Position> {
+    Some(match state.message_box? {
+        MessageBox::Common { pts } => Position::TelegramCommon {
+            pts,
+            date: state.date,
+            seq: state.seq,
+        },
+        MessageBox::Secondary { qts } => Position::TelegramSecondary { qts },
+        MessageBox::Channel { channel_id, pts } => Position::TelegramChannel { channel_id, pts },
+    })
 }
 
 /// Media up to this size is carried inline with the message (as a `data:` URL).

@@ -3,6 +3,12 @@
 //! rows — DC options and auth keys sealed with the key ring, update state and peers beside.
 //! Without an account (a login in progress) the session lives only in memory and is saved
 //! by the login flow as a whole.
+//!
+//! The update state (pts, qts, seq, channel pts) is the session's *position*: the router
+//! stores it with the outbox rows of the updates before it. grammers' own
+//! `set_update_state` calls (getState at a pristine start, channel pts from dialogs, the
+//! whole state at `sync_update_state`) may be ahead of what was recorded, so they only
+//! ever fill in a position the session does not have yet, never move one.
 
 use grammers_session::types::{
     ChannelKind, ChannelState, DcOption, PeerAuth, PeerId, PeerInfo, PeerKind, UpdateState,
@@ -291,9 +297,10 @@ impl Session for PgSession {
 
     fn set_update_state(&self, update: UpdateState) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
-            let (cursor, channels, channel) = {
+            let (cursor, channels, channel, fills_cursor) = {
                 let mut data = self.data();
                 let state = &mut data.updates_state;
+                let had_cursor = state.pts != 0 || state.date != 0;
                 let mut channels: Option<Vec<(i64, i32)>> = None;
                 let mut channel = None;
                 match update {
@@ -319,19 +326,55 @@ impl Session for PgSession {
                     date: state.date,
                     seq: state.seq,
                 };
-                (cursor, channels, channel)
+                let fills_cursor = !had_cursor && channel.is_none();
+                (cursor, channels, channel, fills_cursor)
             };
             let Some(p) = &self.persist else {
                 return Ok(());
             };
-            match channel {
-                Some((id, pts)) => p.db.save_telegram_channel_pts(p.account, id, pts).await,
-                None => {
-                    p.db.save_telegram_cursor(p.account, cursor, channels.as_deref())
-                        .await
-                }
+            if fills_cursor {
+                p.db.init_telegram_cursor(p.account, cursor).await?;
             }
+            for (id, pts) in channels.unwrap_or_default().into_iter().chain(channel) {
+                p.db.init_telegram_channel_pts(p.account, id, pts).await?;
+            }
+            Ok(())
         })
+    }
+}
+
+impl PgSession {
+    /// Records where a channel stands when the session starts reading it, unless it has a
+    /// position already (then the stored one is kept, here and in the database).
+    pub async fn start_channel_at(&self, channel_id: i64, pts: i32) -> Result<(), StoreError> {
+        {
+            let mut data = self.data();
+            let channels = &mut data.updates_state.channels;
+            if channels.iter().any(|c| c.id == channel_id) {
+                return Ok(());
+            }
+            channels.push(ChannelState {
+                id: channel_id,
+                pts,
+            });
+        }
+        match &self.persist {
+            Some(p) => {
+                p.db.init_telegram_channel_pts(p.account, channel_id, pts)
+                    .await
+                    .map(drop)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the session has a position for the channel.
+    pub fn has_channel(&self, channel_id: i64) -> bool {
+        self.data()
+            .updates_state
+            .channels
+            .iter()
+            .any(|c| c.id == channel_id)
     }
 }
 
