@@ -932,23 +932,14 @@ impl JobQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{KeyPrefix, RedisConfig};
+    use crate::testing::TestPrefix;
 
     #[tokio::test]
     async fn a_blocking_read_keeps_what_it_got_beyond_the_count_for_the_next_read() {
-        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
-        let redis = RedisConn::connect_lazy(&RedisConfig {
-            url: "redis://127.0.0.1:6379".into(),
-            key_prefix: KeyPrefix::parse(&prefix).expect("prefix"),
-            command_timeout: Duration::from_secs(2),
-        })
-        .expect("client");
-        let queue = JobQueue::new(
-            redis.clone(),
-            "redis://127.0.0.1:6379",
-            QueueConfig::default(),
-        )
-        .expect("queue");
+        let keys = TestPrefix::new();
+        let redis = keys.connect().expect("client");
+        let queue =
+            JobQueue::new(redis.clone(), keys.url(), QueueConfig::default()).expect("queue");
         let job = |d: i64, priority| Job {
             delivery_id: d,
             destination: "x".into(),
@@ -1000,9 +991,5 @@ mod tests {
         let ids: Vec<i64> = claimed.iter().map(|e| e.job.delivery_id).collect();
         assert_eq!(ids, vec![1, 2, 3, 4], "nothing was acked");
         assert!(lock(&queue.inner.overflow).is_empty());
-        let _: i64 = redis
-            .run(redis::cmd("DEL").arg(queue.stream_keys(0).to_vec()))
-            .await
-            .expect("del");
     }
 }
