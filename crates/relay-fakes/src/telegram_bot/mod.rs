@@ -6,6 +6,7 @@
 //! Point teloxide-core at it with `Bot::new(token).set_api_url(url)`.
 
 mod methods;
+mod params;
 mod sending;
 mod state;
 
