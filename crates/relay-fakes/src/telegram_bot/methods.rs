@@ -4,7 +4,7 @@
 use super::FakeBotApi;
 use super::params::{Params, bad, fail, ok, read_params, reply};
 use super::sending::{Kind, copy_message, delete_message, edit_text, send, send_media_group};
-use super::state::State;
+use super::state::{Bot, State};
 use axum::extract::{Path, Request, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -44,7 +44,7 @@ pub async fn handle(
         Ok(p) => p,
         Err(e) => return e,
     };
-    let bot = {
+    let (bot, late) = {
         let mut state = fake.state();
         state.calls.push(method.clone());
         let Some(bot) = state.bot_by_token(token).cloned() else {
@@ -62,12 +62,26 @@ pub async fn handle(
                        "parameters": {"retry_after": wait}}),
             );
         }
-        bot
+        let late = state
+            .late
+            .iter()
+            .position(|(m, _)| m.eq_ignore_ascii_case(&method))
+            .map(|i| state.late.remove(i).1);
+        (bot, late)
     };
+    let response = answer(&fake, &bot, &method, &params).await;
+    if let Some(wait) = late {
+        // Done (the message is stored), but the client hears of it only now.
+        tokio::time::sleep(wait).await;
+    }
+    response
+}
+
+async fn answer(fake: &FakeBotApi, bot: &Bot, method: &str, params: &Params) -> Response {
     match method.to_ascii_lowercase().as_str() {
         "getme" => {
             // getMe adds the bot's capabilities to the User object.
-            let mut me = State::bot_json(&bot);
+            let mut me = State::bot_json(bot);
             for flag in [
                 "can_join_groups",
                 "can_connect_to_business",
@@ -79,18 +93,18 @@ pub async fn handle(
             me["supports_inline_queries"] = json!(false);
             ok(me)
         }
-        "getupdates" => get_updates(&fake, bot.id, &params).await,
-        "getfile" => get_file(&fake, &params),
-        "sendmessage" => send(&fake, bot.id, &params, Kind::Text),
-        "sendphoto" => send(&fake, bot.id, &params, Kind::Media("photo")),
-        "sendvideo" => send(&fake, bot.id, &params, Kind::Media("video")),
-        "senddocument" => send(&fake, bot.id, &params, Kind::Media("document")),
-        "sendvoice" => send(&fake, bot.id, &params, Kind::Media("voice")),
-        "sendsticker" => send(&fake, bot.id, &params, Kind::Media("sticker")),
-        "sendmediagroup" => send_media_group(&fake, bot.id, &params),
-        "copymessage" => copy_message(&fake, bot.id, &params),
-        "editmessagetext" => edit_text(&fake, bot.id, &params),
-        "deletemessage" => delete_message(&fake, bot.id, &params),
+        "getupdates" => get_updates(fake, bot.id, params).await,
+        "getfile" => get_file(fake, params),
+        "sendmessage" => send(fake, bot.id, params, Kind::Text),
+        "sendphoto" => send(fake, bot.id, params, Kind::Media("photo")),
+        "sendvideo" => send(fake, bot.id, params, Kind::Media("video")),
+        "senddocument" => send(fake, bot.id, params, Kind::Media("document")),
+        "sendvoice" => send(fake, bot.id, params, Kind::Media("voice")),
+        "sendsticker" => send(fake, bot.id, params, Kind::Media("sticker")),
+        "sendmediagroup" => send_media_group(fake, bot.id, params),
+        "copymessage" => copy_message(fake, bot.id, params),
+        "editmessagetext" => edit_text(fake, bot.id, params),
+        "deletemessage" => delete_message(fake, bot.id, params),
         _ => fail(404, "Not Found: method not found"),
     }
 }

@@ -139,6 +139,13 @@ impl FakeBotApi {
         self.state().forced.push((method.to_owned(), retry_after));
     }
 
+    /// The next call of `method` (any case, e.g. `sendMessage`) is carried out as usual (the
+    /// message is stored) but answered only after `wait`: a client that gives up sooner
+    /// sees a timeout for a call that did arrive. Call several times for several.
+    pub fn answer_late(&self, method: &str, wait: std::time::Duration) {
+        self.state().late.push((method.to_owned(), wait));
+    }
+
     /// The messages in a chat, oldest first, as the Bot API shows them.
     pub fn messages(&self, chat_id: i64) -> Vec<Value> {
         self.state()
