@@ -117,6 +117,11 @@ pub enum SendError {
     /// A network error, a timeout or a server error: retry with backoff.
     #[error("transient: {0}")]
     Transient(String),
+    /// The request went out and no answer came in time, on a platform without an
+    /// idempotency key (Bot API sends, Discord webhooks): the message may have arrived, and
+    /// sending it again could post it twice. Not retried.
+    #[error("ambiguous: {0}")]
+    Ambiguous(String),
 }
 
 impl SendError {

@@ -1,7 +1,8 @@
 //! Discord REST v10 over reqwest, with twilight-model types for what comes back. Every call
 //! goes through the bot's global limiter (50/s); a 429 comes back as
 //! `SendError::RateLimited` with Discord's `retry_after` and scope, other failures as the
-//! matching `SendError`.
+//! matching `SendError`. A webhook execution (no idempotency key) that went out and got no
+//! answer is `SendError::Ambiguous`; a connect failure (nothing sent) stays transient.
 
 use crate::global_limit::GlobalLimit;
 use relay_core::messages::{EmbedPart, LimitScope, OutgoingMessage, SendError};
@@ -33,6 +34,18 @@ impl Default for DiscordEndpoints {
 }
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Shorter than the request timeout, so a connection that never opens is a connect error
+/// (nothing was sent) and not a request timeout (which may come after sending).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Whether a request that went out unanswered may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// Reads, edits, deletes, and bot messages (Discord drops a repeated nonce).
+    Safe,
+    /// Webhook messages: a second request may post a second message.
+    Unsafe,
+}
 pub const GLOBAL_REQUESTS_PER_SEC: u32 = 50;
 
 static GLOBAL_LIMIT_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
@@ -89,17 +102,18 @@ impl DiscordRest {
     /// A client for one bot token (`None` for webhook-only use).
     pub fn new(endpoints: &DiscordEndpoints, token: Option<&str>) -> Self {
         crate::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent("DiscordBot (https://github.com/relay, 0.1) Relay")
-            .build()
-            .unwrap_or_default();
         Self {
-            http,
+            http: http_client(REQUEST_TIMEOUT),
             base: format!("{}/api/v10", endpoints.api_url.trim_end_matches('/')),
             token: token.map(|t| t.trim().trim_start_matches("Bot ").to_owned()),
             limit: shared_limit(token),
         }
+    }
+
+    /// The same client with another limit on each request (tests use a short one).
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.http = http_client(timeout);
+        self
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -113,13 +127,26 @@ impl DiscordRest {
     }
 
     async fn send_raw(&self, req: RequestBuilder) -> Result<reqwest::Response, SendError> {
+        self.send_raw_as(req, Resend::Safe).await
+    }
+
+    async fn send_raw_as(
+        &self,
+        req: RequestBuilder,
+        resend: Resend,
+    ) -> Result<reqwest::Response, SendError> {
         if GLOBAL_LIMIT_ON.load(std::sync::atomic::Ordering::Relaxed) {
             self.limit.acquire().await;
         }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| SendError::Transient(transport_error(&e)))?;
+        let res = req.send().await.map_err(|e| {
+            if resend == Resend::Unsafe && e.is_timeout() && !e.is_connect() {
+                SendError::Ambiguous(
+                    "Discord did not answer in time after the webhook message was sent".into(),
+                )
+            } else {
+                SendError::Transient(transport_error(&e))
+            }
+        })?;
         if res.status().is_success() {
             return Ok(res);
         }
@@ -127,10 +154,22 @@ impl DiscordRest {
     }
 
     async fn call<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, SendError> {
-        let res = self.send_raw(req).await?;
-        res.json::<T>()
-            .await
-            .map_err(|e| SendError::Transient(format!("unexpected answer from Discord: {e}")))
+        self.call_as(req, Resend::Safe).await
+    }
+
+    async fn call_as<T: DeserializeOwned>(
+        &self,
+        req: RequestBuilder,
+        resend: Resend,
+    ) -> Result<T, SendError> {
+        let res = self.send_raw_as(req, resend).await?;
+        res.json::<T>().await.map_err(|e| match resend {
+            // Accepted (2xx), but without the message's id Relay cannot follow it.
+            Resend::Unsafe => SendError::Ambiguous(format!(
+                "Discord accepted the message but its answer was cut short: {e}"
+            )),
+            Resend::Safe => SendError::Transient(format!("unexpected answer from Discord: {e}")),
+        })
     }
 
     /// The bot behind the token (how a token is validated).
@@ -240,7 +279,8 @@ impl DiscordRest {
             }
         }
         let req = self.request(Method::POST, &format!("webhooks/{id}/{token}?wait=true"));
-        self.call(with_body(req, payload, message)).await
+        self.call_as(with_body(req, payload, message), Resend::Unsafe)
+            .await
     }
 
     pub async fn edit_webhook_message(
@@ -346,6 +386,15 @@ fn with_body(req: RequestBuilder, mut payload: Value, message: &OutgoingMessage)
         );
     }
     req.multipart(form)
+}
+
+fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .user_agent("DiscordBot (https://github.com/relay, 0.1) Relay")
+        .build()
+        .unwrap_or_default()
 }
 
 fn transport_error(e: &reqwest::Error) -> String {

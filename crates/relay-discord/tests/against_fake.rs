@@ -399,6 +399,80 @@ async fn a_retried_send_with_the_same_nonce_creates_one_message() {
 }
 
 #[tokio::test]
+async fn a_webhook_send_answered_too_late_is_ambiguous_and_arrived_once() {
+    let w = world().await;
+    let (id, token) = w.fake().add_webhook(w.channel, "relay hook");
+    let target = WebhookTarget::parse(&format!("https://discord.com/api/webhooks/{id}/{token}"))
+        .expect("url");
+    let rest =
+        DiscordRest::new(&w.endpoints(), None).with_request_timeout(Duration::from_millis(300));
+    let sink = WebhookSink::new(rest, target);
+    w.fake().answer_late("webhooks/", Duration::from_secs(2));
+    let msg = OutgoingMessage {
+        text: "maybe twice".into(),
+        ..Default::default()
+    };
+    let err = sink
+        .send("", &msg, "k")
+        .await
+        .expect_err("no answer in time");
+    assert!(
+        matches!(&err, SendError::Ambiguous(why) if why.contains("after the webhook message was sent")),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(
+        w.texts(),
+        vec!["maybe twice"],
+        "the message did arrive, once"
+    );
+}
+
+#[tokio::test]
+async fn a_bot_send_answered_too_late_stays_retryable_and_its_nonce_keeps_it_single() {
+    let w = world().await;
+    let sink = BotSink::new(w.rest().with_request_timeout(Duration::from_millis(300)));
+    w.fake().answer_late("channels/", Duration::from_secs(2));
+    let msg = OutgoingMessage {
+        text: "nonce saves it".into(),
+        ..Default::default()
+    };
+    let chat = w.channel.to_string();
+    let err = sink
+        .send(&chat, &msg, "delivery-7")
+        .await
+        .expect_err("late");
+    assert!(matches!(err, SendError::Transient(_)), "{err:?}");
+    sink.send(&chat, &msg, "delivery-7").await.expect("retry");
+    assert_eq!(w.texts(), vec!["nonce saves it"]);
+}
+
+#[tokio::test]
+async fn a_webhook_that_cannot_be_reached_is_transient() {
+    let w = world().await;
+    let (id, token) = w.fake().add_webhook(w.channel, "relay hook");
+    let target = WebhookTarget::parse(&format!("https://discord.com/api/webhooks/{id}/{token}"))
+        .expect("url");
+    let nowhere = DiscordEndpoints {
+        api_url: "http://127.0.0.1:1".into(),
+        gateway_url: "ws://127.0.0.1:1".into(),
+    };
+    let sink = WebhookSink::new(DiscordRest::new(&nowhere, None), target);
+    let err = sink
+        .send(
+            "",
+            &OutgoingMessage {
+                text: "x".into(),
+                ..Default::default()
+            },
+            "k",
+        )
+        .await
+        .expect_err("nothing listens");
+    assert!(matches!(err, SendError::Transient(_)), "{err:?}");
+}
+
+#[tokio::test]
 async fn an_invalid_token_is_unauthorized() {
     let w = world().await;
     let rest = DiscordRest::new(&w.endpoints(), Some("not-a-token"));

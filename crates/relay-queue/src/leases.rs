@@ -96,24 +96,20 @@ impl Leases {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{KeyPrefix, RedisConfig};
+    use crate::testing::TestPrefix;
 
-    fn leases() -> Leases {
-        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
-        let conn = RedisConn::connect_lazy(&RedisConfig {
-            url: "redis://127.0.0.1:6379".into(),
-            key_prefix: KeyPrefix::parse(&prefix).expect("prefix"),
-            command_timeout: Duration::from_secs(2),
-        })
-        .expect("client");
-        Leases::new(conn)
+    /// Also the guard of the test's keys: keep it until the test ends.
+    fn leases() -> (Leases, TestPrefix) {
+        let keys = TestPrefix::new();
+        let conn = keys.connect().expect("client");
+        (Leases::new(conn), keys)
     }
 
     const TTL: Duration = Duration::from_secs(10);
 
     #[tokio::test]
     async fn only_one_holder_acquires_and_only_it_releases() {
-        let leases = leases();
+        let (leases, _keys) = leases();
         let token = leases
             .acquire("p:1", "w1", TTL)
             .await
@@ -138,7 +134,7 @@ mod tests {
 
     #[tokio::test]
     async fn tokens_grow_across_acquisitions() {
-        let leases = leases();
+        let (leases, _keys) = leases();
         let mut last = 0;
         for holder in ["w1", "w2", "w1:with:colons"] {
             let token = leases
@@ -166,7 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn renew_needs_the_holder_and_token_and_fails_after_expiry() {
-        let leases = leases();
+        let (leases, _keys) = leases();
         let ttl = Duration::from_millis(200);
         let token = leases
             .acquire("p:2", "w1", ttl)

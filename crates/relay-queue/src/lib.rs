@@ -10,6 +10,8 @@ mod leases;
 mod limits;
 mod redis_conn;
 mod scripts;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod workers;
 
 pub use jobs::{

@@ -104,22 +104,18 @@ fn wait(ttl_ms: i64, rule: LimitRule) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{KeyPrefix, RedisConfig};
+    use crate::testing::TestPrefix;
 
-    fn limiter() -> RateLimiter {
-        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
-        let conn = RedisConn::connect_lazy(&RedisConfig {
-            url: "redis://127.0.0.1:6379".into(),
-            key_prefix: KeyPrefix::parse(&prefix).expect("prefix"),
-            command_timeout: Duration::from_secs(2),
-        })
-        .expect("redis");
-        RateLimiter::new(conn)
+    /// Also the guard of the test's keys: keep it until the test ends.
+    fn limiter() -> (RateLimiter, TestPrefix) {
+        let keys = TestPrefix::new();
+        let conn = keys.connect().expect("client");
+        (RateLimiter::new(conn), keys)
     }
 
     #[tokio::test]
     async fn hits_over_the_limit_are_refused_with_the_time_left() {
-        let limiter = limiter();
+        let (limiter, _keys) = limiter();
         let rule = LimitRule {
             max: 3,
             window: Duration::from_secs(60),
@@ -145,7 +141,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_window_ends_and_reset_forgets() {
-        let limiter = limiter();
+        let (limiter, _keys) = limiter();
         let rule = LimitRule {
             max: 1,
             window: Duration::from_millis(200),

@@ -74,22 +74,18 @@ impl WorkerRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{KeyPrefix, RedisConfig};
+    use crate::testing::TestPrefix;
 
-    fn registry(ttl: Duration) -> WorkerRegistry {
-        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
-        let conn = RedisConn::connect_lazy(&RedisConfig {
-            url: "redis://127.0.0.1:6379".into(),
-            key_prefix: KeyPrefix::parse(&prefix).expect("prefix"),
-            command_timeout: Duration::from_secs(2),
-        })
-        .expect("client");
-        WorkerRegistry::new(conn, ttl)
+    /// Also the guard of the test's keys: keep it until the test ends.
+    fn registry(ttl: Duration) -> (WorkerRegistry, TestPrefix) {
+        let keys = TestPrefix::new();
+        let conn = keys.connect().expect("client");
+        (WorkerRegistry::new(conn, ttl), keys)
     }
 
     #[tokio::test]
     async fn heartbeats_make_a_worker_alive_until_it_leaves() {
-        let reg = registry(Duration::from_secs(10));
+        let (reg, _keys) = registry(Duration::from_secs(10));
         let w = WorkerInfo {
             id: "w1".into(),
             concurrency: 4,
@@ -109,7 +105,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_worker_that_stops_beating_expires() {
-        let reg = registry(Duration::from_millis(150));
+        let (reg, _keys) = registry(Duration::from_millis(150));
         reg.heartbeat(&WorkerInfo {
             id: "gone".into(),
             concurrency: 1,

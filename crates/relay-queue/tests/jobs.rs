@@ -1,28 +1,23 @@
 //! The job queue against the local Redis, each test under a key prefix of its own.
 
+use relay_queue::testing::TestPrefix;
 use relay_queue::{
-    Entry, Job, JobQueue, KeyPrefix, Priority, QueueConfig, RedisConfig, RedisConn, StreamKind,
-    backoff, partition_of,
+    Entry, Job, JobQueue, Priority, QueueConfig, RedisConn, StreamKind, backoff, partition_of,
 };
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-const URL: &str = "redis://127.0.0.1:6379";
-
-fn conn() -> RedisConn {
-    let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
-    RedisConn::connect_lazy(&RedisConfig {
-        url: URL.into(),
-        key_prefix: KeyPrefix::parse(&prefix).expect("prefix"),
-        command_timeout: Duration::from_secs(2),
-    })
-    .expect("client")
+/// A connection under a fresh prefix, and the guard that deletes its keys: keep the guard
+/// until the test ends.
+fn conn() -> (RedisConn, TestPrefix) {
+    let keys = TestPrefix::new();
+    (keys.connect().expect("client"), keys)
 }
 
-fn queue() -> (JobQueue, RedisConn) {
-    let redis = conn();
-    let queue = JobQueue::new(redis.clone(), URL, QueueConfig::default()).expect("queue");
-    (queue, redis)
+fn queue() -> (JobQueue, RedisConn, TestPrefix) {
+    let (redis, keys) = conn();
+    let queue = JobQueue::new(redis.clone(), keys.url(), QueueConfig::default()).expect("queue");
+    (queue, redis, keys)
 }
 
 fn job(delivery_id: i64, destination: &str, priority: Priority) -> Job {
@@ -64,7 +59,7 @@ const NO_BLOCK: Duration = Duration::ZERO;
 
 #[tokio::test]
 async fn reads_serve_retry_then_high_medium_low() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     queue
         .enqueue_many(&[
             (0, job(1, "low", Priority::Low)),
@@ -117,7 +112,7 @@ async fn reads_serve_retry_then_high_medium_low() {
 
 #[tokio::test]
 async fn a_blocking_read_wakes_on_a_new_entry_and_outlives_the_response_timeout() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     // Nothing arrives: empty after the block (longer than the driver's 500 ms), no error.
     let start = Instant::now();
     let none = queue
@@ -162,7 +157,7 @@ async fn a_blocking_read_wakes_on_a_new_entry_and_outlives_the_response_timeout(
 
 #[tokio::test]
 async fn a_blocking_read_never_returns_more_than_asked() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     let p = 5;
     let reader = {
         let queue = queue.clone();
@@ -204,7 +199,7 @@ async fn a_blocking_read_never_returns_more_than_asked() {
 
 #[tokio::test]
 async fn acked_entries_are_gone_and_unacked_ones_are_taken_over_in_delivery_order() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     queue
         .enqueue_many(&[
             (2, job(30, "x", Priority::High)),
@@ -265,7 +260,7 @@ async fn acked_entries_are_gone_and_unacked_ones_are_taken_over_in_delivery_orde
 
 #[tokio::test]
 async fn claim_pending_follows_the_cursor_past_one_batch() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     let jobs: Vec<(u16, Job)> = (0..1200)
         .rev()
         .map(|d| (6, job(d, &format!("dest-{}", d % 7), Priority::Medium)))
@@ -280,7 +275,7 @@ async fn claim_pending_follows_the_cursor_past_one_batch() {
 
 #[tokio::test]
 async fn a_delayed_job_waits_pauses_its_lane_and_comes_back_as_a_retry() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     queue
         .enqueue(1, &job(10, "chat:1", Priority::Medium))
         .await
@@ -343,7 +338,7 @@ async fn a_delayed_job_waits_pauses_its_lane_and_comes_back_as_a_retry() {
 
 #[tokio::test]
 async fn promotion_keeps_a_paused_marker_that_names_another_delivery() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     queue
         .enqueue_many(&[
             (1, job(1, "lane|with|bars", Priority::Low)),
@@ -420,7 +415,7 @@ fn backoff_grows_with_jitter_within_bounds() {
 
 #[tokio::test]
 async fn dead_letters_keep_the_job_and_the_error_newest_first() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     queue
         .enqueue_many(&[
             (4, job(1, "d1", Priority::High)),
@@ -460,7 +455,7 @@ async fn dead_letters_keep_the_job_and_the_error_newest_first() {
 
 #[tokio::test]
 async fn the_queue_works_again_after_redis_lost_its_keys() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     queue
         .enqueue(0, &job(1, "x", Priority::High))
         .await
@@ -506,7 +501,7 @@ async fn the_queue_works_again_after_redis_lost_its_keys() {
 
 #[tokio::test]
 async fn enqueue_many_spreads_over_partitions_and_backlog_counts() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     let jobs: Vec<(u16, Job)> = (0..30)
         .map(|d| {
             let account = format!("account-{}", d % 3);
@@ -543,7 +538,7 @@ fn partitions_are_stable_and_spread() {
 
 #[tokio::test]
 async fn a_flood_of_high_priority_work_leaves_a_share_for_the_lower_ones() {
-    let (queue, _redis) = queue();
+    let (queue, _redis, _keys) = queue();
     let mut jobs: Vec<(u16, Job)> = (0..200)
         .map(|i| (0, job(i, "high", Priority::High)))
         .collect();
@@ -563,7 +558,7 @@ async fn a_flood_of_high_priority_work_leaves_a_share_for_the_lower_ones() {
 
 #[tokio::test]
 async fn the_oldest_waiting_entry_is_the_oldest_not_yet_acknowledged_in_any_stream() {
-    let (queue, redis) = queue();
+    let (queue, redis, _keys) = queue();
     assert_eq!(queue.oldest_waiting_ms(3).await.expect("empty"), None);
     let before = chrono_ms();
     queue

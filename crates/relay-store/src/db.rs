@@ -217,7 +217,7 @@ mod tests {
 
     #[tokio::test]
     async fn migrate_creates_the_schema_and_a_second_run_is_a_no_op() {
-        let (db, _) = crate::testing::empty_database().await.expect("database");
+        let db = crate::testing::empty_database().await.expect("database");
         let total = MIGRATOR.iter().count();
         assert_eq!(db.pending_migrations().await.expect("pending").len(), total);
         assert_eq!(db.migrate().await.expect("first run"), total);

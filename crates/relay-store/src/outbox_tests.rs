@@ -1,5 +1,5 @@
 use crate::pairs_tests::{account, dest, new_pair, user};
-use crate::testing::test_database;
+use crate::testing::{TestDatabase, test_database};
 use crate::{Database, DeliveryAction, NewDelivery, Pair};
 use chrono::Utc;
 use relay_core::{AccountId, AccountKind, Priority, Severity, UserId};
@@ -7,7 +7,8 @@ use serde_json::json;
 use std::time::Duration;
 
 struct World {
-    db: Database,
+    /// Derefs to the [`Database`]; the throwaway database goes when the world does.
+    db: TestDatabase,
     alice: UserId,
     bot: AccountId,
     pair: Pair,

@@ -1,15 +1,16 @@
 //! The schema's own guarantees: tenancy through composite foreign keys, the idempotency
 //! keys of the outbox and of payment events, and the seeded plans.
 
+use crate::testing::TestDatabase;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-async fn fresh() -> PgPool {
-    crate::testing::test_database()
+/// A pool on a fresh database, and the guard that drops it: keep the guard to the end.
+async fn fresh() -> (PgPool, TestDatabase) {
+    let db = crate::testing::test_database()
         .await
-        .expect("test database")
-        .pool()
-        .clone()
+        .expect("test database");
+    (db.pool().clone(), db)
 }
 
 async fn user(pool: &PgPool, email: &str) -> Uuid {
@@ -50,7 +51,7 @@ fn constraint(err: sqlx::Error) -> String {
 
 #[tokio::test]
 async fn a_pair_cannot_use_another_tenants_account() {
-    let pool = fresh().await;
+    let (pool, _db) = fresh().await;
     let alice = user(&pool, "alice@example.com").await;
     let bob = user(&pool, "bob@example.com").await;
     let bobs_bot = account(&pool, bob, "1").await;
@@ -81,7 +82,7 @@ async fn a_pair_cannot_use_another_tenants_account() {
 
 #[tokio::test]
 async fn a_delivery_exists_once_per_destination_message_and_part() {
-    let pool = fresh().await;
+    let (pool, _db) = fresh().await;
     let alice = user(&pool, "alice@example.com").await;
     let bot = account(&pool, alice, "1").await;
     let p = pair(&pool, alice, bot).await.expect("pair");
@@ -119,7 +120,7 @@ async fn a_delivery_exists_once_per_destination_message_and_part() {
 
 #[tokio::test]
 async fn a_redelivered_payment_webhook_is_stored_once() {
-    let pool = fresh().await;
+    let (pool, _db) = fresh().await;
     let insert = || {
         sqlx::query(
             "INSERT INTO payment_events (provider, provider_event_id, event_type, payload) \
@@ -133,7 +134,7 @@ async fn a_redelivered_payment_webhook_is_stored_once() {
 
 #[tokio::test]
 async fn emails_are_unique_and_stored_normalised() {
-    let pool = fresh().await;
+    let (pool, _db) = fresh().await;
     user(&pool, "alice@example.com").await;
     let err =
         sqlx::query("INSERT INTO users (email, password_hash) VALUES ('alice@example.com', 'x')")
@@ -151,7 +152,7 @@ async fn emails_are_unique_and_stored_normalised() {
 
 #[tokio::test]
 async fn plans_are_seeded_with_their_priorities() {
-    let pool = fresh().await;
+    let (pool, _db) = fresh().await;
     let plans: Vec<(String, String)> =
         sqlx::query_as("SELECT id, priority FROM plans ORDER BY price_cents")
             .fetch_all(&pool)
@@ -167,7 +168,7 @@ async fn plans_are_seeded_with_their_priorities() {
 
 #[tokio::test]
 async fn a_delivery_cannot_name_another_pairs_destination_or_another_tenants_sender() {
-    let pool = fresh().await;
+    let (pool, _db) = fresh().await;
     let alice = user(&pool, "alice@example.com").await;
     let bob = user(&pool, "bob@example.com").await;
     let alices_bot = account(&pool, alice, "1").await;

@@ -352,3 +352,38 @@ fn acknowledging(tx: mpsc::Sender<SourceEvent>) -> relay_core::source::SourceSen
     });
     source
 }
+
+#[tokio::test]
+async fn a_send_answered_too_late_is_ambiguous_and_arrived_once() {
+    let w = world().await;
+    let bot =
+        TelegramBot::with_timeout(TOKEN, &w.api.url(), Duration::from_millis(300)).expect("url");
+    let sink = BotSink::new(&bot);
+    w.fake().answer_late("sendMessage", Duration::from_secs(2));
+    let err = sink
+        .send(&w.group.to_string(), &text("maybe twice"), "k")
+        .await
+        .expect_err("no answer in time");
+    assert!(
+        matches!(&err, SendError::Ambiguous(why) if why.contains("after the message was sent")),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    let texts: Vec<_> = w
+        .messages(w.group)
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(texts, vec!["maybe twice"], "the message did arrive, once");
+}
+
+#[tokio::test]
+async fn a_bot_api_that_cannot_be_reached_is_transient() {
+    let bot = TelegramBot::with_timeout(TOKEN, "http://127.0.0.1:1", Duration::from_millis(300))
+        .expect("url");
+    let err = BotSink::new(&bot)
+        .send("-100", &text("x"), "k")
+        .await
+        .expect_err("nothing listens");
+    assert!(matches!(err, SendError::Transient(_)), "{err:?}");
+}

@@ -7,8 +7,8 @@ use relay_core::messages::{
     LimitScope, MessageSink, OutgoingFile, OutgoingMessage, SendError, SourceEvent,
 };
 use relay_fakes::telegram_dc::{FakeDc, MediaKind, Peer, RunningDc};
-use relay_store::Database;
 use relay_store::crypto::Keyring;
+use relay_store::testing::TestDatabase;
 use relay_telegram::user::login::{self, PasswordStep};
 use relay_telegram::user::{
     Connection, DcOverride, MtprotoConfig, PgSession, UserListener, UserSink,
@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 struct World {
     dc: RunningDc,
-    db: Database,
+    /// Derefs to the `Database`; the throwaway database goes with the world.
+    db: TestDatabase,
     keyring: Keyring,
     config: MtprotoConfig,
 }

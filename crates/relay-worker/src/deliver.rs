@@ -1,7 +1,9 @@
 //! One delivery, start to end: claim the outbox row with the partition's fencing token,
 //! build the message for the destination's platform, send it, and record what happened —
 //! done (and the message map), a typed wait (the job is delayed, its lane waits for it),
-//! or a failure (the job is dead-lettered and the owner sees it in the error log).
+//! or a failure (the job is dead-lettered and the owner sees it in the error log). A send
+//! that may have arrived without an answer (`SendError::Ambiguous`) is such a failure too:
+//! it is never sent again.
 
 use crate::accounts::{AccountError, AccountHub};
 use crate::claim::{ClaimResult, Claimer};
@@ -179,6 +181,14 @@ impl Deliverer {
                 }
                 self.hub.stop(claimed.sender_account_id);
                 self.give_up(partition, token, entry, "unauthorized", &message)
+                    .await
+            }
+            // Possibly delivered, and the platform cannot tell: recorded, never resent.
+            Err(Failure::Send(SendError::Ambiguous(why))) => {
+                let message = format!(
+                    "{why}; the message may have arrived, so it was not sent again (check the destination)"
+                );
+                self.give_up(partition, token, entry, "ambiguous_timeout", &message)
                     .await
             }
             Err(Failure::Send(SendError::NotFound(why))) => {

@@ -274,18 +274,13 @@ fn http_client() -> reqwest::Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relay_queue::{KeyPrefix, RedisConfig};
+    use relay_queue::testing::TestPrefix;
     use relay_store::DbConfig;
 
     #[tokio::test]
     async fn a_running_worker_is_alive_and_leaves_on_shutdown() {
-        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
-        let redis = RedisConn::connect_lazy(&RedisConfig {
-            url: "redis://127.0.0.1:6379".into(),
-            key_prefix: KeyPrefix::parse(&prefix).expect("prefix"),
-            command_timeout: Duration::from_secs(1),
-        })
-        .expect("redis");
+        let keys = TestPrefix::new();
+        let redis = RedisConn::connect_lazy(&keys.config(Duration::from_secs(1))).expect("redis");
         let db = Database::connect_lazy(&DbConfig {
             url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
             max_connections: 1,
@@ -298,7 +293,7 @@ mod tests {
         };
         let queue = JobQueue::new(
             redis.clone(),
-            "redis://127.0.0.1:6379",
+            keys.url(),
             relay_queue::QueueConfig::default(),
         )
         .expect("queue");

@@ -1,7 +1,7 @@
 //! Start-up checks: PostgreSQL and Redis must answer (and when one does not, say which and
 //! how to start it), the database is created when missing and migrated when asked.
 
-use crate::config::Config;
+use crate::config::{Config, redact_url};
 use relay_queue::{RedisConfig, RedisConn};
 use relay_store::{Database, DbConfig};
 use std::time::Duration;
@@ -28,27 +28,6 @@ impl std::error::Error for StartupError {}
 pub struct DbSetup {
     pub create_if_missing: bool,
     pub migrate: bool,
-}
-
-/// `scheme://user:***@host:port/path`: a URL fit for messages.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            let masked = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                user.to_owned()
-            };
-            format!("{scheme}://{masked}@{host}{path}")
-        }
-        None => url.to_owned(),
-    }
 }
 
 pub fn db_config(config: &Config) -> DbConfig {
@@ -149,24 +128,4 @@ async fn redis(config: &Config) -> Result<RedisConn, String> {
         )
     })?;
     Ok(conn)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_are_masked_in_urls() {
-        assert_eq!(
-            redact_url("postgres://u:pw@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact_url("redis://:pw@h:6379/0"), "redis://:***@h:6379/0");
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
-        assert_eq!(
-            redact_url("postgres://u:p@ss@h/db"),
-            "postgres://u:***@h/db"
-        );
-    }
 }

@@ -103,9 +103,10 @@ fn production_without_secrets_refuses_to_start() {
 
 #[tokio::test]
 async fn migrate_creates_the_schema_and_a_second_run_is_a_no_op() {
-    let (_db, url) = relay_store::testing::empty_database()
+    let db = relay_store::testing::empty_database()
         .await
         .expect("database");
+    let url = db.url().to_owned();
     let first = output(relay().arg("migrate").env("RELAY_DATABASE_URL", &url));
     assert_eq!(
         first.status.code(),
@@ -155,17 +156,20 @@ fn free_port() -> u16 {
 
 #[tokio::test]
 async fn relay_all_serves_the_api_and_stops_cleanly_on_sigterm() {
-    let (_db, url) = relay_store::testing::empty_database()
+    let db = relay_store::testing::empty_database()
         .await
         .expect("database");
+    let url = db.url().to_owned();
     let port = free_port();
-    let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let keys = relay_queue::testing::TestPrefix::new();
+    let prefix = keys.prefix().to_string();
     let log_file = std::env::temp_dir().join(format!("{prefix}.log"));
     let mut child = KillOnDrop(
         relay()
             .arg("all")
             .env("RELAY_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .env("RELAY_DATABASE_URL", &url)
+            .env("RELAY_REDIS_URL", keys.url())
             .env("RELAY_REDIS_KEY_PREFIX", &prefix)
             .env("RELAY_LOG_FORMAT", "json")
             .env("RELAY_LOG_FILE", &log_file)
@@ -235,9 +239,10 @@ async fn relay_all_serves_the_api_and_stops_cleanly_on_sigterm() {
 #[tokio::test]
 async fn admin_create_makes_an_admin_from_env_or_stdin_and_refuses_duplicates() {
     use std::io::Write;
-    let (db, url) = relay_store::testing::empty_database()
+    let db = relay_store::testing::empty_database()
         .await
         .expect("database");
+    let url = db.url().to_owned();
     let out = output(
         relay()
             .args(["admin", "create", "--email", " Root@Example.com "])

@@ -94,7 +94,8 @@ fn platform_failure(err: SendError, field: &str, refused: &str, platform: &str) 
             ApiError::field(field, refused)
         }
         SendError::RateLimited { retry_after, .. } => ApiError::TooManyRequests { retry_after },
-        SendError::Transient(why) => ApiError::Unavailable(format!(
+        // Checks only read, so an unanswered one is as good as a failed one.
+        SendError::Transient(why) | SendError::Ambiguous(why) => ApiError::Unavailable(format!(
             "{platform} could not be reached to check this ({why}); try again"
         )),
     }

@@ -477,7 +477,7 @@ async fn check_webhook_loops(
             Err(SendError::RateLimited { retry_after, .. }) => {
                 return Err(ApiError::TooManyRequests { retry_after });
             }
-            Err(SendError::Transient(why)) => {
+            Err(SendError::Transient(why) | SendError::Ambiguous(why)) => {
                 return Err(ApiError::Unavailable(format!(
                     "Discord could not be reached to check the webhook's channel ({why}); try again"
                 )));

@@ -404,7 +404,7 @@ async fn one_address_is_limited_across_accounts() {
         max: 3,
         window: Duration::from_secs(60),
     };
-    let app = spawn_configured(test_database().await, redis(REDIS_URL), config).await;
+    let app = spawn_configured(test_database().await, test_redis(), config).await;
     for i in 0..3 {
         assert_eq!(
             app.login(&format!("u{i}@example.com"), "whatever pass")
@@ -423,8 +423,8 @@ async fn another_node_sees_a_logout_within_the_session_cache_time() {
     let db = test_database().await;
     let mut config = test_config();
     config.auth.session_cache_ttl = Duration::from_millis(300);
-    let node_a = spawn_configured(db.clone(), redis(REDIS_URL), config.clone()).await;
-    let node_b = spawn_configured(db, redis(REDIS_URL), config).await;
+    let node_a = spawn_configured(db.clone(), test_redis(), config.clone()).await;
+    let node_b = spawn_configured(db, test_redis(), config).await;
     let s = node_a.signed_in("lena@example.com").await;
     assert_eq!(
         node_b.get_as("/api/v1/me", &s.access).await.status(),
@@ -486,7 +486,7 @@ async fn sign_ups_are_limited_per_address() {
         max: 2,
         window: Duration::from_secs(60),
     };
-    let app = spawn_configured(test_database().await, redis(REDIS_URL), config).await;
+    let app = spawn_configured(test_database().await, test_redis(), config).await;
     assert_eq!(app.register("a1@example.com", PASSWORD).await.status(), 201);
     assert_eq!(app.register("a2@example.com", PASSWORD).await.status(), 201);
     let res = app.register("a3@example.com", PASSWORD).await;
@@ -518,7 +518,7 @@ async fn behind_a_trusted_proxy_clients_are_counted_by_x_forwarded_for() {
         window: Duration::from_secs(60),
     };
     config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
-    let app = spawn_configured(test_database().await, redis(REDIS_URL), config.clone()).await;
+    let app = spawn_configured(test_database().await, test_redis(), config.clone()).await;
     assert_eq!(login_from(&app, "203.0.113.1").await, 401);
     assert_eq!(
         login_from(&app, "203.0.113.2").await,
@@ -529,7 +529,7 @@ async fn behind_a_trusted_proxy_clients_are_counted_by_x_forwarded_for() {
 
     // Without trust, the header is the client's own word and is ignored.
     config.trusted_proxies = Vec::new();
-    let app = spawn_configured(test_database().await, redis(REDIS_URL), config).await;
+    let app = spawn_configured(test_database().await, test_redis(), config).await;
     assert_eq!(login_from(&app, "203.0.113.1").await, 401);
     assert_eq!(
         login_from(&app, "203.0.113.2").await,

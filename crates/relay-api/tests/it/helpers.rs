@@ -1,5 +1,6 @@
 //! `spawn_app`: the whole router on port 0 with its own database and Redis prefix, and a
-//! TCP proxy in front of Redis that a test can take down and bring back.
+//! TCP proxy in front of Redis that a test can take down and bring back. The database and
+//! the prefix's keys go when the app does, whether the test passed or not.
 
 use relay_api::auth::AuthConfig;
 use relay_api::{ApiConfig, AppState};
@@ -9,8 +10,10 @@ pub use relay_fakes::proxy::FlakyProxy;
 use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
 use relay_fakes::telegram_dc::{FakeDc, RunningDc};
 use relay_queue::LimitRule;
-use relay_queue::{KeyPrefix, RedisConfig, RedisConn};
+use relay_queue::RedisConn;
+use relay_queue::testing::TestPrefix;
 use relay_store::crypto::Keyring;
+use relay_store::testing::TestDatabase;
 use relay_store::{Database, DbConfig};
 use relay_telegram::user::{DcOverride, MtprotoConfig};
 use serde_json::{Value, json};
@@ -19,8 +22,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-
-pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -34,6 +35,37 @@ pub struct TestApp {
     pub telegram: Option<Arc<RunningBotApi>>,
     /// The fake Telegram DC this app's user sessions talk to.
     pub telegram_dc: Option<Arc<RunningDc>>,
+    /// Dropped after the app stopped (fields drop after `Drop::drop`): the throwaway
+    /// database and the Redis keys.
+    cleanup: Option<(Option<TestDatabase>, TestPrefix)>,
+}
+
+/// The database an app runs on and, when it is a throwaway one, its guard.
+pub struct AppDb {
+    db: Database,
+    guard: Option<TestDatabase>,
+}
+
+impl From<TestDatabase> for AppDb {
+    fn from(guard: TestDatabase) -> Self {
+        Self {
+            db: guard.database().clone(),
+            guard: Some(guard),
+        }
+    }
+}
+
+/// A database someone else keeps (another app's, or one that is never there).
+impl From<Database> for AppDb {
+    fn from(db: Database) -> Self {
+        Self { db, guard: None }
+    }
+}
+
+/// A Redis connection under a prefix of the test's own, and the guard of its keys.
+pub struct TestRedis {
+    pub conn: RedisConn,
+    pub keys: TestPrefix,
 }
 
 impl TestApp {
@@ -192,31 +224,42 @@ pub fn test_config() -> ApiConfig {
     }
 }
 
-pub fn redis(url: &str) -> RedisConn {
-    let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
-    RedisConn::connect_lazy(&RedisConfig {
-        url: url.to_owned(),
-        key_prefix: KeyPrefix::parse(&prefix).expect("prefix"),
-        command_timeout: Duration::from_secs(1),
-    })
-    .expect("redis client")
+/// A connection to the Redis at `url` (the test Redis, or a proxy in front of it) under a
+/// fresh prefix, whose keys are deleted when the app using it goes.
+pub fn redis(url: &str) -> TestRedis {
+    let keys = TestPrefix::new();
+    let mut config = keys.config(Duration::from_secs(1));
+    config.url = url.to_owned();
+    TestRedis {
+        conn: RedisConn::connect_lazy(&config).expect("redis client"),
+        keys,
+    }
 }
 
-pub async fn test_database() -> Database {
+/// [`redis`] on the test Redis itself.
+pub fn test_redis() -> TestRedis {
+    redis(&relay_queue::testing::redis_url())
+}
+
+pub async fn test_database() -> TestDatabase {
     relay_store::testing::test_database()
         .await
         .expect("test database")
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_with(test_database().await, redis(REDIS_URL)).await
+    spawn_with(test_database().await, test_redis()).await
 }
 
-pub async fn spawn_with(db: Database, redis: RedisConn) -> TestApp {
+pub async fn spawn_with(db: impl Into<AppDb>, redis: TestRedis) -> TestApp {
     spawn_configured(db, redis, test_config()).await
 }
 
-pub async fn spawn_configured(db: Database, redis: RedisConn, mut config: ApiConfig) -> TestApp {
+pub async fn spawn_configured(
+    db: impl Into<AppDb>,
+    redis: TestRedis,
+    mut config: ApiConfig,
+) -> TestApp {
     relay_discord::install_crypto_provider();
     let discord = FakeDiscord::new()
         .start("127.0.0.1:0")
@@ -243,8 +286,8 @@ pub async fn spawn_configured(db: Database, redis: RedisConn, mut config: ApiCon
 
 /// An app whose Telegram user sessions go to an existing fake DC (a second API node).
 pub async fn spawn_sharing_dc(
-    db: Database,
-    redis: RedisConn,
+    db: impl Into<AppDb>,
+    redis: TestRedis,
     mut config: ApiConfig,
     dc: Arc<RunningDc>,
 ) -> TestApp {
@@ -256,9 +299,11 @@ pub async fn spawn_sharing_dc(
             key_half: dc.fake.key_half(),
         }),
     });
-    let state = AppState::new(db.clone(), redis, config, Keyring::development());
+    let AppDb { db, guard } = db.into();
+    let state = AppState::new(db.clone(), redis.conn, config, Keyring::development());
     let mut app = spawn_router(relay_api::router(state)).await;
     app.db = Some(db);
+    app.cleanup = Some((guard, redis.keys));
     app.telegram_dc = Some(dc);
     app
 }
@@ -278,6 +323,7 @@ pub async fn spawn_router(app: axum::Router) -> TestApp {
         discord: None,
         telegram: None,
         telegram_dc: None,
+        cleanup: None,
     }
 }
 

@@ -72,7 +72,7 @@ async fn readyz_names_redis_while_it_is_down_and_recovers_when_it_is_back() {
 
 #[tokio::test]
 async fn readyz_names_postgres_when_it_does_not_answer() {
-    let app = spawn_with(unreachable_database(), redis(REDIS_URL)).await;
+    let app = spawn_with(unreachable_database(), test_redis()).await;
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.expect("json");
@@ -86,9 +86,10 @@ async fn readyz_names_a_dead_worker_task() {
     use relay_core::tasks::{TaskBoard, TaskStatus};
     let board = TaskBoard::default();
     board.set("router", TaskStatus::Running);
+    let (db, redis) = (test_database().await, test_redis());
     let state = relay_api::AppState::new(
-        test_database().await,
-        redis(REDIS_URL),
+        db.database().clone(),
+        redis.conn.clone(),
         test_config(),
         relay_store::crypto::Keyring::development(),
     )

@@ -120,7 +120,7 @@ async fn two_step_verification_across_two_api_nodes() {
     let first = spawn_app().await;
     let second = spawn_sharing_dc(
         first.db().clone(),
-        redis(REDIS_URL),
+        test_redis(),
         test_config(),
         first.telegram_dc.clone().expect("dc"),
     )
@@ -320,9 +320,11 @@ async fn each_refusal_has_its_own_answer() {
 
 #[tokio::test]
 async fn without_api_credentials_the_login_says_what_is_missing() {
+    // Declared before the app, so they outlive it.
+    let (db, redis) = (test_database().await, test_redis());
     let app = spawn_router(relay_api::router(relay_api::AppState::new(
-        test_database().await,
-        redis(REDIS_URL),
+        db.database().clone(),
+        redis.conn.clone(),
         test_config(),
         relay_store::crypto::Keyring::development(),
     )))

@@ -301,6 +301,17 @@ impl FakeDiscord {
             .push_back((path_prefix.to_owned(), retry_after));
     }
 
+    /// The next request whose path (after `/api/v10/`) starts with `path_prefix` is carried
+    /// out as usual (a message is stored), but answered only after `wait`: a client that
+    /// gives up sooner sees a timeout for a request that did arrive. Call several times for
+    /// several late answers.
+    pub fn answer_late(&self, path_prefix: &str, wait: Duration) {
+        self.state()
+            .limits
+            .late
+            .push_back((path_prefix.to_owned(), wait));
+    }
+
     // ---- inspecting ----
 
     /// How many messages the channel holds (without copying them).

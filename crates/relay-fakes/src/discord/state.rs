@@ -74,6 +74,9 @@ pub struct Limits {
     pub buckets: HashMap<(String, String), (u32, Instant)>,
     /// Forced 429s: the next requests whose path starts with the prefix get one each.
     pub forced: VecDeque<(String, Duration)>,
+    /// Late answers: the next requests whose path starts with the prefix are carried out,
+    /// then answered only after the wait.
+    pub late: VecDeque<(String, Duration)>,
     /// Per-token requests in the current second, for the global 50/s limit.
     pub global: HashMap<String, (u32, Instant)>,
 }

@@ -1,125 +1,15 @@
-//! The methods the fake serves, with the Bot API's parameter handling (query, JSON or
-//! multipart), limits and error descriptions.
+//! The methods the fake serves: routing by method name, forced errors, getMe, getUpdates,
+//! getFile and file downloads (the sending methods are in `sending`).
 
 use super::FakeBotApi;
+use super::params::{Params, bad, fail, ok, read_params, reply};
 use super::sending::{Kind, copy_message, delete_message, edit_text, send, send_media_group};
-use super::state::State;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State as AxState};
-use axum::http::{StatusCode, header};
+use super::state::{Bot, State};
+use axum::extract::{Path, Request, State as AxState};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use serde_json::{Value, json};
 use std::time::Duration;
-
-pub const MAX_TEXT: usize = 4096;
-pub const MAX_CAPTION: usize = 1024;
-pub const MAX_UPLOAD: usize = 50 * 1024 * 1024;
-
-fn reply(status: StatusCode, body: Value) -> Response {
-    (status, axum::Json(body)).into_response()
-}
-
-pub(super) fn ok(result: Value) -> Response {
-    reply(StatusCode::OK, json!({"ok": true, "result": result}))
-}
-
-pub(super) fn fail(code: u16, description: &str) -> Response {
-    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
-    reply(
-        status,
-        json!({"ok": false, "error_code": code, "description": description}),
-    )
-}
-
-pub(super) fn bad(description: &str) -> Response {
-    fail(400, &format!("Bad Request: {description}"))
-}
-
-/// A call's parameters, wherever they came from, and its uploaded files.
-#[derive(Default)]
-pub(super) struct Params {
-    values: Map<String, Value>,
-    pub(super) files: HashMap<String, (String, Vec<u8>)>,
-}
-
-impl Params {
-    pub(super) fn int(&self, name: &str) -> Option<i64> {
-        match self.values.get(name)? {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
-    }
-
-    pub(super) fn str(&self, name: &str) -> Option<String> {
-        match self.values.get(name)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Null => None,
-            other => Some(other.to_string()),
-        }
-    }
-
-    /// A JSON-valued parameter (sent as JSON in a JSON body, as a string in multipart).
-    pub(super) fn json(&self, name: &str) -> Option<Value> {
-        match self.values.get(name)? {
-            Value::String(s) => serde_json::from_str(s).ok(),
-            other => Some(other.clone()),
-        }
-    }
-}
-
-async fn read_params(request: Request) -> Result<Params, Response> {
-    let mut params = Params::default();
-    if let Some(query) = request.uri().query() {
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            params
-                .values
-                .insert(k.to_owned(), Value::String(v.replace("%20", " ")));
-        }
-    }
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    if content_type.starts_with("multipart/form-data") {
-        let mut multipart = Multipart::from_request(request, &())
-            .await
-            .map_err(IntoResponse::into_response)?;
-        while let Ok(Some(field)) = multipart.next_field().await {
-            let name = field.name().unwrap_or_default().to_owned();
-            let filename = field.file_name().map(str::to_owned);
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|_| bad("invalid multipart body"))?;
-            match filename {
-                Some(filename) => {
-                    params.files.insert(name, (filename, bytes.to_vec()));
-                }
-                None => {
-                    params.values.insert(
-                        name,
-                        Value::String(String::from_utf8_lossy(&bytes).into_owned()),
-                    );
-                }
-            }
-        }
-    } else {
-        let bytes = Bytes::from_request(request, &())
-            .await
-            .map_err(IntoResponse::into_response)?;
-        if !bytes.is_empty() {
-            let body: Map<String, Value> =
-                serde_json::from_slice(&bytes).map_err(|_| bad("can't parse JSON object"))?;
-            params.values.extend(body);
-        }
-    }
-    Ok(params)
-}
 
 /// `GET /file/bot<token>/<file_path>`: a file's bytes, where getFile's `file_path`
 /// (`files/<file_id>`) points; the slash may come percent-encoded (teloxide does that).
@@ -154,7 +44,7 @@ pub async fn handle(
         Ok(p) => p,
         Err(e) => return e,
     };
-    let bot = {
+    let (bot, late) = {
         let mut state = fake.state();
         state.calls.push(method.clone());
         let Some(bot) = state.bot_by_token(token).cloned() else {
@@ -172,12 +62,26 @@ pub async fn handle(
                        "parameters": {"retry_after": wait}}),
             );
         }
-        bot
+        let late = state
+            .late
+            .iter()
+            .position(|(m, _)| m.eq_ignore_ascii_case(&method))
+            .map(|i| state.late.remove(i).1);
+        (bot, late)
     };
+    let response = answer(&fake, &bot, &method, &params).await;
+    if let Some(wait) = late {
+        // Done (the message is stored), but the client hears of it only now.
+        tokio::time::sleep(wait).await;
+    }
+    response
+}
+
+async fn answer(fake: &FakeBotApi, bot: &Bot, method: &str, params: &Params) -> Response {
     match method.to_ascii_lowercase().as_str() {
         "getme" => {
             // getMe adds the bot's capabilities to the User object.
-            let mut me = State::bot_json(&bot);
+            let mut me = State::bot_json(bot);
             for flag in [
                 "can_join_groups",
                 "can_connect_to_business",
@@ -189,18 +93,18 @@ pub async fn handle(
             me["supports_inline_queries"] = json!(false);
             ok(me)
         }
-        "getupdates" => get_updates(&fake, bot.id, &params).await,
-        "getfile" => get_file(&fake, &params),
-        "sendmessage" => send(&fake, bot.id, &params, Kind::Text),
-        "sendphoto" => send(&fake, bot.id, &params, Kind::Media("photo")),
-        "sendvideo" => send(&fake, bot.id, &params, Kind::Media("video")),
-        "senddocument" => send(&fake, bot.id, &params, Kind::Media("document")),
-        "sendvoice" => send(&fake, bot.id, &params, Kind::Media("voice")),
-        "sendsticker" => send(&fake, bot.id, &params, Kind::Media("sticker")),
-        "sendmediagroup" => send_media_group(&fake, bot.id, &params),
-        "copymessage" => copy_message(&fake, bot.id, &params),
-        "editmessagetext" => edit_text(&fake, bot.id, &params),
-        "deletemessage" => delete_message(&fake, bot.id, &params),
+        "getupdates" => get_updates(fake, bot.id, params).await,
+        "getfile" => get_file(fake, params),
+        "sendmessage" => send(fake, bot.id, params, Kind::Text),
+        "sendphoto" => send(fake, bot.id, params, Kind::Media("photo")),
+        "sendvideo" => send(fake, bot.id, params, Kind::Media("video")),
+        "senddocument" => send(fake, bot.id, params, Kind::Media("document")),
+        "sendvoice" => send(fake, bot.id, params, Kind::Media("voice")),
+        "sendsticker" => send(fake, bot.id, params, Kind::Media("sticker")),
+        "sendmediagroup" => send_media_group(fake, bot.id, params),
+        "copymessage" => copy_message(fake, bot.id, params),
+        "editmessagetext" => edit_text(fake, bot.id, params),
+        "deletemessage" => delete_message(fake, bot.id, params),
         _ => fail(404, "Not Found: method not found"),
     }
 }

@@ -6,6 +6,7 @@
 //! Point teloxide-core at it with `Bot::new(token).set_api_url(url)`.
 
 mod methods;
+mod params;
 mod sending;
 mod state;
 
@@ -136,6 +137,13 @@ impl FakeBotApi {
     /// The next call of `method` gets a 429 asking to wait `retry_after` seconds.
     pub fn force_429(&self, method: &str, retry_after: u64) {
         self.state().forced.push((method.to_owned(), retry_after));
+    }
+
+    /// The next call of `method` (any case, e.g. `sendMessage`) is carried out as usual (the
+    /// message is stored) but answered only after `wait`: a client that gives up sooner
+    /// sees a timeout for a call that did arrive. Call several times for several.
+    pub fn answer_late(&self, method: &str, wait: std::time::Duration) {
+        self.state().late.push((method.to_owned(), wait));
     }
 
     /// The messages in a chat, oldest first, as the Bot API shows them.

@@ -2,7 +2,7 @@
 //! limits and error descriptions.
 
 use super::FakeBotApi;
-use super::methods::{MAX_CAPTION, MAX_TEXT, MAX_UPLOAD, Params, bad, fail, ok};
+use super::params::{MAX_CAPTION, MAX_TEXT, MAX_UPLOAD, Params, bad, fail, ok};
 use super::state::State;
 use axum::response::Response;
 use serde_json::{Value, json};

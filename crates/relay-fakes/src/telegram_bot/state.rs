@@ -34,6 +34,9 @@ pub struct State {
     pub next_update_id: i64,
     pub next_group_id: i64,
     pub forced: Vec<(String, u64)>,
+    /// Late answers: the next call of the method is carried out, then answered only after
+    /// the wait.
+    pub late: Vec<(String, std::time::Duration)>,
     pub calls: Vec<String>,
 }
 

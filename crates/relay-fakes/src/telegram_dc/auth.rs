@@ -7,7 +7,7 @@
 
 use super::FakeDc;
 use super::keys::{random_bytes, random_i64};
-use super::rpc::{Ctx, Reply, RpcError, err, ok};
+use super::reply::{Ctx, Reply, RpcError, err, ok};
 use super::state::{CodeRec, SrpRec, State, normalize_phone};
 use super::tl;
 use grammers_tl_types::{enums, functions, types};

@@ -5,7 +5,8 @@
 
 use super::FakeDc;
 use super::crypto::{decrypt, encrypt, read_frame, write_frame};
-use super::rpc::{self, Ctx};
+use super::reply::Ctx;
+use super::rpc;
 use super::state::KeyId;
 use flate2::read::GzDecoder;
 use grammers_tl_types::{Deserializable, Identifiable, Serializable, enums, functions, types};

@@ -4,7 +4,7 @@
 use super::FakeDc;
 use super::auth::me;
 use super::model::MediaKind;
-use super::rpc::{Ctx, Reply, RpcError, err, ok};
+use super::reply::{Ctx, Reply, RpcError, err, ok};
 use super::state::{State, StoredFile, access_hash_for, now};
 use super::tl;
 use grammers_tl_types::{enums, functions, types};

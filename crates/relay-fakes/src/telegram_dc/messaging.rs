@@ -8,7 +8,7 @@ use super::FakeDc;
 use super::auth::me;
 use super::files::input_media;
 use super::model::Peer;
-use super::rpc::{Ctx, Reply, RpcError, err, ok};
+use super::reply::{Ctx, Reply, RpcError, err, ok};
 use super::state::{ChatKey, Event, Msg, State, now};
 use super::tl;
 use grammers_tl_types::{Serializable, enums, functions, types};

@@ -20,6 +20,7 @@ mod files;
 pub mod keys;
 mod messaging;
 mod model;
+mod reply;
 mod rpc;
 mod state;
 mod tl;

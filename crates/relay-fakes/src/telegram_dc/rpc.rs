@@ -3,44 +3,14 @@
 //! forced errors, and routes by constructor id. Unknown methods get
 //! `400 METHOD_NOT_SUPPORTED_BY_FAKE` so no client call ever hangs.
 
-use super::state::KeyId;
+use super::reply::{Ctx, Reply, err, ok, parse};
 use super::{FakeDc, auth, files, messaging, tl};
-use grammers_tl_types::{Cursor, Deserializable, Identifiable, Serializable, enums, functions};
+use grammers_tl_types::{Cursor, Deserializable, Identifiable, enums, functions};
 
 const INVOKE_WITH_LAYER: u32 = 0xda9b_0d0d;
 const INIT_CONNECTION: u32 = 0xc1cd_5ea9;
 const INVOKE_WITHOUT_UPDATES: u32 = 0xbf94_59b7;
 const INVOKE_AFTER_MSG: u32 = 0xcb9f_372d;
-
-/// Who is calling: the connection and its device key.
-pub(crate) struct Ctx {
-    pub conn_id: u64,
-    pub key_id: KeyId,
-}
-
-/// An `rpc_error` to answer with.
-#[derive(Debug)]
-pub(crate) struct RpcError {
-    pub code: i32,
-    pub message: String,
-}
-
-pub(crate) fn err(code: i32, message: impl Into<String>) -> RpcError {
-    RpcError {
-        code,
-        message: message.into(),
-    }
-}
-
-pub(crate) type Reply = Result<Vec<u8>, RpcError>;
-
-pub(crate) fn parse<T: Deserializable>(args: &[u8]) -> Result<T, RpcError> {
-    T::from_bytes(args).map_err(|e| err(400, format!("INPUT_REQUEST_INVALID: {e}")))
-}
-
-pub(crate) fn ok<T: Serializable>(value: T) -> Reply {
-    Ok(value.to_bytes())
-}
 
 /// The query inside invokeWithLayer/initConnection/invokeWithoutUpdates/invokeAfterMsg.
 fn unwrap_query(mut body: &[u8]) -> Option<&[u8]> {

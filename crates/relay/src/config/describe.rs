@@ -1,9 +1,9 @@
 //! `relay config check`: the effective configuration, one line per setting with where its
 //! value came from. Secrets are never printed, and passwords in URLs are masked.
 
+use super::redact::redact_url;
 use super::sources::{Origin, RawConfig, SETTINGS};
 use super::validate::Config;
-use crate::preflight::redact_url;
 
 pub fn describe(raw: &RawConfig, config: &Config) -> Vec<String> {
     SETTINGS

@@ -3,10 +3,12 @@
 //! every problem is reported at once, one line each, naming the variable.
 
 mod describe;
+mod redact;
 mod sources;
 mod validate;
 
 pub use describe::describe;
+pub use redact::redact_url;
 pub use sources::{Origin, RawConfig, SETTINGS, Setting};
 pub use validate::{Config, Environment, LogFormat, Secret};
 

@@ -133,7 +133,7 @@ impl Checker<'_> {
                     "(hidden)".to_owned()
                 } else if key.ends_with("_url") {
                     // URLs may carry a password.
-                    format!("'{}'", crate::preflight::redact_url(&text))
+                    format!("'{}'", super::redact::redact_url(&text))
                 } else {
                     format!("'{text}'")
                 };

@@ -208,6 +208,80 @@ async fn a_destination_that_always_fails_ends_in_the_dead_letters_and_the_error_
     s.stop().await;
 }
 
+/// A webhook send that Discord carried out but answered only after Relay's 15 s request
+/// timeout: Discord webhooks have no idempotency key, so Relay records it and never resends.
+#[tokio::test]
+async fn a_webhook_send_answered_too_late_is_recorded_as_ambiguous_and_not_resent() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    let d = &s.discord.fake;
+    let bot = d.add_bot("discord-bot-token", "relay bot");
+    let guild = d.add_guild("G", &[bot]);
+    let (source, hooked) = (
+        d.add_channel(guild, "source"),
+        d.add_channel(guild, "hooked"),
+    );
+    let (hook_id, hook_token) = d.add_webhook(hooked, "hook");
+    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
+    let webhook = s.discord_webhook(&alice, hook_id, &hook_token).await;
+    let pair = s
+        .pair(
+            &alice,
+            (&discord_bot, source.to_string()),
+            &[(&webhook, None)],
+        )
+        .await;
+    d.answer_late(&format!("webhooks/{hook_id}/"), Duration::from_secs(20));
+    s.post(
+        &format!("/api/v1/pairs/{pair}/forward"),
+        &alice,
+        json!({"text": "maybe twice"}),
+    )
+    .await;
+    s.eventually(
+        "the failure is visible",
+        Duration::from_secs(40),
+        || async {
+            let (_, failures) = s
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/pairs/{pair}/failures"),
+                    &alice,
+                    None,
+                )
+                .await;
+            failures.as_array().is_some_and(|f| !f.is_empty())
+        },
+    )
+    .await;
+    let state: String = sqlx::query_scalar("SELECT state::text FROM deliveries")
+        .fetch_one(s.db.pool())
+        .await
+        .expect("delivery");
+    assert_eq!(state, "dead");
+    let (_, errors) = s
+        .call(reqwest::Method::GET, "/api/v1/errors", &alice, None)
+        .await;
+    let errors = errors.as_array().expect("errors").clone();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["code"], "ambiguous_timeout", "{errors:?}");
+    let message = errors[0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("may have arrived") && message.contains("not sent again"),
+        "{message}"
+    );
+    // Longer than a retry's backoff: still the one request and the one message.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let posts = d
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with(&format!("POST /api/v10/webhooks/{hook_id}/")))
+        .count();
+    assert_eq!(posts, 1, "{:?}", d.requests());
+    assert_eq!(s.discord_texts(hooked), vec!["maybe twice"]);
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn a_photo_flows_in_every_direction() {
     use relay_fakes::telegram_dc::{FakeMedia, MediaKind};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// Deletes every key of the stack's prefix: from Relay's side, a flushed Redis.
 async fn flush(s: &Stack) -> usize {
-    let client = redis::Client::open("redis://127.0.0.1:6379").expect("client");
+    let client = redis::Client::open(s.env["RELAY_REDIS_URL"].as_str()).expect("client");
     let mut conn = client
         .get_multiplexed_async_connection()
         .await

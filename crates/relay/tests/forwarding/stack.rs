@@ -1,11 +1,13 @@
 //! A whole Relay for a test: a fresh database, a Redis key prefix, the three fakes, and
 //! Relay itself (the API, with or without an in-process worker) from the same
 //! configuration code the binary uses; more workers as separate `relay worker` processes.
+//! The database and the prefix's keys go when the stack does, passed or failed.
 
 use relay_fakes::discord::{FakeDiscord, RunningFake};
 use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
 use relay_fakes::telegram_dc::{FakeDc, RunningDc};
-use relay_store::Database;
+use relay_queue::testing::TestPrefix;
+use relay_store::testing::TestDatabase;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -15,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 pub struct Stack {
     pub env: HashMap<String, String>,
-    pub db: Database,
+    /// Derefs to the `Database`; dropped (with the Redis keys) after everything else.
+    pub db: TestDatabase,
     pub discord: RunningFake,
     pub bots: RunningBotApi,
     pub dc: RunningDc,
@@ -23,6 +26,14 @@ pub struct Stack {
     pub http: reqwest::Client,
     shutdown: CancellationToken,
     relay: Option<JoinHandle<()>>,
+    keys: TestPrefix,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // A test that panicked never called `stop`: at least tell Relay to stop.
+        self.shutdown.cancel();
+    }
 }
 
 /// Kills the child when the test ends, passed or not.
@@ -55,9 +66,10 @@ impl Stack {
                 .with_test_writer()
                 .try_init();
         }
-        let (db, url) = relay_store::testing::empty_database()
+        let db = relay_store::testing::empty_database()
             .await
             .expect("database");
+        let keys = TestPrefix::new();
         let discord = FakeDiscord::new()
             .start("127.0.0.1:0")
             .await
@@ -75,11 +87,9 @@ impl Stack {
             .expect("port")
             .port();
         let mut env: HashMap<String, String> = [
-            ("RELAY_DATABASE_URL", url),
-            (
-                "RELAY_REDIS_KEY_PREFIX",
-                format!("test-{}", uuid::Uuid::new_v4().simple()),
-            ),
+            ("RELAY_DATABASE_URL", db.url().to_owned()),
+            ("RELAY_REDIS_URL", keys.url().to_owned()),
+            ("RELAY_REDIS_KEY_PREFIX", keys.prefix().to_string()),
             ("RELAY_HTTP_ADDR", format!("127.0.0.1:{port}")),
             ("RELAY_DISCORD_API_URL", discord.api_url()),
             ("RELAY_DISCORD_GATEWAY_URL", discord.gateway_url()),
@@ -134,6 +144,7 @@ impl Stack {
             http: reqwest::Client::new(),
             shutdown,
             relay: Some(relay),
+            keys,
         };
         stack
             .eventually("the API is ready", Duration::from_secs(30), || async {
@@ -150,24 +161,14 @@ impl Stack {
 
     /// Redis under the stack's key prefix.
     pub fn queue_redis(&self) -> relay_queue::RedisConn {
-        relay_queue::RedisConn::connect_lazy(&relay_queue::RedisConfig {
-            url: "redis://127.0.0.1:6379".into(),
-            key_prefix: relay_queue::KeyPrefix::parse(&self.env["RELAY_REDIS_KEY_PREFIX"])
-                .expect("prefix"),
-            command_timeout: Duration::from_secs(2),
-        })
-        .expect("redis")
+        self.keys.connect().expect("redis")
     }
 
     /// The job queue as the workers see it (same Redis prefix and partitions).
     pub fn queue(&self) -> relay_queue::JobQueue {
         let redis = self.queue_redis();
-        relay_queue::JobQueue::new(
-            redis,
-            "redis://127.0.0.1:6379",
-            relay_queue::QueueConfig::default(),
-        )
-        .expect("queue")
+        relay_queue::JobQueue::new(redis, self.keys.url(), relay_queue::QueueConfig::default())
+            .expect("queue")
     }
 
     /// Another worker, as its own process.

@@ -1,5 +1,6 @@
 //! Discord's rate limits as the fake applies them: a global 50 requests/s per token,
-//! optional per-route buckets, forced 429s, and the `X-RateLimit-*` headers.
+//! optional per-route buckets, forced 429s, and the `X-RateLimit-*` headers; also the
+//! late answers (a request carried out, its answer held back), which sit in the same layer.
 
 use super::*;
 
@@ -20,10 +21,15 @@ pub(super) async fn rate_limits(AxState(fake): Fake, request: Request, next: Nex
         "{method} {}",
         route.split('/').take(2).collect::<Vec<_>>().join("/")
     );
-    let verdict = {
+    let (verdict, late) = {
         let mut state = fake.state();
         state.requests.push(format!("{method} {path}"));
-        limit_verdict(&mut state, route, &who, &bucket)
+        let verdict = limit_verdict(&mut state, route, &who, &bucket);
+        let late = match verdict {
+            Verdict::Allowed { .. } => take_late(&mut state, route),
+            Verdict::Limited { .. } => None,
+        };
+        (verdict, late)
     };
     match verdict {
         Verdict::Limited {
@@ -36,6 +42,10 @@ pub(super) async fn rate_limits(AxState(fake): Fake, request: Request, next: Nex
             reset_after,
         } => {
             let mut response = next.run(request).await;
+            if let Some(wait) = late {
+                // Done (a message is stored), but the client hears of it only now.
+                tokio::time::sleep(wait).await;
+            }
             let headers = response.headers_mut();
             let mut set = |name: &'static str, value: String| {
                 if let Ok(v) = HeaderValue::from_str(&value) {
@@ -64,6 +74,16 @@ pub(super) enum Verdict {
         retry_after: Duration,
         global: bool,
     },
+}
+
+/// The wait of the first late answer planned for this route, taken off the list.
+fn take_late(state: &mut State, route: &str) -> Option<Duration> {
+    let i = state
+        .limits
+        .late
+        .iter()
+        .position(|(prefix, _)| route.starts_with(prefix.as_str()))?;
+    state.limits.late.remove(i).map(|(_, wait)| wait)
 }
 
 pub(super) fn limit_verdict(state: &mut State, route: &str, who: &str, bucket: &str) -> Verdict {
