@@ -10,8 +10,9 @@
 //! ownership loop after a growing pause; a panic in one account's code touches no other.
 
 use crate::Platforms;
+pub use crate::any_sink::AnySink;
 use crate::lease_keeper::Held;
-use relay_core::messages::{MessageSink, OutgoingMessage, SendError, Sent};
+use relay_core::messages::SendError;
 use relay_core::source::{SourceBatch, SourceSender};
 use relay_core::{AccountId, AccountKind, AccountState};
 use relay_discord::{DiscordListener, DiscordRest, ListenerConfig, WebhookTarget};
@@ -25,54 +26,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-
-/// A destination of any platform (the sink traits use `impl Future`, so no trait objects).
-#[derive(Clone)]
-pub enum AnySink {
-    DiscordBot(relay_discord::BotSink),
-    DiscordWebhook(relay_discord::WebhookSink),
-    TelegramBot(relay_telegram::BotSink),
-    TelegramUser(UserSink),
-}
-
-impl AnySink {
-    pub async fn send(
-        &self,
-        chat: &str,
-        message: &OutgoingMessage,
-        key: &str,
-    ) -> Result<Sent, SendError> {
-        match self {
-            AnySink::DiscordBot(s) => s.send(chat, message, key).await,
-            AnySink::DiscordWebhook(s) => s.send(chat, message, key).await,
-            AnySink::TelegramBot(s) => s.send(chat, message, key).await,
-            AnySink::TelegramUser(s) => s.send(chat, message, key).await,
-        }
-    }
-
-    pub async fn edit(
-        &self,
-        chat: &str,
-        id: &str,
-        message: &OutgoingMessage,
-    ) -> Result<(), SendError> {
-        match self {
-            AnySink::DiscordBot(s) => s.edit(chat, id, message).await,
-            AnySink::DiscordWebhook(s) => s.edit(chat, id, message).await,
-            AnySink::TelegramBot(s) => s.edit(chat, id, message).await,
-            AnySink::TelegramUser(s) => s.edit(chat, id, message).await,
-        }
-    }
-
-    pub async fn delete(&self, chat: &str, id: &str) -> Result<(), SendError> {
-        match self {
-            AnySink::DiscordBot(s) => s.delete(chat, id).await,
-            AnySink::DiscordWebhook(s) => s.delete(chat, id).await,
-            AnySink::TelegramBot(s) => s.delete(chat, id).await,
-            AnySink::TelegramUser(s) => s.delete(chat, id).await,
-        }
-    }
-}
 
 /// One running account: its sink, and its listener while pairs read from it.
 struct Running {
@@ -113,6 +66,8 @@ pub struct AccountHub {
     starts: Arc<Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>>,
     retries: Arc<Mutex<HashMap<AccountId, Retry>>>,
     generations: Arc<std::sync::atomic::AtomicU64>,
+    /// Listeners that ended before their start was recorded, by generation.
+    early_ends: Arc<Mutex<HashMap<u64, Option<String>>>>,
 }
 
 /// Why an account cannot be driven right now.
@@ -146,6 +101,7 @@ impl AccountHub {
             starts: Arc::default(),
             retries: Arc::default(),
             generations: Arc::default(),
+            early_ends: Arc::default(),
         }
     }
 
@@ -357,27 +313,18 @@ impl AccountHub {
             }
         };
         let listening = listen || account.kind == AccountKind::TelegramUser;
-        {
-            // Checked and inserted under one lock, with no await between: a partition
-            // given up meanwhile stops what is in `running`, and nothing slips past it.
-            let mut running = self.running();
-            if !self.held.drives(&account.id) {
-                shutdown.cancel();
-                return Err(AccountError::NotDriven);
-            }
-            running.insert(
-                account.id,
-                Running {
-                    kind: account.kind,
-                    generation,
-                    sink,
-                    stop: shutdown,
-                    listening,
-                    task,
-                    telegram_bot,
-                },
-            );
-        }
+        self.record_start(
+            account.id,
+            Running {
+                kind: account.kind,
+                generation,
+                sink,
+                stop: shutdown,
+                listening,
+                task,
+                telegram_bot,
+            },
+        )?;
         tracing::info!(account = %account.id, kind = %account.kind, listening, "account started");
         if account.state != AccountState::Connected
             && let Err(e) = self
@@ -387,6 +334,32 @@ impl AccountHub {
         {
             tracing::warn!(account = %account.id, error = %e, "could not record the account as connected");
         }
+        Ok(())
+    }
+
+    /// Records a started account, checked and inserted under one lock with no await
+    /// between: a partition given up meanwhile stops what is in `running`, and nothing
+    /// slips past it; a listener that already ended is not recorded but paused.
+    fn record_start(&self, account: AccountId, started: Running) -> Result<(), AccountError> {
+        let mut running = self.running();
+        if !self.held.drives(&account) {
+            started.stop.cancel();
+            return Err(AccountError::NotDriven);
+        }
+        let ended_early = self
+            .early_ends
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&started.generation);
+        if let Some(failure) = ended_early {
+            drop(running);
+            started.stop.cancel();
+            self.ended(account, failure);
+            return Err(AccountError::Unusable(
+                "the listener stopped as soon as it started".into(),
+            ));
+        }
+        running.insert(account, started);
         Ok(())
     }
 
@@ -452,25 +425,35 @@ impl AccountHub {
         generation: u64,
         failure: Option<tokio::task::JoinError>,
     ) {
+        let failure = failure.map(crate::supervise::panic_message);
         {
             let mut running = self.running();
-            if running
-                .get(&account)
-                .is_none_or(|r| r.generation != generation)
-            {
-                return;
-            }
-            if let Some(r) = running.remove(&account) {
-                r.stop.cancel();
+            match running.get(&account) {
+                Some(r) if r.generation == generation => {
+                    if let Some(r) = running.remove(&account) {
+                        r.stop.cancel();
+                    }
+                }
+                // Ended before its start was recorded: the start finds it here.
+                None => {
+                    self.early_ends
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(generation, failure);
+                    return;
+                }
+                Some(_) => return,
             }
         }
+        self.ended(account, failure);
+    }
+
+    /// The account's listener is gone: wait before starting it again, and say why.
+    fn ended(&self, account: AccountId, failure: Option<String>) {
         self.start_failed(account);
         match failure {
-            Some(e) => {
-                let error = format!(
-                    "the listener crashed and will be restarted ({})",
-                    crate::supervise::panic_message(e)
-                );
+            Some(why) => {
+                let error = format!("the listener crashed and will be restarted ({why})");
                 tracing::error!(%account, %error, "listener failed");
                 let db = self.db.clone();
                 tokio::spawn(async move {
@@ -565,3 +548,7 @@ impl AccountHub {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "accounts_tests.rs"]
+mod tests;
