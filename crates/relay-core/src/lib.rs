@@ -7,6 +7,7 @@ pub mod kinds;
 pub mod messages;
 pub mod source;
 pub mod tasks;
+pub mod telegram_session;
 
 pub use ids::*;
 pub use kinds::*;
