@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod ids;
 pub mod kinds;
+pub mod media;
 pub mod messages;
 pub mod source;
 pub mod tasks;
