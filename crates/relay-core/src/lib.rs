@@ -4,9 +4,11 @@
 pub mod credentials;
 pub mod ids;
 pub mod kinds;
+pub mod media;
 pub mod messages;
 pub mod source;
 pub mod tasks;
+pub mod telegram_session;
 
 pub use ids::*;
 pub use kinds::*;

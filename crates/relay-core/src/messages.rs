@@ -2,6 +2,7 @@
 //! what a destination (a bot, a user session, a webhook) is asked to send, and the errors a
 //! send can end in. The forwarding engine sees only these, never a platform's own types.
 
+pub use crate::media::MediaSource;
 use std::future::Future;
 use std::time::Duration;
 
@@ -13,11 +14,13 @@ pub struct Author {
     pub avatar_url: Option<String>,
 }
 
-/// A file attached to an incoming message, to be fetched from `url`.
+/// A file attached to an incoming message, to be fetched from `source`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MediaRef {
     pub filename: String,
-    pub url: String,
+    /// Rows stored before typed sources name it `url`, as a string.
+    #[serde(alias = "url", deserialize_with = "crate::media::deserialize_source")]
+    pub source: MediaSource,
     pub size: u64,
     pub content_type: Option<String>,
 }

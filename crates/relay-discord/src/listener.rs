@@ -11,7 +11,9 @@
 //! committed cursor, so a crash or a takeover re-reads what was not recorded yet.
 
 use crate::rest::{DiscordEndpoints, DiscordRest};
-use relay_core::messages::{Author, EmbedPart, IncomingMessage, MediaRef, SendError, SourceEvent};
+use relay_core::messages::{
+    Author, EmbedPart, IncomingMessage, MediaRef, MediaSource, SendError, SourceEvent,
+};
 use relay_core::source::{Position, SourceSender};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -246,7 +248,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
             .iter()
             .map(|a| MediaRef {
                 filename: a.filename.clone(),
-                url: a.url.clone(),
+                source: MediaSource::Url { url: a.url.clone() },
                 size: a.size,
                 content_type: a.content_type.clone(),
             })

@@ -9,6 +9,7 @@ pub mod pairs;
 pub mod positions;
 pub mod refresh;
 pub mod route_changes;
+pub mod session_store;
 pub mod telegram;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -23,10 +24,10 @@ pub use pairs::{
     Destination, NewDestination, NewPair, Pair, PairChanges, PlanLimits, Route, RouteDestination,
 };
 pub use refresh::{RevokeReason, Rotation};
+pub use relay_core::telegram_session::{SessionCursor, StoredPeer, StoredSession};
 pub use route_changes::{RouteChange, RouteChanges};
-pub use telegram::{
-    LoginGuard, LoginStep, SessionCursor, StoredPeer, StoredSession, TelegramLogin,
-};
+pub use session_store::PgSessionStore;
+pub use telegram::{LoginGuard, LoginStep, TelegramLogin};
 pub use users::{User, UserCredentials};
 
 #[cfg(test)]

@@ -9,52 +9,9 @@ use crate::accounts::{find_account, insert_account};
 use crate::crypto::{Keyring, Sealed};
 use crate::{Account, Database, NewAccount, StoreError};
 use chrono::{DateTime, Utc};
+use relay_core::telegram_session::{SessionCursor, StoredPeer, StoredSession};
 use relay_core::{AccountId, AccountKind, AccountState, LoginId, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
-
-/// Where the update stream stands (the common box; channels are kept apart).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SessionCursor {
-    pub pts: i32,
-    pub qts: i32,
-    pub date: i32,
-    pub seq: i32,
-}
-
-/// A peer the session has met, keyed by its Bot API dialog id (users positive, small groups
-/// negative, channels below -10^12), so ids of different kinds never collide.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredPeer {
-    pub dialog_id: i64,
-    /// One of `user`, `bot`, `chat`, `channel`, `megagroup`, `gigagroup`.
-    pub kind: String,
-    pub access_hash: Option<i64>,
-    pub is_self: bool,
-}
-
-/// Everything grammers needs to resume a session.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct StoredSession {
-    pub home_dc: i32,
-    /// The serialised DC options and auth keys (sealed at rest).
-    pub data: Vec<u8>,
-    pub cursor: Option<SessionCursor>,
-    /// (channel id, pts) per channel.
-    pub channels: Vec<(i64, i32)>,
-    pub peers: Vec<StoredPeer>,
-}
-
-impl std::fmt::Debug for StoredSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredSession")
-            .field("home_dc", &self.home_dc)
-            .field("data", &"[sealed]")
-            .field("cursor", &self.cursor)
-            .field("channels", &self.channels.len())
-            .field("peers", &self.peers.len())
-            .finish()
-    }
-}
 
 fn session_context(account: AccountId) -> Vec<u8> {
     format!("telegram_sessions.data:{account}").into_bytes()

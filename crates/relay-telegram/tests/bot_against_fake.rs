@@ -1,7 +1,7 @@
 //! The bot adapter (teloxide-core, unmodified) against the fake Bot API.
 
 use relay_core::messages::{
-    LimitScope, MessageSink, OutgoingFile, OutgoingMessage, SendError, SourceEvent,
+    LimitScope, MediaSource, MessageSink, OutgoingFile, OutgoingMessage, SendError, SourceEvent,
 };
 use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
 use relay_telegram::{BotListener, BotSink, TelegramBot};
@@ -322,10 +322,9 @@ async fn a_received_photo_is_reported_and_downloaded_through_the_bot() {
         panic!("expected a message");
     };
     assert_eq!(m.text, "look");
-    let file_id = m.media[0]
-        .url
-        .strip_prefix("tg-bot-file:")
-        .expect("a bot file");
+    let MediaSource::TelegramBotFile { file_id, .. } = &m.media[0].source else {
+        panic!("expected a bot file");
+    };
     assert_eq!(
         w.bot().download(file_id, 1 << 20).await.expect("download"),
         bytes

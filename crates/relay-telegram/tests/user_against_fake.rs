@@ -11,8 +11,9 @@ use relay_store::crypto::Keyring;
 use relay_store::testing::TestDatabase;
 use relay_telegram::user::login::{self, PasswordStep};
 use relay_telegram::user::{
-    Connection, DcOverride, MtprotoConfig, PgSession, UserListener, UserSink,
+    Connection, DcOverride, MtprotoConfig, UserListener, UserSession, UserSink,
 };
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -104,7 +105,8 @@ impl World {
     }
 
     async fn connect(&self, account: AccountId) -> Connection {
-        let session = PgSession::load(&self.db, &self.keyring, account)
+        let store = relay_store::PgSessionStore::new((*self.db).clone(), self.keyring.clone());
+        let session = UserSession::load(Arc::new(store), account)
             .await
             .expect("session");
         Connection::open(&self.config, session)

@@ -18,7 +18,7 @@ use relay_core::{AccountId, AccountKind, AccountState};
 use relay_discord::{DiscordListener, DiscordRest, ListenerConfig, WebhookTarget};
 use relay_store::crypto::Keyring;
 use relay_store::{Account, Database};
-use relay_telegram::user::{Connection, PgSession, UserListener, UserSink};
+use relay_telegram::user::{Connection, UserListener, UserSession, UserSink};
 use relay_telegram::{BotListener, TelegramBot};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -296,7 +296,10 @@ impl AccountHub {
                             .into(),
                     )
                 })?;
-                let session = PgSession::load(&self.db, &self.keyring, account.id).await?;
+                let store = relay_store::PgSessionStore::new(self.db.clone(), self.keyring.clone());
+                let session = UserSession::load(Arc::new(store), account.id)
+                    .await
+                    .map_err(relay_store::StoreError::from)?;
                 let connection = Connection::open(config, session);
                 let sink = UserSink::new(&connection);
                 // The listener owns the connection; without pairs reading from the

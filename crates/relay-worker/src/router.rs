@@ -323,8 +323,10 @@ fn payload(account: AccountId, m: &IncomingMessage, target: Option<String>) -> D
         .iter()
         .cloned()
         .map(|mut media| {
-            if let Some(file_id) = media.url.strip_prefix("tg-bot-file:") {
-                media.url = format!("tg-bot-file:{account}:{file_id}");
+            if let relay_core::messages::MediaSource::TelegramBotFile { account: bot, .. } =
+                &mut media.source
+            {
+                *bot = Some(account);
             }
             media
         })

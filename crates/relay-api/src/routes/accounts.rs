@@ -337,7 +337,8 @@ pub async fn delete(
         && let Some(config) = &state.config.telegram_user
     {
         // Relay's session ends at Telegram too, not only in Relay's database.
-        match relay_telegram::user::PgSession::load(&state.db, &state.keyring, id).await {
+        let store = relay_store::PgSessionStore::new(state.db.clone(), state.keyring.clone());
+        match relay_telegram::user::UserSession::load(std::sync::Arc::new(store), id).await {
             Ok(session) => {
                 if let Err(e) = relay_telegram::user::login::log_out(config, session).await {
                     tracing::info!(account = %id, error = %e, "Telegram log-out failed; deleting anyway");

@@ -9,7 +9,7 @@
 //! longer than that (teloxide's default client gives up after 17 s).
 
 use super::{TelegramBot, send_error};
-use relay_core::messages::{Author, IncomingMessage, MediaRef, SourceEvent};
+use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, SourceEvent};
 use relay_core::source::SourceSender;
 use std::time::Duration;
 use teloxide_core::payloads::setters::*;
@@ -135,8 +135,8 @@ impl BotListener {
     }
 }
 
-/// A Bot API message as Relay's platform-neutral message. Files are referenced as
-/// `tg-bot-file:{file_id}`, to be fetched through the same bot.
+/// A Bot API message as Relay's platform-neutral message. Files are referenced by their
+/// file id ([`MediaSource::TelegramBotFile`]), to be fetched through the same bot.
 pub fn incoming(m: &Message) -> IncomingMessage {
     let author = match (m.from.as_ref(), m.author_signature()) {
         (_, Some(signature)) => Author {
@@ -158,7 +158,10 @@ pub fn incoming(m: &Message) -> IncomingMessage {
     let mut media = Vec::new();
     let file = |id: &str, size: u32, name: &str| MediaRef {
         filename: name.to_owned(),
-        url: format!("tg-bot-file:{id}"),
+        source: MediaSource::TelegramBotFile {
+            account: None,
+            file_id: id.to_owned(),
+        },
         size: u64::from(size),
         content_type: None,
     };

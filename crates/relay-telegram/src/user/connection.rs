@@ -1,7 +1,7 @@
 //! One running grammers client: the sender pool's I/O task, the client handle and the
 //! channel its updates arrive on. Dropping the connection stops the task.
 
-use super::{MtprotoConfig, PgSession};
+use super::{MtprotoConfig, UserSession};
 use grammers_client::Client;
 use grammers_mtsender::{AutoSleep, ConnectionParams, SenderPool, SenderPoolHandle};
 use grammers_session::updates::UpdatesLike;
@@ -13,14 +13,14 @@ use tokio::task::JoinHandle;
 
 pub struct Connection {
     pub client: Client,
-    pub session: Arc<PgSession>,
+    pub session: Arc<UserSession>,
     updates: Option<mpsc::Receiver<UpdatesLike>>,
     handle: SenderPoolHandle,
     runner: JoinHandle<()>,
 }
 
 impl Connection {
-    pub fn open(config: &MtprotoConfig, session: PgSession) -> Self {
+    pub fn open(config: &MtprotoConfig, session: UserSession) -> Self {
         let session = Arc::new(session);
         let params = ConnectionParams {
             device_model: "Relay".into(),

@@ -17,7 +17,7 @@ use grammers_mtsender::UpdatesConfiguration;
 use grammers_session::types::{PeerId, PeerInfo};
 use grammers_session::updates::{MessageBox, State};
 use grammers_tl_types as tl;
-use relay_core::messages::{Author, IncomingMessage, MediaRef, SourceEvent};
+use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, SourceEvent};
 use relay_core::source::{Position, SourceSender};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -188,7 +188,7 @@ fn position(state: &State) -> Option<Position> {
     })
 }
 
-/// Media up to this size is carried inline with the message (as a `data:` URL).
+/// Media up to this size is carried inline with the message ([`MediaSource::Inline`]).
 pub const INLINE_MEDIA_BYTES: u64 = 10 * 1024 * 1024;
 
 async fn inline_media(
@@ -228,10 +228,10 @@ async fn inline_media(
         .clone()
         .unwrap_or_else(|| "application/octet-stream".into());
     file.size = bytes.len() as u64;
-    file.url = format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(&bytes)
-    );
+    file.source = MediaSource::Inline {
+        mime,
+        base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
+    };
 }
 
 fn events_of(update: &Update) -> Vec<SourceEvent> {
@@ -259,7 +259,8 @@ fn events_of(update: &Update) -> Vec<SourceEvent> {
 }
 
 /// A message as Relay's platform-neutral message. Text keeps its formatting as Markdown;
-/// files are referenced as `tg-user-media:{chat}/{message}`, fetched through the same session.
+/// files are referenced by their message ([`MediaSource::TelegramUserMessage`]), and carried
+/// inline when small enough.
 pub fn incoming(m: &Message) -> IncomingMessage {
     let chat_id = m
         .peer_id()
@@ -291,16 +292,19 @@ pub fn incoming(m: &Message) -> IncomingMessage {
             avatar_url: None,
         },
     };
-    let url = format!("tg-user-media:{chat_id}/{}", m.id());
+    let source = MediaSource::TelegramUserMessage {
+        chat_id: m.peer_id().bot_api_dialog_id().unwrap_or_default(),
+        message_id: m.id(),
+    };
     let media = match m.media() {
         Some(Media::Photo(photo)) => vec![MediaRef {
             filename: "photo.jpg".into(),
-            url,
+            source,
             size: photo.size().unwrap_or_default() as u64,
             content_type: Some("image/jpeg".into()),
         }],
-        Some(Media::Document(doc)) => vec![document_ref(&doc, url)],
-        Some(Media::Sticker(sticker)) => vec![document_ref(&sticker.document, url)],
+        Some(Media::Document(doc)) => vec![document_ref(&doc, source)],
+        Some(Media::Sticker(sticker)) => vec![document_ref(&sticker.document, source)],
         _ => Vec::new(),
     };
     IncomingMessage {
@@ -315,14 +319,14 @@ pub fn incoming(m: &Message) -> IncomingMessage {
     }
 }
 
-fn document_ref(doc: &grammers_client::media::Document, url: String) -> MediaRef {
+fn document_ref(doc: &grammers_client::media::Document, source: MediaSource) -> MediaRef {
     MediaRef {
         filename: doc
             .name()
             .filter(|n| !n.is_empty())
             .unwrap_or("file")
             .to_owned(),
-        url,
+        source,
         size: doc.size().unwrap_or_default() as u64,
         content_type: doc.mime_type().map(str::to_owned),
     }

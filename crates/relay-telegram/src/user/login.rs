@@ -3,13 +3,13 @@
 //! device's auth key and DC options, and the phone code hash), and each step opens its own
 //! short-lived connection with that key.
 
-use super::{Connection, MtprotoConfig, PgSession, fresh_session, session_data_from_keys};
+use super::{Connection, MtprotoConfig, UserSession, fresh_session, session_data_from_keys};
 use grammers_client::client::PasswordToken;
 use grammers_client::peer::User;
 use grammers_client::session::Session;
 use grammers_client::session::types::{PeerAuth, PeerInfo, UpdateState, UpdatesState};
 use grammers_client::{InvocationError, SignInError, tl};
-use relay_store::StoredSession;
+use relay_core::telegram_session::{SessionStoreError, StoredSession};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::time::Duration;
@@ -117,7 +117,7 @@ pub enum PasswordStep {
 
 /// Step 1: Telegram sends a code to the user's other devices (or by SMS).
 pub async fn request_code(config: &MtprotoConfig, phone: &str) -> Result<LoginState, LoginError> {
-    let conn = Connection::open(config, PgSession::in_memory(fresh_session(config)));
+    let conn = Connection::open(config, UserSession::in_memory(fresh_session(config)));
     timed(async {
         let request = tl::functions::auth::SendCode {
             phone_number: phone.to_owned(),
@@ -163,7 +163,7 @@ pub async fn request_code(config: &MtprotoConfig, phone: &str) -> Result<LoginSt
 fn reopen(config: &MtprotoConfig, state: &LoginState) -> Result<Connection, LoginError> {
     let data = session_data_from_keys(&state.keys)
         .map_err(|e| LoginError::Unexpected(format!("stored login keys: {e}")))?;
-    Ok(Connection::open(config, PgSession::in_memory(data)))
+    Ok(Connection::open(config, UserSession::in_memory(data)))
 }
 
 /// Step 2: the code the user received.
@@ -247,7 +247,7 @@ pub async fn submit_password(
 /// sessions when they disconnect the account from Relay. Best effort: an account whose
 /// session already ended, or a Telegram that does not answer, is not an error for the
 /// caller, who deletes the account either way.
-pub async fn log_out(config: &MtprotoConfig, session: PgSession) -> Result<(), LoginError> {
+pub async fn log_out(config: &MtprotoConfig, session: UserSession) -> Result<(), LoginError> {
     let conn = Connection::open(config, session);
     timed(async {
         conn.client
@@ -275,7 +275,7 @@ async fn complete(conn: &Connection, raw: tl::enums::User) -> Result<SignedIn, L
         .id()
         .bare_id()
         .ok_or_else(|| LoginError::Unexpected("the signed-in user has no id".into()))?;
-    let unexpected = |e: relay_store::StoreError| LoginError::Unexpected(e.to_string());
+    let unexpected = |e: SessionStoreError| LoginError::Unexpected(e.to_string());
     conn.session
         .cache_peer(PeerInfo::User {
             id,

@@ -17,7 +17,7 @@ pub use connection::Connection;
 pub use errors::send_error;
 pub use listener::{UserListener, incoming};
 pub use login::{LoginError, LoginState, PasswordStep, SignedIn};
-pub use session::{PgSession, session_data, session_data_from_keys};
+pub use session::{UserSession, session_data, session_data_from_keys};
 pub use sink::{UserSink, random_id};
 
 use grammers_session::SessionData;

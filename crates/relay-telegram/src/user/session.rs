@@ -1,6 +1,7 @@
-//! grammers' `Session` over PostgreSQL: an in-memory copy answers the hot, synchronous
-//! questions (home DC, DC options) and every change is written through to the account's
-//! rows — DC options and auth keys sealed with the key ring, update state and peers beside.
+//! grammers' `Session` over a [`SessionStore`] (PostgreSQL in Relay): an in-memory copy
+//! answers the hot, synchronous questions (home DC, DC options) and every change is written
+//! through to the account's stored session — DC options and auth keys (which the store
+//! seals), update state and peers beside.
 //! Without an account (a login in progress) the session lives only in memory and is saved
 //! by the login flow as a whole.
 //!
@@ -16,10 +17,11 @@ use grammers_session::types::{
 };
 use grammers_session::{BoxFuture, Session, SessionData};
 use relay_core::AccountId;
-use relay_store::crypto::Keyring;
-use relay_store::{Database, SessionCursor, StoreError, StoredPeer, StoredSession};
+use relay_core::telegram_session::{
+    SessionCursor, SessionStore, SessionStoreError, StoredPeer, StoredSession,
+};
 use serde::{Deserialize, Serialize};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The part of a session that is sealed at rest: where the DCs are and their auth keys.
 #[derive(Serialize, Deserialize)]
@@ -29,17 +31,16 @@ struct Keys {
 }
 
 struct Persist {
-    db: Database,
-    keyring: Keyring,
+    store: Arc<dyn SessionStore>,
     account: AccountId,
 }
 
-pub struct PgSession {
+pub struct UserSession {
     data: Mutex<SessionData>,
     persist: Option<Persist>,
 }
 
-impl PgSession {
+impl UserSession {
     /// A session kept in memory only (a login in progress).
     pub fn in_memory(data: SessionData) -> Self {
         Self {
@@ -50,19 +51,14 @@ impl PgSession {
 
     /// The account's stored session, written through on every change from now on.
     pub async fn load(
-        db: &Database,
-        keyring: &Keyring,
+        store: Arc<dyn SessionStore>,
         account: AccountId,
-    ) -> Result<Self, StoreError> {
-        let stored = db.telegram_session(keyring, account).await?;
-        let data = session_data(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    ) -> Result<Self, SessionStoreError> {
+        let stored = store.load(account).await?;
+        let data = session_data(&stored).map_err(|e| SessionStoreError::Corrupt(e.to_string()))?;
         Ok(Self {
             data: Mutex::new(data),
-            persist: Some(Persist {
-                db: db.clone(),
-                keyring: keyring.clone(),
-                account,
-            }),
+            persist: Some(Persist { store, account }),
         })
     }
 
@@ -100,12 +96,13 @@ impl PgSession {
         self.snapshot().data
     }
 
-    async fn save_keys(&self) -> Result<(), StoreError> {
+    async fn save_keys(&self) -> Result<(), SessionStoreError> {
         let Some(p) = &self.persist else {
             return Ok(());
         };
         let snapshot = self.snapshot();
-        p.db.save_telegram_session_data(&p.keyring, p.account, snapshot.home_dc, &snapshot.data)
+        p.store
+            .save_keys(p.account, snapshot.home_dc, &snapshot.data)
             .await
     }
 }
@@ -202,25 +199,25 @@ fn peer_info(peer: &StoredPeer) -> Option<PeerInfo> {
     })
 }
 
-impl Session for PgSession {
-    type Error = StoreError;
+impl Session for UserSession {
+    type Error = SessionStoreError;
 
-    fn home_dc_id(&self) -> Result<i32, StoreError> {
+    fn home_dc_id(&self) -> Result<i32, SessionStoreError> {
         Ok(self.data().home_dc)
     }
 
-    fn set_home_dc_id(&self, dc_id: i32) -> BoxFuture<'_, Result<(), StoreError>> {
+    fn set_home_dc_id(&self, dc_id: i32) -> BoxFuture<'_, Result<(), SessionStoreError>> {
         Box::pin(async move {
             self.data().home_dc = dc_id;
             self.save_keys().await
         })
     }
 
-    fn dc_option(&self, dc_id: i32) -> Result<Option<DcOption>, StoreError> {
+    fn dc_option(&self, dc_id: i32) -> Result<Option<DcOption>, SessionStoreError> {
         Ok(self.data().dc_options.get(&dc_id).cloned())
     }
 
-    fn set_dc_option(&self, dc_option: &DcOption) -> BoxFuture<'_, Result<(), StoreError>> {
+    fn set_dc_option(&self, dc_option: &DcOption) -> BoxFuture<'_, Result<(), SessionStoreError>> {
         let dc_option = dc_option.clone();
         Box::pin(async move {
             let changed = {
@@ -235,7 +232,7 @@ impl Session for PgSession {
         })
     }
 
-    fn peer(&self, peer: PeerId) -> BoxFuture<'_, Result<Option<PeerInfo>, StoreError>> {
+    fn peer(&self, peer: PeerId) -> BoxFuture<'_, Result<Option<PeerInfo>, SessionStoreError>> {
         Box::pin(async move {
             let data = self.data();
             if peer == PeerId::self_user() {
@@ -257,11 +254,11 @@ impl Session for PgSession {
         })
     }
 
-    fn cache_peer(&self, peer: PeerInfo) -> BoxFuture<'_, Result<(), StoreError>> {
+    fn cache_peer(&self, peer: PeerInfo) -> BoxFuture<'_, Result<(), SessionStoreError>> {
         self.cache_peers(vec![peer])
     }
 
-    fn cache_peers(&self, peers: Vec<PeerInfo>) -> BoxFuture<'_, Result<(), StoreError>> {
+    fn cache_peers(&self, peers: Vec<PeerInfo>) -> BoxFuture<'_, Result<(), SessionStoreError>> {
         Box::pin(async move {
             // Only what is new or changed goes to the database.
             let changed: Vec<StoredPeer> = {
@@ -283,19 +280,20 @@ impl Session for PgSession {
                     .collect()
             };
             match &self.persist {
-                Some(p) if !changed.is_empty() => {
-                    p.db.save_telegram_peers(p.account, &changed).await
-                }
+                Some(p) if !changed.is_empty() => p.store.save_peers(p.account, &changed).await,
                 _ => Ok(()),
             }
         })
     }
 
-    fn updates_state(&self) -> BoxFuture<'_, Result<UpdatesState, StoreError>> {
+    fn updates_state(&self) -> BoxFuture<'_, Result<UpdatesState, SessionStoreError>> {
         Box::pin(async move { Ok(self.data().updates_state.clone()) })
     }
 
-    fn set_update_state(&self, update: UpdateState) -> BoxFuture<'_, Result<(), StoreError>> {
+    fn set_update_state(
+        &self,
+        update: UpdateState,
+    ) -> BoxFuture<'_, Result<(), SessionStoreError>> {
         Box::pin(async move {
             let (cursor, channels, channel, fills_cursor) = {
                 let mut data = self.data();
@@ -333,20 +331,24 @@ impl Session for PgSession {
                 return Ok(());
             };
             if fills_cursor {
-                p.db.init_telegram_cursor(p.account, cursor).await?;
+                p.store.init_cursor(p.account, cursor).await?;
             }
             for (id, pts) in channels.unwrap_or_default().into_iter().chain(channel) {
-                p.db.init_telegram_channel_pts(p.account, id, pts).await?;
+                p.store.init_channel_pts(p.account, id, pts).await?;
             }
             Ok(())
         })
     }
 }
 
-impl PgSession {
+impl UserSession {
     /// Records where a channel stands when the session starts reading it, unless it has a
     /// position already (then the stored one is kept, here and in the database).
-    pub async fn start_channel_at(&self, channel_id: i64, pts: i32) -> Result<(), StoreError> {
+    pub async fn start_channel_at(
+        &self,
+        channel_id: i64,
+        pts: i32,
+    ) -> Result<(), SessionStoreError> {
         {
             let mut data = self.data();
             let channels = &mut data.updates_state.channels;
@@ -359,11 +361,11 @@ impl PgSession {
             });
         }
         match &self.persist {
-            Some(p) => {
-                p.db.init_telegram_channel_pts(p.account, channel_id, pts)
-                    .await
-                    .map(drop)
-            }
+            Some(p) => p
+                .store
+                .init_channel_pts(p.account, channel_id, pts)
+                .await
+                .map(drop),
             None => Ok(()),
         }
     }
@@ -378,9 +380,9 @@ impl PgSession {
     }
 }
 
-impl std::fmt::Debug for PgSession {
+impl std::fmt::Debug for UserSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgSession")
+        f.debug_struct("UserSession")
             .field("account", &self.persist.as_ref().map(|p| p.account))
             .finish_non_exhaustive()
     }

@@ -33,7 +33,7 @@ pub fn random_id(idempotency_key: &str, part: usize) -> i64 {
 #[derive(Clone)]
 pub struct UserSink {
     client: Client,
-    session: Arc<super::PgSession>,
+    session: Arc<super::UserSession>,
 }
 
 impl UserSink {
