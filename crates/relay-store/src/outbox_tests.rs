@@ -579,3 +579,41 @@ async fn the_sweeper_leaves_out_what_its_filter_refuses_for_a_later_sweep() {
             .collect();
     assert_eq!(again, vec![ids[0]]);
 }
+
+#[tokio::test]
+async fn a_new_partition_owner_finds_its_senders_rows_not_in_flight_at_once() {
+    let w = world().await;
+    let ids: Vec<i64> =
+        w.db.insert_deliveries(&[
+            delivery(&w, "1", 0),
+            delivery(&w, "2", 0),
+            delivery(&w, "3", 0),
+        ])
+        .await
+        .expect("insert")
+        .iter()
+        .map(|q| q.id)
+        .collect();
+    // One is in flight under a live claim: its owner's entry still stands for it.
+    w.db.claim_many(&[(ids[1], 5)], Duration::from_secs(60))
+        .await
+        .expect("claim");
+
+    let none =
+        w.db.unqueued_of_senders(|_| false, 100)
+            .await
+            .expect("none");
+    assert!(none.is_empty(), "another partition's senders: nothing");
+    let found: Vec<i64> =
+        w.db.unqueued_of_senders(|a| a == w.bot, 100)
+            .await
+            .expect("found")
+            .iter()
+            .map(|q| q.id)
+            .collect();
+    assert_eq!(
+        found,
+        vec![ids[0], ids[2]],
+        "fresh rows, no quiet period, oldest first"
+    );
+}
