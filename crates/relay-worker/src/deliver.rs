@@ -41,12 +41,12 @@ pub enum Outcome {
 
 /// Sends deliveries for the partitions this worker owns.
 pub struct Deliverer {
-    pub db: Database,
-    pub queue: JobQueue,
-    pub hub: AccountHub,
+    db: Database,
+    queue: JobQueue,
+    hub: AccountHub,
     /// Accounts told to wait (FLOOD_WAIT, a global 429): until when.
     paused_accounts: Mutex<HashMap<AccountId, Instant>>,
-    pub http: reqwest::Client,
+    http: reqwest::Client,
     completer: Completer,
     claimer: Claimer,
 }
@@ -95,6 +95,33 @@ impl Deliverer {
         let until = Instant::now() + wait;
         let entry = paused.entry(account).or_insert(until);
         *entry = (*entry).max(until);
+    }
+
+    /// Acknowledges entries finished without a send; false when Redis did not take it
+    /// (the lane keeps them and tries again).
+    pub async fn ack(&self, partition: u16, entries: &[Entry]) -> bool {
+        match self.queue.ack(partition, entries).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!(partition, error = %e, "acknowledging failed");
+                false
+            }
+        }
+    }
+
+    /// Gives claims back that the lane did not use, so they can be claimed again at once.
+    /// If that fails they stay claimed under this token: the lane (or the next owner)
+    /// claims them again.
+    pub async fn give_back(&self, ids: &[i64], token: u64) {
+        if let Err(e) = self.db.release_claims(ids, token as i64).await {
+            tracing::debug!(error = %e, "could not give claims back");
+        }
+    }
+
+    /// Queues the partition's rows that were committed but never queued (see
+    /// [`crate::sweeper::requeue_partition`]).
+    pub async fn requeue_partition(&self, partition: u16) -> Result<usize, StoreError> {
+        crate::sweeper::requeue_partition(&self.db, &self.queue, partition).await
     }
 
     /// Claims the deliveries of these entries under the partition's fencing token (in one

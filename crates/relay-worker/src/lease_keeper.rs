@@ -204,3 +204,7 @@ impl LeaseKeeper {
         given_up
     }
 }
+
+#[cfg(test)]
+#[path = "lease_keeper_tests.rs"]
+mod tests;

@@ -10,6 +10,7 @@ mod any_sink;
 mod claim;
 mod complete;
 pub mod deliver;
+mod lane;
 pub mod lease_keeper;
 mod media;
 pub mod ownership;
