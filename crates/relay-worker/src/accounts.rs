@@ -23,7 +23,7 @@ use relay_telegram::{BotListener, TelegramBot};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -39,6 +39,8 @@ struct Running {
     /// The listener's task, awaited before the account is opened again.
     task: Option<JoinHandle<()>>,
     telegram_bot: Option<TelegramBot>,
+    /// A user session's listener follows the chats its pairs read (see [`AccountHub::reading`]).
+    chats: Option<watch::Sender<Vec<String>>>,
 }
 
 /// How soon an account whose listener failed may be started again.
@@ -195,6 +197,21 @@ impl AccountHub {
             .map_err(AccountError::Unusable)
     }
 
+    /// Tells a running user session's listener the chats its pairs read now; it records
+    /// where each new channel stands. False when the account runs no such listener.
+    pub fn reading(&self, account: AccountId, chats: Vec<String>) -> bool {
+        let running = self.running();
+        let Some(follow) = running.get(&account).and_then(|r| r.chats.as_ref()) else {
+            return false;
+        };
+        follow.send_if_modified(|now| {
+            let changed = *now != chats;
+            *now = chats;
+            changed
+        });
+        true
+    }
+
     pub fn is_listening(&self, account: AccountId) -> bool {
         self.running().get(&account).is_some_and(|r| r.listening)
     }
@@ -231,6 +248,7 @@ impl AccountHub {
             .generations
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut task = None;
+        let mut chats = None;
         let p = &self.platforms;
         let (sink, telegram_bot) = match account.kind {
             AccountKind::DiscordBot => {
@@ -305,7 +323,11 @@ impl AccountHub {
                 // The listener owns the connection; without pairs reading from the
                 // account it still runs (and keeps the session's update state current).
                 let reading = self.db.watched_chats(account.id).await?;
-                let listener = UserListener::new(connection).reading(&reading);
+                let (follow, following) = watch::channel(reading.clone());
+                chats = Some(follow);
+                let listener = UserListener::new(connection)
+                    .reading(&reading)
+                    .following(following);
                 task = Some(self.spawn_listener(
                     account.id,
                     generation,
@@ -326,6 +348,7 @@ impl AccountHub {
                 listening,
                 task,
                 telegram_bot,
+                chats,
             },
         )?;
         tracing::info!(account = %account.id, kind = %account.kind, listening, "account started");

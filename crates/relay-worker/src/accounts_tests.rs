@@ -62,6 +62,7 @@ where
             listening: true,
             task: Some(task),
             telegram_bot: None,
+            chats: None,
         },
     )
 }
@@ -114,6 +115,7 @@ async fn a_listener_that_panics_before_its_start_is_recorded_is_not_left_for_dea
             listening: true,
             task: Some(task),
             telegram_bot: None,
+            chats: None,
         },
     );
     assert!(recorded.is_err(), "not recorded as running");

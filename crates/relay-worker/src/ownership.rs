@@ -159,9 +159,10 @@ impl Ownership {
             let pending = self.signals.take();
             self.balance().await;
             if everything || pending.everything {
-                self.refresh_accounts(None).await;
+                self.refresh_accounts(None, &pending).await;
             } else if !pending.accounts.is_empty() {
-                self.refresh_accounts(Some(&pending.accounts)).await;
+                self.refresh_accounts(Some(&pending.accounts), &pending)
+                    .await;
             }
             let health_due = {
                 let mut last = self.last_health.lock().unwrap_or_else(|p| p.into_inner());
@@ -305,8 +306,9 @@ impl Ownership {
 
     /// Runs the accounts of the held partitions: listeners for those pairs read from (and
     /// every user session), and stops accounts whose partition moved away or that are no
-    /// longer active. `only`: just these accounts are (re)considered for starting.
-    async fn refresh_accounts(&self, only: Option<&HashSet<AccountId>>) {
+    /// longer active. `only`: just these accounts are (re)considered for starting;
+    /// `changed`: the route changes told (running user sessions follow their pairs' chats).
+    async fn refresh_accounts(&self, only: Option<&HashSet<AccountId>>, changed: &Pending) {
         for id in self.hub.running_ids() {
             if !self.held.drives(&id) {
                 self.hub.stop(id);
@@ -322,6 +324,19 @@ impl Ownership {
             }
         }
         for account in accounts {
+            if (changed.everything || changed.accounts.contains(&account.id))
+                && account.kind == AccountKind::TelegramUser
+                && self.hub.is_listening(account.id)
+            {
+                // A running session starts reading its new pairs' channels where they stand.
+                match self.db.watched_chats(account.id).await {
+                    Ok(chats) => {
+                        self.hub.reading(account.id, chats);
+                    }
+                    Err(_) => return,
+                }
+                continue;
+            }
             if !self.held.drives(&account.id)
                 || only.is_some_and(|only| !only.contains(&account.id))
                 || self.hub.is_listening(account.id)

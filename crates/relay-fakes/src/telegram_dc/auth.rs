@@ -1,6 +1,6 @@
 //! Logging in (code, 2FA over real SRP, bot tokens), logging out, and the calls that need a
-//! logged-in device key: getState, getDifference, getChannelDifference, getPeerDialogs
-//! (for channels: where each stands, its pts) and users.getUsers.
+//! logged-in device key: getState, getDifference, getChannelDifference and users.getUsers
+//! (the dialogs are in `dialogs.rs`).
 //!
 //! A login code belongs to the device key (key id) that asked for it: any connection with
 //! that key may finish the login, another key gets `PHONE_CODE_INVALID`.
@@ -287,72 +287,4 @@ pub(crate) fn get_channel_difference(
         .channel_difference(me, channel.channel_id, req.pts)
         .ok_or_else(|| err(400, "CHANNEL_INVALID"))?;
     ok(diff)
-}
-
-/// The dialogs of the channels asked for, each with the channel's pts (what a client reads
-/// to start following a channel). Peers other than the user's channels are left out.
-pub(crate) fn get_peer_dialogs(
-    dc: &FakeDc,
-    ctx: &Ctx,
-    req: functions::messages::GetPeerDialogs,
-) -> Reply {
-    let st = dc.state();
-    let me = me(&st, ctx)?;
-    let mut dialogs = Vec::new();
-    let mut chats = Vec::new();
-    for peer in &req.peers {
-        let enums::InputDialogPeer::Peer(types::InputDialogPeer {
-            peer: enums::InputPeer::Channel(channel),
-        }) = peer
-        else {
-            continue;
-        };
-        let Some(c) = st.channels.get(&channel.channel_id) else {
-            return Err(err(400, "CHANNEL_INVALID"));
-        };
-        if !c.members.contains(&me) {
-            return Err(err(400, "CHANNEL_PRIVATE"));
-        }
-        dialogs.push(enums::Dialog::Dialog(types::Dialog {
-            pinned: false,
-            unread_mark: false,
-            view_forum_as_messages: false,
-            peer: types::PeerChannel { channel_id: c.id }.into(),
-            top_message: c.next_msg_id,
-            read_inbox_max_id: 0,
-            read_outbox_max_id: 0,
-            unread_count: 0,
-            unread_mentions_count: 0,
-            unread_reactions_count: 0,
-            unread_poll_votes_count: 0,
-            notify_settings: types::PeerNotifySettings {
-                show_previews: None,
-                silent: None,
-                mute_until: None,
-                ios_sound: None,
-                android_sound: None,
-                other_sound: None,
-                stories_muted: None,
-                stories_hide_sender: None,
-                stories_ios_sound: None,
-                stories_android_sound: None,
-                stories_other_sound: None,
-            }
-            .into(),
-            pts: Some(c.pts),
-            draft: None,
-            folder_id: None,
-            ttl_period: None,
-        }));
-        chats.push(tl::channel(c, Some(me)));
-    }
-    ok(enums::messages::PeerDialogs::Dialogs(
-        types::messages::PeerDialogs {
-            dialogs,
-            messages: Vec::new(),
-            chats,
-            users: Vec::new(),
-            state: st.updates_state(me),
-        },
-    ))
 }

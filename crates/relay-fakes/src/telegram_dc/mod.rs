@@ -15,6 +15,7 @@
 mod auth;
 mod conn;
 mod crypto;
+mod dialogs;
 mod events;
 mod files;
 pub mod keys;

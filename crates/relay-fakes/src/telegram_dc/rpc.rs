@@ -4,7 +4,7 @@
 //! `400 METHOD_NOT_SUPPORTED_BY_FAKE` so no client call ever hangs.
 
 use super::reply::{Ctx, Reply, err, ok, parse};
-use super::{FakeDc, auth, files, messaging, tl};
+use super::{FakeDc, auth, dialogs, files, messaging, tl};
 use grammers_tl_types::{Cursor, Deserializable, Identifiable, enums, functions};
 
 const INVOKE_WITH_LAYER: u32 = 0xda9b_0d0d;
@@ -87,7 +87,8 @@ fn dispatch(dc: &FakeDc, ctx: &Ctx, ctor: u32, args: &[u8]) -> Reply {
         updates::GetChannelDifference::CONSTRUCTOR_ID => {
             auth::get_channel_difference(dc, ctx, parse(args)?)
         }
-        m::GetPeerDialogs::CONSTRUCTOR_ID => auth::get_peer_dialogs(dc, ctx, parse(args)?),
+        m::GetPeerDialogs::CONSTRUCTOR_ID => dialogs::get_peer_dialogs(dc, ctx, parse(args)?),
+        m::GetDialogs::CONSTRUCTOR_ID => dialogs::get_dialogs(dc, ctx, parse(args)?),
         m::SendMessage::CONSTRUCTOR_ID => messaging::send_message(dc, ctx, parse(args)?),
         m::SendMedia::CONSTRUCTOR_ID => messaging::send_media(dc, ctx, parse(args)?),
         m::SendMultiMedia::CONSTRUCTOR_ID => messaging::send_multi_media(dc, ctx, parse(args)?),

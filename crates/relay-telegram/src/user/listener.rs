@@ -6,26 +6,30 @@
 //! outbox rows, so a session that stops or crashes catches up (getDifference,
 //! getChannelDifference) from the last update whose rows are committed. A channel the
 //! session starts reading without a stored position gets the pts it stands at now
-//! (messages.getPeerDialogs), so that catching up covers it too.
+//! (messages.getPeerDialogs), when the listener starts or as soon as a pair starts reading
+//! it, so that catching up covers it too.
 
-use super::Connection;
-use grammers_client::InvocationError;
+use super::{Connection, UserSession};
 use grammers_client::media::Media;
 use grammers_client::message::Message;
 use grammers_client::update::Update;
+use grammers_client::{Client, InvocationError};
 use grammers_mtsender::UpdatesConfiguration;
 use grammers_session::types::{PeerId, PeerInfo};
 use grammers_session::updates::{MessageBox, State};
 use grammers_tl_types as tl;
 use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, SourceEvent};
 use relay_core::source::{Position, SourceSender};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 pub struct UserListener {
     connection: Connection,
     /// Bare ids of the channels pairs read from.
     channels: Vec<i64>,
+    more: Option<watch::Receiver<Vec<String>>>,
 }
 
 impl UserListener {
@@ -33,72 +37,23 @@ impl UserListener {
         Self {
             connection,
             channels: Vec::new(),
+            more: None,
         }
     }
 
     /// The chats pairs read from (Bot API dialog ids); channels among them get a position
     /// when the listener starts, if they have none.
     pub fn reading(mut self, chats: &[String]) -> Self {
-        self.channels = chats
-            .iter()
-            .filter_map(|c| c.parse::<i64>().ok())
-            .filter_map(PeerId::from_bot_api_dialog_id)
-            .filter(|id| id.kind() == grammers_session::types::PeerKind::Channel)
-            .filter_map(|id| id.bare_id())
-            .collect();
+        self.channels = channel_ids(chats);
         self
     }
 
-    /// Records the current pts of each channel read without a position yet.
-    async fn start_channels(&self) {
-        for &channel in &self.channels {
-            let session = &self.connection.session;
-            if session.has_channel(channel) {
-                continue;
-            }
-            let peer =
-                grammers_session::Session::peer(&**session, PeerId::channel_unchecked(channel))
-                    .await;
-            let Ok(Some(PeerInfo::Channel {
-                id,
-                auth: Some(auth),
-                ..
-            })) = peer
-            else {
-                tracing::warn!(
-                    channel,
-                    "a channel read without its access hash; it cannot be caught up after a restart"
-                );
-                continue;
-            };
-            let request = tl::functions::messages::GetPeerDialogs {
-                peers: vec![tl::enums::InputDialogPeer::Peer(
-                    tl::types::InputDialogPeer {
-                        peer: tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
-                            channel_id: id,
-                            access_hash: auth.hash(),
-                        }),
-                    },
-                )],
-            };
-            let pts = match self.connection.client.invoke(&request).await {
-                Ok(tl::enums::messages::PeerDialogs::Dialogs(d)) => {
-                    d.dialogs.iter().find_map(|dialog| match dialog {
-                        tl::enums::Dialog::Dialog(d) => d.pts,
-                        _ => None,
-                    })
-                }
-                Err(e) => {
-                    tracing::warn!(channel, error = %e, "cannot learn where a channel stands");
-                    None
-                }
-            };
-            if let Some(pts) = pts
-                && let Err(e) = session.start_channel_at(channel, pts).await
-            {
-                tracing::warn!(channel, error = %e, "cannot record where a channel stands");
-            }
-        }
+    /// Chats pairs start reading while the listener runs (the whole list each time): each
+    /// new channel gets its position at once, not only at the next start, so a crash
+    /// before its first update is committed cannot skip what was posted meanwhile.
+    pub fn following(mut self, chats: watch::Receiver<Vec<String>>) -> Self {
+        self.more = Some(chats);
+        self
     }
 
     /// Reports events until `shutdown`, the receiver closes, or the session's authorization
@@ -108,10 +63,22 @@ impl UserListener {
             tracing::error!("the session's updates are already being listened to");
             return;
         };
+        let (client, session) = (&self.connection.client, &self.connection.session);
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = self.start_channels() => {}
+            _ = start_channels(client, session, &self.channels) => {}
         }
+        // New pairs' channels get their positions beside the update stream (the stream's
+        // next update is not cancelled for them; a position recorded meanwhile is kept).
+        let _follower = self.more.take().map(|mut more| {
+            let (client, session) = (client.clone(), Arc::clone(session));
+            AbortOnDrop(tokio::spawn(async move {
+                while more.changed().await.is_ok() {
+                    let channels = channel_ids(&more.borrow_and_update());
+                    start_channels(&client, &session, &channels).await;
+                }
+            }))
+        });
         let stream = self
             .connection
             .client
@@ -172,6 +139,110 @@ impl UserListener {
         }
         // No `sync_update_state` here: the state grammers holds may be ahead of what the
         // router recorded; the stored position is the one to resume from.
+    }
+}
+
+/// Bare ids of the channels among chats given as Bot API dialog ids.
+fn channel_ids(chats: &[String]) -> Vec<i64> {
+    chats
+        .iter()
+        .filter_map(|c| c.parse::<i64>().ok())
+        .filter_map(PeerId::from_bot_api_dialog_id)
+        .filter(|id| id.kind() == grammers_session::types::PeerKind::Channel)
+        .filter_map(|id| id.bare_id())
+        .collect()
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Dialogs read at most when looking for channels the session has not met yet.
+const MAX_DIALOGS: usize = 5_000;
+
+/// The id and access hash of a channel the session knows.
+async fn known_channel(session: &UserSession, channel: i64) -> Option<(i64, i64)> {
+    match grammers_session::Session::peer(session, PeerId::channel_unchecked(channel)).await {
+        Ok(Some(PeerInfo::Channel {
+            id,
+            auth: Some(auth),
+            ..
+        })) => Some((id, auth.hash())),
+        _ => None,
+    }
+}
+
+/// Reads the session's dialogs: every chat in them becomes known (with its access hash)
+/// and every channel's pts is recorded where none was (grammers does both).
+async fn learn_dialogs(client: &Client) {
+    let mut dialogs = client.iter_dialogs();
+    for _ in 0..MAX_DIALOGS {
+        match dialogs.next().await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the session's dialogs");
+                return;
+            }
+        }
+    }
+}
+
+/// Records the current pts of each channel read without a position yet.
+async fn start_channels(client: &Client, session: &UserSession, channels: &[i64]) {
+    let mut learned = false;
+    for &channel in channels {
+        if session.has_channel(channel) {
+            continue;
+        }
+        let mut known = known_channel(session, channel).await;
+        if known.is_none() && !learned {
+            // A channel the session has seen nothing of yet: its dialogs name it.
+            learned = true;
+            learn_dialogs(client).await;
+            if session.has_channel(channel) {
+                continue;
+            }
+            known = known_channel(session, channel).await;
+        }
+        let Some((id, access_hash)) = known else {
+            tracing::warn!(
+                channel,
+                "a channel read without its access hash; it cannot be caught up after a restart"
+            );
+            continue;
+        };
+        let request = tl::functions::messages::GetPeerDialogs {
+            peers: vec![tl::enums::InputDialogPeer::Peer(
+                tl::types::InputDialogPeer {
+                    peer: tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
+                        channel_id: id,
+                        access_hash,
+                    }),
+                },
+            )],
+        };
+        let pts = match client.invoke(&request).await {
+            Ok(tl::enums::messages::PeerDialogs::Dialogs(d)) => {
+                d.dialogs.iter().find_map(|dialog| match dialog {
+                    tl::enums::Dialog::Dialog(d) => d.pts,
+                    _ => None,
+                })
+            }
+            Err(e) => {
+                tracing::warn!(channel, error = %e, "cannot learn where a channel stands");
+                None
+            }
+        };
+        if let Some(pts) = pts
+            && let Err(e) = session.start_channel_at(channel, pts).await
+        {
+            tracing::warn!(channel, error = %e, "cannot record where a channel stands");
+        }
     }
 }
 

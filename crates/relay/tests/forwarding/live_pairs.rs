@@ -137,3 +137,59 @@ async fn a_discord_and_a_telegram_bot_source_forward_a_post_made_right_after_the
     .await;
     s.stop().await;
 }
+
+/// A channel a running user session starts reading has its position recorded as soon as
+/// the pair exists, not at its first committed update: a crash before that update cannot
+/// make the next start begin after what was posted meanwhile.
+#[tokio::test]
+async fn a_channel_a_running_user_session_starts_reading_gets_its_position_at_once() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    let dc = &s.dc.fake;
+    let me = dc.add_user("+15550100", "Alice", None);
+    let author = dc.add_user("+15550111", "Bob", None);
+    let channel = dc.add_channel("News", false, &[author, me]);
+    dc.post(Peer::Channel(channel), author, "one");
+    dc.post(Peer::Channel(channel), author, "two");
+    let user_account = s.telegram_user(&alice, "+15550100").await;
+    let d = &s.discord.fake;
+    let bot = d.add_bot("discord-bot-token", "relay bot");
+    let guild = d.add_guild("G", &[bot]);
+    let target = d.add_channel(guild, "news-mirror");
+    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
+    s.eventually(
+        "the user session listens",
+        Duration::from_secs(30),
+        || async { dc.connected_sessions(me) > 0 },
+    )
+    .await;
+
+    s.pair(
+        &alice,
+        (&user_account, (-1_000_000_000_000 - channel).to_string()),
+        &[(&discord_bot, Some(target.to_string()))],
+    )
+    .await;
+    let account: uuid::Uuid = user_account.parse().expect("account id");
+    s.eventually(
+        "the channel's position is recorded where it stands",
+        Duration::from_secs(15),
+        || async {
+            let pts: Option<i32> = sqlx::query_scalar(
+                "SELECT pts FROM telegram_channel_states WHERE account_id = $1 AND channel_id = $2",
+            )
+            .bind(account)
+            .bind(channel)
+            .fetch_optional(s.db.pool())
+            .await
+            .expect("query");
+            pts == Some(2)
+        },
+    )
+    .await;
+    assert!(
+        s.discord_texts(target).is_empty(),
+        "nothing old is forwarded"
+    );
+    s.stop().await;
+}
