@@ -74,19 +74,30 @@ impl AccountWork {
             .contains(&account)
     }
 
-    /// Starts the account with its listener, on the pool.
-    pub fn start(&self, hub: &AccountHub, account: Account) {
-        let Some(busy) = self.claim(account.id) else {
+    /// Runs `work` on the pool unless work for the account is already queued or running;
+    /// the account's slot is freed when it ends, however it ends.
+    fn spawn<F>(&self, account: AccountId, work: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Some(busy) = self.claim(account) else {
             return;
         };
-        let hub = hub.clone();
         let permits = Arc::clone(&self.permits);
-        let timeout = self.timeout;
         tokio::spawn(async move {
             let _busy = busy;
             let Ok(_permit) = permits.acquire().await else {
                 return;
             };
+            work.await;
+        });
+    }
+
+    /// Starts the account with its listener, on the pool.
+    pub fn start(&self, hub: &AccountHub, account: Account) {
+        let hub = hub.clone();
+        let timeout = self.timeout;
+        self.spawn(account.id, async move {
             match tokio::time::timeout(timeout, hub.start(&account, true)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
@@ -105,18 +116,10 @@ impl AccountWork {
     /// connected, flood_wait until T, reconnecting (with the error), or unauthorized (the
     /// account stops here and is reported; nothing retries it until its owner reconnects).
     pub fn check(&self, hub: &AccountHub, db: &Database, account: Account) {
-        let Some(busy) = self.claim(account.id) else {
-            return;
-        };
         let hub = hub.clone();
         let db = db.clone();
-        let permits = Arc::clone(&self.permits);
         let timeout = self.timeout;
-        tokio::spawn(async move {
-            let _busy = busy;
-            let Ok(_permit) = permits.acquire().await else {
-                return;
-            };
+        self.spawn(account.id, async move {
             let checked = tokio::time::timeout(timeout, hub.check(&account))
                 .await
                 .unwrap_or_else(|_| {

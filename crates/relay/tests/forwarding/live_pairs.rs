@@ -7,27 +7,58 @@ use crate::stack::Stack;
 use relay_fakes::telegram_dc::Peer;
 use std::time::Duration;
 
-#[tokio::test]
-async fn a_user_session_forwards_a_post_made_right_after_the_pair_is_created_or_resumed() {
-    let s = Stack::start(true).await;
-    let alice = s.user("alice@example.com").await;
+/// A Telegram user session listening (no pair reads its channel yet) and a Discord bot
+/// with a target channel.
+struct Listening {
+    author: i64,
+    channel: i64,
+    user_account: String,
+    target: u64,
+    discord_bot: String,
+}
+
+/// Sets up [`Listening`]; `before` is posted in the channel before the session logs in.
+async fn listening(s: &Stack, alice: &str, before: &[&str]) -> Listening {
     let dc = &s.dc.fake;
     let me = dc.add_user("+15550100", "Alice", None);
     let author = dc.add_user("+15550111", "Bob", None);
     let channel = dc.add_channel("News", false, &[author, me]);
-    let user_account = s.telegram_user(&alice, "+15550100").await;
+    for text in before {
+        dc.post(Peer::Channel(channel), author, text);
+    }
+    let user_account = s.telegram_user(alice, "+15550100").await;
     let d = &s.discord.fake;
     let bot = d.add_bot("discord-bot-token", "relay bot");
     let guild = d.add_guild("G", &[bot]);
     let target = d.add_channel(guild, "news-mirror");
-    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
-
+    let discord_bot = s.discord_bot(alice, "discord-bot-token").await;
     s.eventually(
         "the user session listens",
         Duration::from_secs(30),
         || async { dc.connected_sessions(me) > 0 },
     )
     .await;
+    Listening {
+        author,
+        channel,
+        user_account,
+        target,
+        discord_bot,
+    }
+}
+
+#[tokio::test]
+async fn a_user_session_forwards_a_post_made_right_after_the_pair_is_created_or_resumed() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    let dc = &s.dc.fake;
+    let Listening {
+        author,
+        channel,
+        user_account,
+        target,
+        discord_bot,
+    } = listening(&s, &alice, &[]).await;
     // A post while no pair reads the channel: the worker learns (and may cache) that
     // nothing reads it.
     dc.post(Peer::Channel(channel), author, "before the pair");
@@ -145,24 +176,13 @@ async fn a_discord_and_a_telegram_bot_source_forward_a_post_made_right_after_the
 async fn a_channel_a_running_user_session_starts_reading_gets_its_position_at_once() {
     let s = Stack::start(true).await;
     let alice = s.user("alice@example.com").await;
-    let dc = &s.dc.fake;
-    let me = dc.add_user("+15550100", "Alice", None);
-    let author = dc.add_user("+15550111", "Bob", None);
-    let channel = dc.add_channel("News", false, &[author, me]);
-    dc.post(Peer::Channel(channel), author, "one");
-    dc.post(Peer::Channel(channel), author, "two");
-    let user_account = s.telegram_user(&alice, "+15550100").await;
-    let d = &s.discord.fake;
-    let bot = d.add_bot("discord-bot-token", "relay bot");
-    let guild = d.add_guild("G", &[bot]);
-    let target = d.add_channel(guild, "news-mirror");
-    let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
-    s.eventually(
-        "the user session listens",
-        Duration::from_secs(30),
-        || async { dc.connected_sessions(me) > 0 },
-    )
-    .await;
+    let Listening {
+        channel,
+        user_account,
+        target,
+        discord_bot,
+        ..
+    } = listening(&s, &alice, &["one", "two"]).await;
 
     s.pair(
         &alice,
