@@ -60,10 +60,15 @@ impl JobQueue {
         if commands == 0 {
             return Ok(());
         }
-        let results: Vec<redis::RedisResult<Value>> = self.redis().run_pipe(&pipe).await?;
+        self.run_acks(&pipe).await
+    }
+
+    /// Runs a pipeline of XACKs (and XDELs and the like); a stream whose group is gone
+    /// is no error: with the group went what was pending.
+    pub(super) async fn run_acks(&self, pipe: &redis::Pipeline) -> Result<(), QueueError> {
+        let results: Vec<redis::RedisResult<Value>> = self.redis().run_pipe(pipe).await?;
         for result in results {
             match result {
-                // The group is gone, and with it what was pending.
                 Err(e) if is_code(&e, "NOGROUP") => {}
                 Err(e) => return Err(e.into()),
                 Ok(_) => {}

@@ -1,6 +1,6 @@
 //! Dead letters: jobs given up on, in one capped stream shared by all partitions.
 
-use super::wire::{decode_job, entry_list, is_code, job_fields, now_ms};
+use super::wire::{decode_job, entry_list, job_fields, now_ms};
 use super::{DeadLetter, Entry, GROUP, JobQueue};
 use crate::QueueError;
 use redis::Value;
@@ -36,15 +36,7 @@ impl JobQueue {
             .arg(now_ms());
         pipe.cmd("XACK").arg(&key).arg(GROUP).arg(&entry.id);
         pipe.cmd("XDEL").arg(&key).arg(&entry.id);
-        let results: Vec<redis::RedisResult<Value>> = self.redis().run_pipe(&pipe).await?;
-        for result in results {
-            match result {
-                Err(e) if is_code(&e, "NOGROUP") => {}
-                Err(e) => return Err(e.into()),
-                Ok(_) => {}
-            }
-        }
-        Ok(())
+        self.run_acks(&pipe).await
     }
 
     /// The newest `count` dead letters, newest first.
