@@ -14,50 +14,10 @@
 
 use crate::{Database, StoreError};
 use chrono::{DateTime, Utc};
+pub use relay_core::delivery::{DeliveryAction, QueuedDelivery};
 use relay_core::{AccountId, AccountKind, DestinationId, PairId, Priority, Severity, UserId};
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
-
-/// What a delivery does at the destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DeliveryAction {
-    Create,
-    Edit,
-    Delete,
-}
-
-impl DeliveryAction {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            DeliveryAction::Create => "create",
-            DeliveryAction::Edit => "edit",
-            DeliveryAction::Delete => "delete",
-        }
-    }
-}
-
-impl fmt::Display for DeliveryAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DeliveryAction {
-    type Err = relay_core::kinds::UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "create" => Ok(DeliveryAction::Create),
-            "edit" => Ok(DeliveryAction::Edit),
-            "delete" => Ok(DeliveryAction::Delete),
-            _ => Err(relay_core::kinds::UnknownValue {
-                what: "delivery action",
-                value: s.to_owned(),
-            }),
-        }
-    }
-}
 
 /// A delivery to write. The idempotency key is (pair, destination, source chat, source
 /// message, action, revision, part): writing the same key again is a no-op.
@@ -76,16 +36,6 @@ pub struct NewDelivery {
     pub priority: Priority,
     pub payload: serde_json::Value,
     pub source_at: DateTime<Utc>,
-}
-
-/// What the queue needs to carry a delivery: its id, partition key and priority.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueuedDelivery {
-    pub id: i64,
-    pub sender_account_id: AccountId,
-    pub destination_id: DestinationId,
-    pub priority: Priority,
-    pub attempts: i32,
 }
 
 /// A delivery taken for sending, with what sending needs.
