@@ -10,9 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use relay_core::PairId;
+use relay_core::delivery::DeliveryAction;
 use relay_core::messages::{Author, DeliveryPayload};
-use relay_queue::Job;
-use relay_store::outbox::{DeliveryAction, NewDelivery};
+use relay_store::outbox::NewDelivery;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -101,22 +101,10 @@ pub async fn forward(
         .collect();
     let queued = state.db.insert_deliveries(&rows).await?;
     // The rows are in the outbox: if Redis does not take the jobs now, the sweeper will.
-    if let Some(queue) = &state.queue {
-        let jobs: Vec<(u16, Job)> = queued
-            .iter()
-            .map(|d| {
-                queue.job_for(
-                    &d.sender_account_id.to_string(),
-                    d.id,
-                    &d.destination_id.to_string(),
-                    d.priority,
-                    0,
-                )
-            })
-            .collect();
-        if let Err(e) = queue.enqueue_many(&jobs).await {
-            tracing::warn!(error = %e, "enqueueing a manual forward failed; the sweeper will retry");
-        }
+    if let Some(queue) = &state.queue
+        && let Err(e) = queue.enqueue_deliveries(&queued).await
+    {
+        tracing::warn!(error = %e, "enqueueing a manual forward failed; the sweeper will retry");
     }
     tracing::info!(user = %auth.id(), pair = %pair.id, deliveries = queued.len(), "manual forward queued");
     Ok((
