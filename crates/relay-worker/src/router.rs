@@ -18,9 +18,8 @@ use relay_core::messages::{DeliveryPayload, IncomingMessage, SourceEvent};
 use relay_core::source::{Position, SourceBatch};
 use relay_core::{AccountId, AccountState};
 use relay_queue::JobQueue;
-use relay_store::outbox::NewDelivery;
 use relay_store::pairs::Route;
-use relay_store::{Database, StoreError};
+use relay_store::{Database, SourceMessage, StoreError, Through, fan_out};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -223,22 +222,25 @@ impl Router {
                 0
             };
             let payload = serde_json::to_value(&payload).unwrap_or_default();
-            let now = Utc::now();
+            let message = SourceMessage {
+                chat_id: chat,
+                message_id,
+                action,
+                revision,
+                payload: &payload,
+                at: Utc::now(),
+            };
             rows.extend(routes.iter().flat_map(|route| {
-                route.destinations.iter().map(|d| NewDelivery {
+                let through = Through {
                     owner_id: route.owner_id,
                     pair_id: route.pair_id,
-                    destination_id: d.id,
-                    sender_account_id: d.account_id,
-                    source_chat_id: chat.clone(),
-                    source_message_id: message_id.clone(),
-                    action,
-                    revision,
-                    part: 0,
                     priority: route.priority,
-                    payload: payload.clone(),
-                    source_at: now,
-                })
+                };
+                fan_out(
+                    through,
+                    route.destinations.iter().map(|d| (d.id, d.account_id)),
+                    &message,
+                )
             }));
         }
         for (account, b) in batch.iter() {
