@@ -246,19 +246,26 @@ fn chat_id(kind: AccountKind, value: &Value) -> Result<String, &'static str> {
         _ => return Err("must be a string or an integer"),
     };
     match platform(kind) {
-        Platform::Discord => {
-            let digits = (17..=20).contains(&text.len())
-                && text.bytes().all(|b| b.is_ascii_digit())
-                && !text.starts_with('0');
-            match text.parse::<u64>() {
-                Ok(_) if digits => Ok(text),
-                _ => Err("is not a Discord channel id (a snowflake of 17 to 20 digits)"),
-            }
-        }
-        Platform::Telegram => match text.parse::<i64>() {
-            Ok(id) if id != 0 && text.len() <= 21 => Ok(id.to_string()),
-            _ => Err("is not a Telegram chat id (a nonzero integer such as -1001234567890)"),
-        },
+        Platform::Discord => relay_discord::platform::channel_id(&text),
+        Platform::Telegram => relay_telegram::platform::chat_id(&text),
+    }
+}
+
+/// Whether an account of `kind` can read, as its platform says (only a Discord webhook
+/// cannot).
+fn can_read(kind: AccountKind) -> bool {
+    match platform(kind) {
+        Platform::Discord => relay_discord::platform::can_read(kind),
+        Platform::Telegram => relay_telegram::platform::can_read(kind),
+    }
+}
+
+/// Whether a destination on an account of `kind` names its chat, as its platform says
+/// (only a Discord webhook does not: it posts into its own channel).
+fn names_chat(kind: AccountKind) -> bool {
+    match platform(kind) {
+        Platform::Discord => relay_discord::platform::names_chat(kind),
+        Platform::Telegram => relay_telegram::platform::names_chat(kind),
     }
 }
 
@@ -298,7 +305,7 @@ fn check_source_account<'a>(
         fields.add(field, "is not one of your accounts");
         return None;
     };
-    if account.kind == AccountKind::DiscordWebhook {
+    if !can_read(account.kind) {
         fields.add(
             field,
             "is a Discord webhook, which can only send: read from a Discord bot or a Telegram account",
@@ -377,13 +384,15 @@ fn check_destinations<'a>(
             targets.push(None);
             continue;
         };
-        let chat = match (account.kind, present_value(&d.chat_id)) {
-            (AccountKind::DiscordWebhook, None) => Ok(None),
-            (AccountKind::DiscordWebhook, Some(_)) => Err(
+        let chat = match (names_chat(account.kind), present_value(&d.chat_id)) {
+            (false, None) => Ok(None),
+            (false, Some(_)) => Err(
                 "must be left out: a Discord webhook always posts to its own channel".to_owned(),
             ),
-            (_, None) => Err("is required".to_owned()),
-            (kind, Some(value)) => chat_id(kind, value).map(Some).map_err(str::to_owned),
+            (true, None) => Err("is required".to_owned()),
+            (true, Some(value)) => chat_id(account.kind, value)
+                .map(Some)
+                .map_err(str::to_owned),
         };
         let chat = match chat {
             Ok(chat) => chat,
