@@ -8,6 +8,7 @@
 
 mod global_limit;
 pub mod listener;
+pub mod platform;
 pub mod rest;
 pub mod sinks;
 pub mod webhook_url;

@@ -1,10 +1,13 @@
 //! The job queue against the local Redis, each test under a key prefix of its own.
 
+use relay_core::delivery::QueuedDelivery;
+use relay_core::{AccountId, DestinationId};
 use relay_queue::testing::TestPrefix;
 use relay_queue::{
-    Entry, Job, JobQueue, Priority, QueueConfig, RedisConn, StreamKind, backoff, partition_of,
+    Entry, Job, JobQueue, KeyPrefix, Priority, QueueConfig, RedisConfig, RedisConn, StreamKind,
+    backoff, partition_of,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// A connection under a fresh prefix, and the guard that deletes its keys: keep the guard
@@ -519,6 +522,77 @@ async fn enqueue_many_spreads_over_partitions_and_backlog_counts() {
     }
     assert_eq!(total, 30);
     wipe(&redis).await;
+}
+
+#[tokio::test]
+async fn outbox_rows_become_jobs_in_their_senders_partitions() {
+    let (queue, redis, _keys) = queue();
+    let partitions = queue.config().partitions;
+    let (a, b) = (AccountId::new(), AccountId::new());
+    let row = |id: i64, sender: AccountId, priority: Priority, attempts: i32| QueuedDelivery {
+        id,
+        sender_account_id: sender,
+        destination_id: DestinationId::new(),
+        priority,
+        attempts,
+    };
+    let rows = vec![
+        row(1, a, Priority::High, 0),
+        row(2, b, Priority::Low, 3),
+        // A negative count (the column allows it) is no attempt.
+        row(3, a, Priority::High, -1),
+    ];
+    queue.enqueue_deliveries(&rows).await.expect("enqueue");
+    let mut expected: HashMap<u16, Vec<Job>> = HashMap::new();
+    for (r, attempt) in rows.iter().zip([0, 3, 0]) {
+        expected
+            .entry(partition_of(&r.sender_account_id.to_string(), partitions))
+            .or_default()
+            .push(Job {
+                delivery_id: r.id,
+                destination: r.destination_id.to_string(),
+                priority: r.priority,
+                attempt,
+            });
+    }
+    for (partition, jobs) in expected {
+        let mut read: Vec<Job> = queue
+            .read(partition, "w", 10, NO_BLOCK)
+            .await
+            .expect("read")
+            .into_iter()
+            .map(|e| e.job)
+            .collect();
+        read.sort_by_key(|j| j.delivery_id);
+        assert_eq!(read, jobs, "partition {partition}");
+    }
+    wipe(&redis).await;
+}
+
+#[tokio::test]
+async fn no_outbox_rows_ask_nothing_of_redis() {
+    // Nothing listens on port 1: any command would fail.
+    let redis = RedisConn::connect_lazy(&RedisConfig {
+        url: "redis://127.0.0.1:1".into(),
+        key_prefix: KeyPrefix::parse("relay-test-unreachable").expect("prefix"),
+        command_timeout: Duration::from_millis(200),
+    })
+    .expect("client");
+    let queue = JobQueue::new(redis, "redis://127.0.0.1:1", QueueConfig::default()).expect("queue");
+    queue.enqueue_deliveries(&[]).await.expect("no-op");
+    assert!(
+        queue
+            .enqueue_deliveries(&[QueuedDelivery {
+                id: 1,
+                sender_account_id: AccountId::new(),
+                destination_id: DestinationId::new(),
+                priority: Priority::Medium,
+                attempts: 0,
+            }])
+            .await
+            .is_err(),
+        "a row to enqueue does reach for Redis"
+    );
 }
 
 #[test]

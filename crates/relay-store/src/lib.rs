@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod crypto;
 pub mod db;
+pub mod fan_out;
 pub mod outbox;
 pub mod pairs;
 pub mod positions;
@@ -17,6 +18,7 @@ pub mod users;
 
 pub use accounts::{Account, NewAccount};
 pub use db::{Database, DbConfig, StoreError};
+pub use fan_out::{SourceMessage, Through, fan_out};
 pub use outbox::{
     ClaimedDelivery, DeliveryAction, ErrorEntry, FailedDelivery, NewDelivery, QueuedDelivery,
 };

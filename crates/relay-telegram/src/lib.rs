@@ -4,6 +4,7 @@
 
 pub mod bot;
 pub mod files;
+pub mod platform;
 pub mod user;
 
 pub use bot::{BotListener, BotSink, TelegramBot};

@@ -13,13 +13,13 @@
 
 use crate::accounts::AccountHub;
 use chrono::Utc;
+use relay_core::delivery::DeliveryAction;
 use relay_core::messages::{DeliveryPayload, IncomingMessage, SourceEvent};
 use relay_core::source::{Position, SourceBatch};
 use relay_core::{AccountId, AccountState};
-use relay_queue::{Job, JobQueue};
-use relay_store::outbox::{DeliveryAction, NewDelivery, QueuedDelivery};
+use relay_queue::JobQueue;
 use relay_store::pairs::Route;
-use relay_store::{Database, StoreError};
+use relay_store::{Database, SourceMessage, StoreError, Through, fan_out};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -222,22 +222,25 @@ impl Router {
                 0
             };
             let payload = serde_json::to_value(&payload).unwrap_or_default();
-            let now = Utc::now();
+            let message = SourceMessage {
+                chat_id: chat,
+                message_id,
+                action,
+                revision,
+                payload: &payload,
+                at: Utc::now(),
+            };
             rows.extend(routes.iter().flat_map(|route| {
-                route.destinations.iter().map(|d| NewDelivery {
+                let through = Through {
                     owner_id: route.owner_id,
                     pair_id: route.pair_id,
-                    destination_id: d.id,
-                    sender_account_id: d.account_id,
-                    source_chat_id: chat.clone(),
-                    source_message_id: message_id.clone(),
-                    action,
-                    revision,
-                    part: 0,
                     priority: route.priority,
-                    payload: payload.clone(),
-                    source_at: now,
-                })
+                };
+                fan_out(
+                    through,
+                    route.destinations.iter().map(|d| (d.id, d.account_id)),
+                    &message,
+                )
             }));
         }
         for (account, b) in batch.iter() {
@@ -255,7 +258,10 @@ impl Router {
         for (_, b) in batch.drain(..) {
             b.acknowledge();
         }
-        enqueue(&self.queue, &queued).await;
+        // A failure here only delays the rows: the sweeper enqueues whatever stays pending.
+        if let Err(e) = self.queue.enqueue_deliveries(&queued).await {
+            tracing::warn!(error = %e, jobs = queued.len(), "enqueueing failed; the sweeper will retry");
+        }
         for (account, reason) in unauthorized {
             tracing::warn!(%account, reason, "the account's credentials stopped working");
             self.db
@@ -339,28 +345,5 @@ fn payload(account: AccountId, m: &IncomingMessage, target: Option<String>) -> D
         reply_to_source: m.reply_to.clone(),
         target_source_message: target,
         posted_at_ms: m.posted_at_ms,
-    }
-}
-
-/// The job of each outbox row, in its sending account's partition. A failure here only
-/// delays the rows: the sweeper enqueues whatever stays pending.
-pub async fn enqueue(queue: &JobQueue, queued: &[QueuedDelivery]) {
-    if queued.is_empty() {
-        return;
-    }
-    let jobs: Vec<(u16, Job)> = queued
-        .iter()
-        .map(|d| {
-            queue.job_for(
-                &d.sender_account_id.to_string(),
-                d.id,
-                &d.destination_id.to_string(),
-                d.priority,
-                d.attempts.max(0) as u32,
-            )
-        })
-        .collect();
-    if let Err(e) = queue.enqueue_many(&jobs).await {
-        tracing::warn!(error = %e, jobs = jobs.len(), "enqueueing failed; the sweeper will retry");
     }
 }

@@ -13,7 +13,6 @@
 //! entries held longer are those behind a delayed delivery in its lane (a 429 or a
 //! FLOOD_WAIT), which hold back the sweeping of newer rows of their partition until then.
 
-use crate::router::enqueue;
 use chrono::{DateTime, Utc};
 use relay_queue::JobQueue;
 use relay_queue::partition_of;
@@ -62,7 +61,9 @@ pub async fn requeue_partition(
             MAX_REQUEUE,
         )
         .await?;
-    enqueue(queue, &found).await;
+    if let Err(e) = queue.enqueue_deliveries(&found).await {
+        tracing::warn!(error = %e, jobs = found.len(), "enqueueing failed; the sweeper will retry");
+    }
     if !found.is_empty() {
         tracing::info!(
             partition,
@@ -91,7 +92,7 @@ async fn sweep(db: &Database, queue: &JobQueue, quiet: Duration) {
         };
         before.insert(partition, cutoff);
     }
-    let keep = |row: &relay_store::QueuedDelivery, touched: DateTime<Utc>| {
+    let keep = |row: &relay_core::delivery::QueuedDelivery, touched: DateTime<Utc>| {
         let partition = partition_of(&row.sender_account_id.to_string(), partitions);
         before
             .get(&partition)
@@ -106,7 +107,9 @@ async fn sweep(db: &Database, queue: &JobQueue, quiet: Duration) {
                 tracing::info!(deliveries = found.len(), "sweeper re-enqueued deliveries");
                 metrics::counter!("relay_swept_deliveries_total").increment(found.len() as u64);
                 let full = found.len() as i64 >= BATCH;
-                enqueue(queue, &found).await;
+                if let Err(e) = queue.enqueue_deliveries(&found).await {
+                    tracing::warn!(error = %e, jobs = found.len(), "enqueueing failed; the sweeper will retry");
+                }
                 if !full {
                     break;
                 }

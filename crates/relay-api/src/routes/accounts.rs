@@ -130,8 +130,8 @@ pub async fn add_discord(
                 .unwrap_or_default()
                 .trim()
                 .to_owned();
-            if token.len() > 200 || !token.bytes().all(|b| b.is_ascii_graphic()) {
-                fields.add("token", "is not a Discord bot token");
+            if let Err(why) = relay_discord::platform::check_bot_token(&token) {
+                fields.add("token", why);
             }
             fields.finish()?;
             let user = DiscordRest::new(endpoints, Some(&token))
@@ -198,21 +198,6 @@ pub struct NewTelegramAccount {
     pub token: Option<String>,
 }
 
-/// Whether a string looks like a Bot API token: `{bot id}:{secret}`.
-fn plausible_bot_token(token: &str) -> bool {
-    match token.split_once(':') {
-        Some((id, secret)) => {
-            !id.is_empty()
-                && id.bytes().all(|b| b.is_ascii_digit())
-                && (1..=100).contains(&secret.len())
-                && secret
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        }
-        None => false,
-    }
-}
-
 /// Connect a Telegram bot by its token (checked with the Bot API's getMe).
 #[utoipa::path(post, path = "/api/v1/accounts/telegram", tag = "accounts", security(("bearer" = [])),
     request_body = NewTelegramAccount, responses(
@@ -249,11 +234,10 @@ pub async fn add_telegram(
         .unwrap_or_default()
         .trim()
         .to_owned();
-    if !token.is_empty() && !plausible_bot_token(&token) {
-        fields.add(
-            "token",
-            "is not a Telegram bot token (it looks like 123456:ABC-DEF…)",
-        );
+    if !token.is_empty()
+        && let Err(why) = relay_telegram::platform::check_bot_token(&token)
+    {
+        fields.add("token", why);
     }
     fields.finish()?;
     let bot = relay_telegram::TelegramBot::new(&token, &state.config.telegram_bot_api_url)
@@ -388,11 +372,10 @@ pub async fn chats(
                     .guild_channels(&guild.id)
                     .await
                     .map_err(|e| platform_failure(e, "account", refused, "Discord"))?;
-                // Text (0) and announcement (5) channels take messages.
                 chats.extend(
                     channels
                         .into_iter()
-                        .filter(|c| matches!(c.kind, 0 | 5))
+                        .filter(|c| relay_discord::platform::takes_messages(c.kind))
                         .map(|c| ChatView {
                             name: c.name.unwrap_or_default(),
                             id: c.id,

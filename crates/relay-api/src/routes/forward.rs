@@ -1,6 +1,7 @@
 //! The API path of the data flow: `POST /api/v1/pairs/{id}/forward` queues a message
-//! through a pair by hand — an outbox row per destination first, then a job per row, the
-//! same way a listener does it.
+//! through a pair by hand — an outbox row per destination first, then a job per row, with
+//! the same pieces the worker's router uses for what listeners read (`relay_store::fan_out`,
+//! `JobQueue::enqueue_deliveries`).
 
 use super::Fields;
 use crate::auth::AuthUser;
@@ -10,9 +11,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use relay_core::PairId;
+use relay_core::delivery::DeliveryAction;
 use relay_core::messages::{Author, DeliveryPayload};
-use relay_queue::Job;
-use relay_store::outbox::{DeliveryAction, NewDelivery};
+use relay_store::{NewDelivery, SourceMessage, Through, fan_out};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -81,42 +82,31 @@ pub async fn forward(
         ..DeliveryPayload::default()
     })
     .map_err(ApiError::internal)?;
-    let rows: Vec<NewDelivery> = pair
-        .destinations
-        .iter()
-        .map(|d| NewDelivery {
-            owner_id: auth.id(),
-            pair_id: pair.id,
-            destination_id: d.id,
-            sender_account_id: d.account_id,
-            source_chat_id: pair.source_chat_id.clone(),
-            source_message_id: source_message_id.clone(),
-            action: DeliveryAction::Create,
-            revision: 0,
-            part: 0,
-            priority,
-            payload: payload.clone(),
-            source_at: now,
-        })
-        .collect();
+    let message = SourceMessage {
+        chat_id: &pair.source_chat_id,
+        message_id: &source_message_id,
+        action: DeliveryAction::Create,
+        revision: 0,
+        payload: &payload,
+        at: now,
+    };
+    let through = Through {
+        owner_id: auth.id(),
+        pair_id: pair.id,
+        priority,
+    };
+    let rows: Vec<NewDelivery> = fan_out(
+        through,
+        pair.destinations.iter().map(|d| (d.id, d.account_id)),
+        &message,
+    )
+    .collect();
     let queued = state.db.insert_deliveries(&rows).await?;
     // The rows are in the outbox: if Redis does not take the jobs now, the sweeper will.
-    if let Some(queue) = &state.queue {
-        let jobs: Vec<(u16, Job)> = queued
-            .iter()
-            .map(|d| {
-                queue.job_for(
-                    &d.sender_account_id.to_string(),
-                    d.id,
-                    &d.destination_id.to_string(),
-                    d.priority,
-                    0,
-                )
-            })
-            .collect();
-        if let Err(e) = queue.enqueue_many(&jobs).await {
-            tracing::warn!(error = %e, "enqueueing a manual forward failed; the sweeper will retry");
-        }
+    if let Some(queue) = &state.queue
+        && let Err(e) = queue.enqueue_deliveries(&queued).await
+    {
+        tracing::warn!(error = %e, "enqueueing a manual forward failed; the sweeper will retry");
     }
     tracing::info!(user = %auth.id(), pair = %pair.id, deliveries = queued.len(), "manual forward queued");
     Ok((

@@ -42,6 +42,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use relay_core::Priority;
+use relay_core::delivery::QueuedDelivery;
 
 mod ack;
 mod backlog;
@@ -318,6 +319,28 @@ impl JobQueue {
     pub async fn enqueue(&self, partition: u16, job: &Job) -> Result<(), QueueError> {
         self.enqueue_many(std::slice::from_ref(&(partition, job.clone())))
             .await
+    }
+
+    /// The jobs of outbox rows, each in its sending account's partition, in one pipeline
+    /// (nothing at all for no rows). The rows are already in PostgreSQL, so an error only
+    /// delays them: the worker's sweeper queues whatever stays pending.
+    pub async fn enqueue_deliveries(&self, queued: &[QueuedDelivery]) -> Result<(), QueueError> {
+        if queued.is_empty() {
+            return Ok(());
+        }
+        let jobs: Vec<(u16, Job)> = queued
+            .iter()
+            .map(|d| {
+                self.job_for(
+                    &d.sender_account_id.to_string(),
+                    d.id,
+                    &d.destination_id.to_string(),
+                    d.priority,
+                    d.attempts.max(0) as u32,
+                )
+            })
+            .collect();
+        self.enqueue_many(&jobs).await
     }
 
     /// Enqueues many jobs in one pipeline (one round trip), creating consumer groups for

@@ -1,0 +1,56 @@
+//! The JSON a client sends: a new pair, a change to one, and `?limit=`.
+
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewPairRequest {
+    /// Up to 200 characters; empty when left out.
+    pub name: Option<String>,
+    pub source: Option<SourceRequest>,
+    /// One or more, up to the plan's limit per pair, in the order they are served.
+    pub destinations: Option<Vec<DestinationRequest>>,
+}
+
+/// Where messages are read.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SourceRequest {
+    /// A Telegram user or bot account, or a Discord bot (a webhook cannot read).
+    #[schema(format = Uuid)]
+    pub account_id: Option<String>,
+    /// Telegram: the chat id, e.g. -1001234567890 (string or number). Discord: the
+    /// channel id (a snowflake).
+    #[schema(value_type = Option<String>, example = "-1001234567890")]
+    pub chat_id: Option<Value>,
+}
+
+/// Where messages are sent.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DestinationRequest {
+    /// The account that sends.
+    #[schema(format = Uuid)]
+    pub account_id: Option<String>,
+    /// The chat or channel; left out for a Discord webhook, whose channel is fixed.
+    #[schema(value_type = Option<String>, example = "1234567890123456789")]
+    pub chat_id: Option<Value>,
+}
+
+/// Fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PairPatch {
+    pub name: Option<String>,
+    /// A new source chat on the same source account.
+    #[schema(value_type = Option<String>)]
+    pub source_chat_id: Option<Value>,
+    /// The new set of destinations. Destinations that stay (same account and chat) keep
+    /// their ids and their history; the others are removed.
+    pub destinations: Option<Vec<DestinationRequest>>,
+    pub enabled: Option<bool>,
+}
+
+/// `?limit=` for lists of failures and errors.
+#[derive(Debug, Deserialize)]
+pub struct LimitQuery {
+    pub limit: Option<String>,
+}

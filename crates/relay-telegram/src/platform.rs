@@ -1,0 +1,111 @@
+//! What Relay knows of Telegram's ids and tokens when a user types them (a pair's chat, a
+//! bot's token), and which Telegram accounts can read and send: pure checks, no I/O. The
+//! error texts complete a field's name in the API's 422s ("source.chat_id is not…").
+
+use relay_core::AccountKind;
+
+/// A chat id in its canonical text form: the Bot API's dialog id, a nonzero integer (a
+/// user's id, minus a small group's id, `-100…` for a channel or supergroup) of at most 21
+/// characters as typed; `+5` and `05` become `5`.
+pub fn chat_id(text: &str) -> Result<String, &'static str> {
+    match text.parse::<i64>() {
+        Ok(id) if id != 0 && text.len() <= 21 => Ok(id.to_string()),
+        _ => Err("is not a Telegram chat id (a nonzero integer such as -1001234567890)"),
+    }
+}
+
+/// Checks that a string looks like a Bot API token, `{bot id}:{secret}` (whether Telegram
+/// knows it is for `getMe` to say).
+pub fn check_bot_token(token: &str) -> Result<(), &'static str> {
+    let plausible = match token.split_once(':') {
+        Some((id, secret)) => {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && (1..=100).contains(&secret.len())
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }
+        None => false,
+    };
+    if plausible {
+        Ok(())
+    } else {
+        Err("is not a Telegram bot token (it looks like 123456:ABC-DEF…)")
+    }
+}
+
+/// Whether an account of `kind` can be a pair's source: every Telegram account (a user
+/// session or a bot) reads the chats it is in. `false` for other platforms' kinds.
+pub fn can_read(kind: AccountKind) -> bool {
+    matches!(kind, AccountKind::TelegramUser | AccountKind::TelegramBot)
+}
+
+/// Whether a destination on an account of `kind` names its chat: every Telegram account
+/// sends to the chat it is told. `false` for other platforms' kinds.
+pub fn names_chat(kind: AccountKind) -> bool {
+    matches!(kind, AccountKind::TelegramUser | AccountKind::TelegramBot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_ids_are_nonzero_integers_in_canonical_form() {
+        for (typed, canonical) in [
+            ("-1001234567890", "-1001234567890"),
+            ("-4012345678", "-4012345678"),
+            ("123456789", "123456789"),
+            ("+5", "5"),
+            ("0005", "5"),
+            ("-9223372036854775808", "-9223372036854775808"),
+        ] {
+            assert_eq!(chat_id(typed).as_deref(), Ok(canonical), "{typed}");
+        }
+        for wrong in [
+            "",
+            "0",
+            "-0",
+            "abc",
+            "-100abc",
+            "1.5",
+            " 5",
+            "9223372036854775808",
+            "-00000000000000000000005",
+        ] {
+            assert_eq!(
+                chat_id(wrong),
+                Err("is not a Telegram chat id (a nonzero integer such as -1001234567890)"),
+                "{wrong:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bot_tokens_are_a_numeric_id_and_a_secret() {
+        assert_eq!(check_bot_token("123456:ABC-DEF_ghi"), Ok(()));
+        assert_eq!(check_bot_token(&format!("1:{}", "a".repeat(100))), Ok(()));
+        for wrong in [
+            "",
+            "123456",
+            ":secret",
+            "12a:secret",
+            "123:",
+            "123:has space",
+            "123:a/b",
+        ] {
+            assert!(check_bot_token(wrong).is_err(), "{wrong:?}");
+        }
+        assert!(check_bot_token(&format!("1:{}", "a".repeat(101))).is_err());
+    }
+
+    #[test]
+    fn telegram_users_and_bots_read_and_name_their_chats() {
+        for kind in AccountKind::ALL.iter().copied() {
+            let telegram = matches!(kind, AccountKind::TelegramUser | AccountKind::TelegramBot);
+            assert_eq!(can_read(kind), telegram, "{kind}");
+            assert_eq!(names_chat(kind), telegram, "{kind}");
+        }
+    }
+}
