@@ -200,6 +200,18 @@ async fn refusals_carry_the_bot_apis_descriptions() {
     let answer = w.upload("sendMediaGroup", unattached).await;
     assert_eq!(answer, bad("can't parse InputMedia: media not found"));
     assert_eq!(w.posted(), 0, "nothing refused was posted");
+
+    // A caption is not a text: editMessageText refuses a photo.
+    let file_id = w.file_id().await;
+    let photo = w
+        .call(
+            "sendPhoto",
+            json!({"chat_id": chat, "photo": file_id, "caption": "c"}),
+        )
+        .await;
+    let edit = json!({"chat_id": chat, "message_id": photo["result"]["message_id"], "text": "new"});
+    let answer = w.call("editMessageText", edit).await;
+    assert_eq!(answer, bad("there is no text in the message to edit"));
 }
 
 #[tokio::test]

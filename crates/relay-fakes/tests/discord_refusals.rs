@@ -209,6 +209,25 @@ async fn headers_and_query_parameters_are_checked_before_the_body() {
 }
 
 #[tokio::test]
+async fn an_edit_may_not_leave_a_message_empty() {
+    let w = world().await;
+    let (_, sent) = w.create(json!({"content": "hi"})).await;
+    let path = format!("{}/{}", w.messages(), sent["id"].as_str().expect("id"));
+    let (status, answer) = w
+        .send(
+            w.request(Method::PATCH, &path)
+                .json(&json!({"content": null})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        answer,
+        json!({"code": 50006, "message": "Cannot send an empty message"})
+    );
+    assert_eq!(w.fake.fake.messages(w.channel)[0].content, "hi");
+}
+
+#[tokio::test]
 async fn webhook_usernames_keep_off_the_names_discord_reserves() {
     let w = world().await;
     let path = format!("{}?wait=true", w.hook);

@@ -312,6 +312,10 @@ fn try_edit_text(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Resp
     if existing["from"]["id"].as_i64() != Some(bot_id) {
         return Err(bad("message can't be edited"));
     }
+    // A caption is edited with editMessageCaption; TDLib refuses this for any non-text.
+    if existing.get("text").is_none() {
+        return Err(refuse("There is no text in the message to edit"));
+    }
     if existing["text"].as_str() == Some(text.as_str()) {
         return Err(bad(
             "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",

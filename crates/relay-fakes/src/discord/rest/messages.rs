@@ -255,13 +255,23 @@ pub(super) fn apply_edit(
         );
     }
     let content = payload.content.map(Option::unwrap_or_default);
-    let embeds = match payload.embeds {
+    let embeds: Option<Vec<Embed>> = match payload.embeds {
         Some(raw) => match raw.into_iter().map(embed_model).collect() {
             Ok(e) => Some(e),
             Err(e) => return e,
         },
         None => None,
     };
+    // An edit may not leave the message with nothing in it.
+    let text_left = content.as_deref().unwrap_or(&existing.content);
+    let embeds_left = embeds.as_ref().map_or(existing.embeds.len(), Vec::len);
+    if text_left.trim().is_empty() && embeds_left == 0 && existing.attachments.is_empty() {
+        return discord_error(
+            StatusCode::BAD_REQUEST,
+            50006,
+            "Cannot send an empty message",
+        );
+    }
     match edit_message(state, cid, mid, content, embeds) {
         Some(m) => json_ok(&m),
         None => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
