@@ -10,6 +10,7 @@
 mod gateway;
 pub mod model;
 mod rest;
+mod schema;
 mod state;
 
 pub use state::GatewayCommand;

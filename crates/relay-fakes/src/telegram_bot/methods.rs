@@ -3,6 +3,7 @@
 
 use super::FakeBotApi;
 use super::params::{Params, bad, fail, ok, read_params, reply};
+use super::schema::{UPDATES_LIMIT, refuse};
 use super::sending::{Kind, copy_message, delete_message, edit_text, send, send_media_group};
 use super::state::{Bot, State};
 use axum::extract::{Path, Request, State as AxState};
@@ -111,7 +112,17 @@ async fn answer(fake: &FakeBotApi, bot: &Bot, method: &str, params: &Params) -> 
 
 async fn get_updates(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
     let offset = params.int("offset").unwrap_or(0);
-    let limit = params.int("limit").unwrap_or(100).clamp(1, 100) as usize;
+    let limit = match params.str("limit").filter(|l| !l.is_empty()) {
+        None => UPDATES_LIMIT,
+        // The server reads a non-number as 0.
+        Some(l) => l.trim().parse::<i64>().unwrap_or(0),
+    };
+    if !(1..=UPDATES_LIMIT).contains(&limit) {
+        return refuse(&format!(
+            "Limit {limit}: the Bot API documents values between 1-{UPDATES_LIMIT} (the server would clamp it; the fake refuses it)"
+        ));
+    }
+    let limit = limit as usize;
     let timeout = Duration::from_secs(params.int("timeout").unwrap_or(0).clamp(0, 50) as u64);
     {
         let mut state = fake.state();
@@ -152,7 +163,7 @@ async fn get_updates(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Respons
 
 fn get_file(fake: &FakeBotApi, params: &Params) -> Response {
     let Some(file_id) = params.str("file_id") else {
-        return bad("file_id is required");
+        return bad("file_id not specified");
     };
     match fake.state().files.get(&file_id) {
         Some(bytes) => ok(

@@ -1,12 +1,15 @@
 //! A fake Telegram Bot API: `/bot{token}/{method}` with the real JSON shapes (checked
-//! against Telegram's own method list in tests), long polling, the real limits (4096
-//! characters of text, 1024 of caption, 50 MB uploads, albums of 2 to 10), errors as
-//! `{"ok": false, "error_code", "description"}`, and 429s with `retry_after`.
+//! against Telegram's own method list in tests), long polling, the real checks of every
+//! call's parameters (`schema`: JSON objects and their field types, entities, 4096
+//! characters of text, 1024 of caption, albums of 2 to 10 that mix only what Telegram
+//! mixes, 50 MB uploads), errors as `{"ok": false, "error_code", "description"}` in the
+//! Bot API's words, and 429s with `retry_after`.
 //!
 //! Point teloxide-core at it with `Bot::new(token).set_api_url(url)`.
 
 mod methods;
 mod params;
+mod schema;
 mod sending;
 mod state;
 

@@ -9,8 +9,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
-pub(super) const MAX_TEXT: usize = 4096;
-pub(super) const MAX_CAPTION: usize = 1024;
 pub(super) const MAX_UPLOAD: usize = 50 * 1024 * 1024;
 
 pub(super) fn reply(status: StatusCode, body: Value) -> Response {
@@ -57,12 +55,26 @@ impl Params {
         }
     }
 
-    /// A JSON-valued parameter (sent as JSON in a JSON body, as a string in multipart).
-    pub(super) fn json(&self, name: &str) -> Option<Value> {
+    /// A JSON-valued parameter (sent as JSON in a JSON body, as a string in multipart);
+    /// `None` when absent or empty, `Err` when the string is not JSON.
+    pub(super) fn json(&self, name: &str) -> Option<Result<Value, ()>> {
         match self.values.get(name)? {
-            Value::String(s) => serde_json::from_str(s).ok(),
-            other => Some(other.clone()),
+            Value::Null => None,
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) => Some(serde_json::from_str(s).map_err(drop)),
+            other => Some(Ok(other.clone())),
         }
+    }
+
+    /// Whether the call has the parameter at all (even empty).
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// A boolean parameter as the server reads one: `true`, `yes` or `1`, in any case.
+    pub(super) fn flag(&self, name: &str) -> bool {
+        self.str(name)
+            .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "yes" | "1"))
     }
 }
 

@@ -1,8 +1,10 @@
 //! The sending methods: text, media, albums, copies, edits and deletes, with the Bot API's
-//! limits and error descriptions.
+//! checks (in `schema`) and error descriptions.
 
 use super::FakeBotApi;
-use super::params::{MAX_CAPTION, MAX_TEXT, MAX_UPLOAD, Params, bad, fail, ok};
+use super::params::{MAX_UPLOAD, Params, bad, fail, ok};
+use super::schema::text::{self, Kind as TextKind};
+use super::schema::{input, refuse};
 use super::state::State;
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -12,11 +14,17 @@ pub(super) enum Kind {
     Media(&'static str),
 }
 
-/// The chat a bot may send to, or the Bot API's error.
+/// The chat a bot may send to, or the Bot API's error. `chat_id` is an integer or an
+/// `@username` (the fake's chats have none); the server reads anything else as 0.
 pub(super) fn target(state: &State, bot_id: i64, params: &Params) -> Result<i64, Response> {
-    let chat_id = params
-        .int("chat_id")
-        .ok_or_else(|| bad("chat_id is empty"))?;
+    let raw = params.str("chat_id").unwrap_or_default();
+    if raw.is_empty() {
+        return Err(bad("chat_id is empty"));
+    }
+    let chat_id = match raw.strip_prefix('@') {
+        Some(_) => 0,
+        None => raw.trim().parse::<i64>().unwrap_or(0),
+    };
     let chat = state
         .chats
         .get(&chat_id)
@@ -35,8 +43,20 @@ pub(super) fn target(state: &State, bot_id: i64, params: &Params) -> Result<i64,
     Ok(chat_id)
 }
 
-pub(super) fn utf16_len(text: &str) -> usize {
-    text.encode_utf16().count()
+/// Checks a text or caption parameter with its entities parameter.
+fn check_text(
+    params: &Params,
+    field: &str,
+    entities: &str,
+    kind: TextKind,
+) -> Result<String, Response> {
+    let value = params.str(field).unwrap_or_default();
+    if kind == TextKind::Text && value.is_empty() {
+        return Err(refuse("Message text is empty"));
+    }
+    let entities = params.json(entities).and_then(Result::ok);
+    text::check(&value, entities.as_ref(), kind).map_err(|e| refuse(&e))?;
+    Ok(value)
 }
 
 /// A media object as the Bot API describes one, for a file of `size` bytes.
@@ -87,113 +107,112 @@ pub(super) fn media_file(
     }
 }
 
+/// The message replied to, per `reply_parameters` (or `reply_to_message_id`).
 pub(super) fn reply_to(
     state: &State,
     chat_id: i64,
-    params: &Params,
+    reply: Option<input::Reply>,
 ) -> Result<Option<Value>, Response> {
-    let id = params
-        .json("reply_parameters")
-        .and_then(|r| r["message_id"].as_i64())
-        .or_else(|| params.int("reply_to_message_id"));
-    match id {
-        None => Ok(None),
-        Some(id) => state
-            .find(chat_id, id)
-            .cloned()
-            .map(Some)
-            .ok_or_else(|| bad("message to be replied not found")),
+    let Some(reply) = reply else {
+        return Ok(None);
+    };
+    match state.find(chat_id, reply.message_id) {
+        Some(original) => Ok(Some(original.clone())),
+        None if reply.allow_sending_without_reply => Ok(None),
+        None => Err(bad("message to be replied not found")),
     }
 }
 
 pub(super) fn send(fake: &FakeBotApi, bot_id: i64, params: &Params, kind: Kind) -> Response {
-    let mut state = fake.state();
-    let chat_id = match target(&state, bot_id, params) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
+    match try_send(fake, bot_id, params, kind) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn try_send(
+    fake: &FakeBotApi,
+    bot_id: i64,
+    params: &Params,
+    kind: Kind,
+) -> Result<Response, Response> {
+    let reply = input::reply(params).map_err(|e| refuse(&e))?;
     let mut content = json!({});
-    match kind {
+    let media = match kind {
         Kind::Text => {
-            let text = params.str("text").unwrap_or_default();
-            if text.trim().is_empty() {
-                return bad("message text is empty");
-            }
-            if utf16_len(&text) > MAX_TEXT {
-                return bad("message is too long");
-            }
-            content["text"] = json!(text);
-            if let Some(entities) = params.json("entities") {
+            content["text"] = json!(check_text(params, "text", "entities", TextKind::Text)?);
+            if let Some(Ok(entities)) = params.json("entities") {
                 content["entities"] = entities;
             }
+            None
         }
         Kind::Media(field) => {
-            let Some(reference) = params
-                .str(field)
-                .or_else(|| params.files.contains_key(field).then(|| field.to_owned()))
-            else {
-                return bad(&format!("there is no {field} in the request"));
-            };
-            let caption = params.str("caption").unwrap_or_default();
-            if utf16_len(&caption) > MAX_CAPTION {
-                return bad("message caption is too long");
-            }
-            let (file_id, size, filename) = match media_file(&mut state, params, &reference) {
-                Ok(f) => f,
-                Err(e) => return e,
-            };
-            content[field] = media_object(field, &file_id, size, &filename);
+            let caption = check_text(params, "caption", "caption_entities", TextKind::Caption)?;
             if !caption.is_empty() {
                 content["caption"] = json!(caption);
-                if let Some(entities) = params.json("caption_entities") {
+                if let Some(Ok(entities)) = params.json("caption_entities") {
                     content["caption_entities"] = entities;
                 }
             }
+            Some(field)
         }
+    };
+    let mut state = fake.state();
+    let chat_id = target(&state, bot_id, params)?;
+    if let Some(field) = media {
+        let Some(reference) = params
+            .str(field)
+            .or_else(|| params.files.contains_key(field).then(|| field.to_owned()))
+        else {
+            return Err(bad(&format!("there is no {field} in the request")));
+        };
+        let (file_id, size, filename) = media_file(&mut state, params, &reference)?;
+        content[field] = media_object(field, &file_id, size, &filename);
     }
-    match reply_to(&state, chat_id, params) {
-        Ok(Some(original)) => content["reply_to_message"] = original,
-        Ok(None) => {}
-        Err(e) => return e,
+    if let Some(original) = reply_to(&state, chat_id, reply)? {
+        content["reply_to_message"] = original;
     }
     let from = state.bot_user(bot_id);
     match state.store(chat_id, from, content, Some(bot_id)) {
-        Some(message) => ok(message),
-        None => bad("chat not found"),
+        Some(message) => Ok(ok(message)),
+        None => Err(bad("chat not found")),
     }
 }
 
 pub(super) fn send_media_group(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
-    let mut state = fake.state();
-    let chat_id = match target(&state, bot_id, params) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let Some(Value::Array(items)) = params.json("media") else {
-        return bad("media is required");
-    };
-    if items.len() < 2 || items.len() > 10 {
-        return bad("wrong number of media in the group: send 2 to 10 items");
+    match try_send_media_group(fake, bot_id, params) {
+        Ok(r) | Err(r) => r,
     }
+}
+
+fn try_send_media_group(
+    fake: &FakeBotApi,
+    bot_id: i64,
+    params: &Params,
+) -> Result<Response, Response> {
+    let reply = input::reply(params).map_err(|e| refuse(&e))?;
+    let album = input::album(params).map_err(|e| refuse(&e))?;
+    let mut state = fake.state();
+    let chat_id = target(&state, bot_id, params)?;
+    let replied = reply_to(&state, chat_id, reply)?;
     let mut prepared = Vec::new();
-    for item in &items {
-        let kind = item["type"].as_str().unwrap_or_default();
-        if !matches!(kind, "photo" | "video" | "document" | "audio") {
-            return bad("unsupported media type in the group");
-        }
-        let caption = item["caption"].as_str().unwrap_or_default();
-        if utf16_len(caption) > MAX_CAPTION {
-            return bad("message caption is too long");
-        }
-        let reference = item["media"].as_str().unwrap_or_default();
-        let (file_id, size, filename) = match media_file(&mut state, params, reference) {
-            Ok(f) => f,
-            Err(e) => return e,
-        };
+    for item in &album {
+        let (file_id, size, filename) = media_file(&mut state, params, &item.media)?;
         let mut content = json!({});
+        // The fake keeps a live photo as a photo.
+        let kind = if item.kind == "live_photo" {
+            "photo"
+        } else {
+            item.kind.as_str()
+        };
         content[kind] = media_object(kind, &file_id, size, &filename);
-        if !caption.is_empty() {
-            content["caption"] = json!(caption);
+        if !item.caption.is_empty() {
+            content["caption"] = json!(item.caption);
+            if let Some(entities) = &item.caption_entities {
+                content["caption_entities"] = entities.clone();
+            }
+        }
+        if let Some(original) = &replied {
+            content["reply_to_message"] = original.clone();
         }
         prepared.push(content);
     }
@@ -207,22 +226,40 @@ pub(super) fn send_media_group(fake: &FakeBotApi, bot_id: i64, params: &Params) 
             sent.push(m);
         }
     }
-    ok(Value::Array(sent))
+    Ok(ok(Value::Array(sent)))
+}
+
+/// A message id parameter as the server reads one: 0 when absent or not a number.
+fn message_id(params: &Params) -> i64 {
+    params.int("message_id").unwrap_or(0)
 }
 
 pub(super) fn copy_message(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
+    match try_copy_message(fake, bot_id, params) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn try_copy_message(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Response, Response> {
+    let Some(from_chat) = params.str("from_chat_id").filter(|s| !s.is_empty()) else {
+        return Err(refuse("Parameter \"from_chat_id\" is required"));
+    };
+    let caption = if params.has("caption") {
+        Some(check_text(
+            params,
+            "caption",
+            "caption_entities",
+            TextKind::Caption,
+        )?)
+    } else {
+        None
+    };
+    let reply = input::reply(params).map_err(|e| refuse(&e))?;
     let mut state = fake.state();
-    let chat_id = match target(&state, bot_id, params) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let (Some(from_chat), Some(message_id)) =
-        (params.int("from_chat_id"), params.int("message_id"))
-    else {
-        return bad("from_chat_id and message_id are required");
-    };
-    let Some(original) = state.find(from_chat, message_id).cloned() else {
-        return bad("message to copy not found");
+    let chat_id = target(&state, bot_id, params)?;
+    let from_chat = from_chat.trim().parse::<i64>().unwrap_or(0);
+    let Some(original) = state.find(from_chat, message_id(params)).cloned() else {
+        return Err(bad("message to copy not found"));
     };
     let mut content = json!({});
     for key in [
@@ -241,54 +278,67 @@ pub(super) fn copy_message(fake: &FakeBotApi, bot_id: i64, params: &Params) -> R
             content[key] = v.clone();
         }
     }
+    if let Some(caption) = caption {
+        content["caption"] = json!(caption);
+        content["caption_entities"] = params
+            .json("caption_entities")
+            .and_then(Result::ok)
+            .unwrap_or(Value::Null);
+    }
+    if let Some(original) = reply_to(&state, chat_id, reply)? {
+        content["reply_to_message"] = original;
+    }
     let from = state.bot_user(bot_id);
     match state.store(chat_id, from, content, Some(bot_id)) {
-        Some(m) => ok(json!({"message_id": m["message_id"]})),
-        None => bad("chat not found"),
+        Some(m) => Ok(ok(json!({"message_id": m["message_id"]}))),
+        None => Err(bad("chat not found")),
     }
 }
 
 pub(super) fn edit_text(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
+    match try_edit_text(fake, bot_id, params) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn try_edit_text(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Response, Response> {
+    let text = check_text(params, "text", "entities", TextKind::Text)?;
     let mut state = fake.state();
-    let chat_id = match target(&state, bot_id, params) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let Some(message_id) = params.int("message_id") else {
-        return bad("message_id is required");
-    };
-    let text = params.str("text").unwrap_or_default();
-    if text.trim().is_empty() {
-        return bad("message text is empty");
-    }
-    if utf16_len(&text) > MAX_TEXT {
-        return bad("message is too long");
-    }
+    let chat_id = target(&state, bot_id, params)?;
+    let message_id = message_id(params);
     let Some(existing) = state.find(chat_id, message_id) else {
-        return bad("message to edit not found");
+        return Err(bad("message to edit not found"));
     };
     if existing["from"]["id"].as_i64() != Some(bot_id) {
-        return bad("message can't be edited");
+        return Err(bad("message can't be edited"));
+    }
+    // A caption is edited with editMessageCaption; TDLib refuses this for any non-text.
+    if existing.get("text").is_none() {
+        return Err(refuse("There is no text in the message to edit"));
     }
     if existing["text"].as_str() == Some(text.as_str()) {
-        return bad(
+        return Err(bad(
             "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
-        );
+        ));
     }
     match state.edit_text(chat_id, message_id, &text, false) {
-        Some(m) => ok(m),
-        None => bad("message to edit not found"),
+        Some(m) => Ok(ok(m)),
+        None => Err(bad("message to edit not found")),
     }
 }
 
 pub(super) fn delete_message(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
+    if params.str("chat_id").is_none_or(|c| c.is_empty()) {
+        return refuse("Chat identifier is not specified");
+    }
+    let message_id = message_id(params);
+    if message_id <= 0 {
+        return refuse("Message identifier is not specified");
+    }
     let mut state = fake.state();
     let chat_id = match target(&state, bot_id, params) {
         Ok(c) => c,
         Err(e) => return e,
-    };
-    let Some(message_id) = params.int("message_id") else {
-        return bad("message_id is required");
     };
     if state.delete(chat_id, message_id) {
         ok(json!(true))

@@ -114,45 +114,35 @@ pub(super) async fn channel(
     json_ok(&state.channels.get(&cid).map(channel_json))
 }
 
-#[derive(Deserialize)]
-pub(super) struct HistoryQuery {
-    after: Option<u64>,
-    before: Option<u64>,
-    limit: Option<usize>,
-}
-
 pub(super) async fn list_messages(
     AxState(fake): Fake,
     headers: HeaderMap,
     Path(cid): Path<u64>,
-    Query(q): Query<HistoryQuery>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let state = fake.state();
     if let Err(e) = bot_in_channel(&state, &headers, cid) {
         return e;
     }
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return invalid_form(
-            "limit",
-            "NUMBER_TYPE_MAX",
-            "int value should be less than or equal to 100.",
-        );
+    if let Err(e) = schema::check_query(QueryOf::ListMessages, &q) {
+        return e;
     }
+    let number = |name: &str| q.get(name).and_then(|v| v.parse::<u64>().ok());
+    let limit = number("limit").map_or(50, |n| n as usize);
     let all = state
         .channels
         .get(&cid)
         .map(|c| c.messages.clone())
         .unwrap_or_default();
     // Newest first, as Discord answers; `after` takes the oldest ones after the cursor.
-    let mut page: Vec<Message> = match q.after {
+    let mut page: Vec<Message> = match number("after") {
         Some(after) => all
             .into_iter()
             .filter(|m| m.id.get() > after)
             .take(limit)
             .collect(),
         None => {
-            let before = q.before.unwrap_or(u64::MAX);
+            let before = number("before").unwrap_or(u64::MAX);
             let older: Vec<Message> = all.into_iter().filter(|m| m.id.get() < before).collect();
             older[older.len().saturating_sub(limit)..].to_vec()
         }

@@ -3,7 +3,8 @@
 
 use super::*;
 
-/// A message body as Discord takes it (JSON, or `payload_json` of a multipart body).
+/// A message body as Discord takes it (JSON, or `payload_json` of a multipart body),
+/// once `schema::check_message` has found it well formed.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Payload {
     pub(super) content: Option<String>,
@@ -18,64 +19,27 @@ pub(super) struct Payload {
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Reference {
     message_id: Option<Value>,
+    fail_if_not_exists: Option<bool>,
 }
 
-pub(super) struct Upload {
-    filename: String,
-    bytes: Bytes,
-}
+/// A multipart file part: its file name and bytes.
+pub(super) type Upload = (String, Bytes);
 
-/// Reads a JSON or multipart body into the payload and the uploaded files.
-pub(super) async fn read_body(request: Request) -> Result<(Payload, Vec<Upload>), Response> {
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !is_multipart {
-        let bytes = Bytes::from_request(request, &())
-            .await
-            .map_err(IntoResponse::into_response)?;
-        if bytes.is_empty() {
-            return Ok((Payload::default(), Vec::new()));
-        }
-        let payload = serde_json::from_slice(&bytes).map_err(|_| {
-            discord_error(
-                StatusCode::BAD_REQUEST,
-                50109,
-                "The request body contains invalid JSON.",
-            )
-        })?;
-        return Ok((payload, Vec::new()));
-    }
-    let mut multipart = Multipart::from_request(request, &())
-        .await
-        .map_err(IntoResponse::into_response)?;
-    let mut payload = Payload::default();
-    let mut files = Vec::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
-        let name = field.name().unwrap_or_default().to_owned();
-        let filename = field.file_name().map(str::to_owned);
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| discord_error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body"))?;
-        if name == "payload_json" {
-            payload = serde_json::from_slice(&bytes).map_err(|_| {
-                discord_error(
-                    StatusCode::BAD_REQUEST,
-                    50109,
-                    "The request body contains invalid JSON.",
-                )
-            })?;
-        } else if name.starts_with("files[") {
-            files.push(Upload {
-                filename: filename.unwrap_or_else(|| "file".into()),
-                bytes,
-            });
-        }
-    }
-    Ok((payload, files))
+/// Reads a body and checks it against the route's schema: the payload and the files.
+pub(super) async fn checked_body<T: serde::de::DeserializeOwned>(
+    route: Route,
+    request: Request,
+) -> Result<(T, Vec<Upload>), Response> {
+    let body = schema::read_body(request).await?;
+    schema::check_message(route, &body.payload, body.files.len())?;
+    let payload = serde_json::from_value(body.payload).map_err(|e| {
+        discord_error(
+            StatusCode::BAD_REQUEST,
+            50035,
+            &format!("Invalid Form Body: {e}"),
+        )
+    })?;
+    Ok((payload, body.files))
 }
 
 pub(super) fn id_of(value: &Value) -> Option<u64> {
@@ -96,49 +60,15 @@ pub(super) fn build(
     files: Vec<Upload>,
 ) -> Result<NewMessage, Response> {
     let content = payload.content.clone().unwrap_or_default();
-    if content.chars().count() > MAX_CONTENT_CHARS {
-        return Err(invalid_form(
-            "content",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.",
-        ));
-    }
-    let raw_embeds = payload.embeds.clone().unwrap_or_default();
-    if raw_embeds.len() > MAX_EMBEDS {
-        return Err(invalid_form(
-            "embeds",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 10 or fewer in length.",
-        ));
-    }
-    let mut embeds = Vec::new();
-    let mut embed_chars = 0;
-    for mut raw in raw_embeds {
-        if raw.get("type").is_none() {
-            raw["type"] = json!("rich");
-        }
-        let embed: Embed = serde_json::from_value(raw)
-            .map_err(|_| invalid_form("embeds", "MODEL_TYPE_CONVERT", "Invalid embed"))?;
-        embed_chars += embed.title.as_deref().map_or(0, |t| t.chars().count())
-            + embed
-                .description
-                .as_deref()
-                .map_or(0, |t| t.chars().count())
-            + embed
-                .fields
-                .iter()
-                .map(|f| f.name.chars().count() + f.value.chars().count())
-                .sum::<usize>();
-        embeds.push(embed);
-    }
-    if embed_chars > MAX_EMBED_CHARS {
-        return Err(invalid_form(
-            "embeds",
-            "MAX_EMBED_SIZE_EXCEEDED",
-            "Embed size exceeds maximum size of 6000",
-        ));
-    }
-    if files.iter().any(|f| f.bytes.len() > MAX_FILE_BYTES) {
+    // Lengths, counts and the embeds' total size were checked with the body's schema.
+    let embeds = payload
+        .embeds
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(embed_model)
+        .collect::<Result<Vec<_>, _>>()?;
+    if files.iter().any(|(_, bytes)| bytes.len() > MAX_FILE_BYTES) {
         return Err(discord_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             40005,
@@ -152,32 +82,35 @@ pub(super) fn build(
             "Cannot send an empty message",
         ));
     }
-    let reply_to = payload
-        .message_reference
-        .as_ref()
+    let reference = payload.message_reference.as_ref();
+    let mut reply_to = reference
         .and_then(|r| r.message_id.as_ref())
         .and_then(id_of);
     if let Some(mid) = reply_to
         && state.find_message(cid, mid).is_none()
     {
-        return Err(invalid_form(
-            "message_reference",
-            "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
-            "Unknown message",
-        ));
+        // With `fail_if_not_exists: false` Discord sends the message as no reply.
+        if reference.and_then(|r| r.fail_if_not_exists) != Some(false) {
+            return Err(invalid_form(
+                "message_reference",
+                "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                "Unknown message",
+            ));
+        }
+        reply_to = None;
     }
     let attachments = files
         .into_iter()
-        .map(|f| {
+        .map(|(filename, bytes)| {
             let id = ids.next();
-            let url = format!("{base_url}/attachments/{id}/{}", f.filename);
-            let size = f.bytes.len() as u64;
-            state.attachments.insert(id, f.bytes.to_vec());
+            let url = format!("{base_url}/attachments/{id}/{filename}");
+            let size = bytes.len() as u64;
+            state.attachments.insert(id, bytes.to_vec());
             Attachment {
                 content_type: None,
                 ephemeral: false,
                 duration_secs: None,
-                filename: f.filename,
+                filename,
                 flags: None,
                 description: None,
                 height: None,
@@ -217,7 +150,7 @@ pub(super) async fn create_message(
             Err(e) => return e,
         }
     };
-    let (payload, files) = match read_body(request).await {
+    let (payload, files) = match checked_body::<Payload>(Route::CreateMessage, request).await {
         Ok(body) => body,
         Err(e) => return e,
     };
@@ -303,27 +236,14 @@ pub(super) fn present<'de, D: serde::Deserializer<'de>>(
     Option::<String>::deserialize(d).map(Some)
 }
 
+/// An edit of a message the caller (`author_id`) wrote, with a body already checked.
 pub(super) fn apply_edit(
     state: &mut State,
     cid: u64,
     mid: u64,
     author_id: u64,
-    body: &[u8],
+    payload: EditPayload,
 ) -> Response {
-    let payload: EditPayload = if body.is_empty() {
-        EditPayload::default()
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(p) => p,
-            Err(_) => {
-                return discord_error(
-                    StatusCode::BAD_REQUEST,
-                    50109,
-                    "The request body contains invalid JSON.",
-                );
-            }
-        }
-    };
     let Some(existing) = state.find_message(cid, mid) else {
         return discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
     };
@@ -335,52 +255,53 @@ pub(super) fn apply_edit(
         );
     }
     let content = payload.content.map(Option::unwrap_or_default);
-    if content
-        .as_ref()
-        .is_some_and(|c| c.chars().count() > MAX_CONTENT_CHARS)
-    {
-        return invalid_form(
-            "content",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.",
-        );
-    }
-    let embeds = match payload.embeds {
-        Some(raw) => {
-            let parsed: Result<Vec<Embed>, _> = raw
-                .into_iter()
-                .map(|mut e| {
-                    if e.get("type").is_none() {
-                        e["type"] = json!("rich");
-                    }
-                    serde_json::from_value(e)
-                })
-                .collect();
-            match parsed {
-                Ok(e) => Some(e),
-                Err(_) => return invalid_form("embeds", "MODEL_TYPE_CONVERT", "Invalid embed"),
-            }
-        }
+    let embeds: Option<Vec<Embed>> = match payload.embeds {
+        Some(raw) => match raw.into_iter().map(embed_model).collect() {
+            Ok(e) => Some(e),
+            Err(e) => return e,
+        },
         None => None,
     };
+    // An edit may not leave the message with nothing in it.
+    let text_left = content.as_deref().unwrap_or(&existing.content);
+    let embeds_left = embeds.as_ref().map_or(existing.embeds.len(), Vec::len);
+    if text_left.trim().is_empty() && embeds_left == 0 && existing.attachments.is_empty() {
+        return discord_error(
+            StatusCode::BAD_REQUEST,
+            50006,
+            "Cannot send an empty message",
+        );
+    }
     match edit_message(state, cid, mid, content, embeds) {
         Some(m) => json_ok(&m),
         None => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
     }
 }
 
+/// An embed of a request as twilight models it (`type` defaults to `rich`).
+pub(super) fn embed_model(mut raw: Value) -> Result<Embed, Response> {
+    if raw.get("type").is_none_or(Value::is_null) {
+        raw["type"] = json!("rich");
+    }
+    serde_json::from_value(raw)
+        .map_err(|_| invalid_form("embeds", "MODEL_TYPE_CONVERT", "Invalid embed"))
+}
+
 pub(super) async fn patch_message(
     AxState(fake): Fake,
-    headers: HeaderMap,
     Path((cid, mid)): Path<(u64, u64)>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
-    let mut state = fake.state();
-    let bot = match bot_in_channel(&state, &headers, cid) {
+    let headers = request.headers().clone();
+    let bot = match bot_in_channel(&fake.state(), &headers, cid) {
         Ok(b) => b,
         Err(e) => return e,
     };
-    apply_edit(&mut state, cid, mid, bot.user.id.get(), &body)
+    let payload = match checked_body::<EditPayload>(Route::EditMessage, request).await {
+        Ok((payload, _files)) => payload,
+        Err(e) => return e,
+    };
+    apply_edit(&mut fake.state(), cid, mid, bot.user.id.get(), payload)
 }
 
 pub(super) async fn remove_message(

@@ -1,14 +1,14 @@
 //! REST v10: users, guilds, channels, messages (JSON and multipart), webhooks, with
-//! Discord's validation, error codes, rate-limit headers and 429s.
+//! Discord's error codes, rate-limit headers and 429s. Every request is checked as Discord
+//! checks it (headers, query, body against the route's schema) by `schema` first.
 
 use super::FakeDiscord;
 use super::model::{self, NewMessage, error_body};
 use super::state::{Bot, GLOBAL_LIMIT_PER_SEC, State};
+use crate::discord::schema::{self, QueryOf, Route};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{
-    DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State as AxState,
-};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State as AxState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -33,9 +33,6 @@ use webhooks::*;
 
 pub use messages::{delete_message, edit_message};
 
-pub(super) const MAX_CONTENT_CHARS: usize = 2000;
-pub(super) const MAX_EMBEDS: usize = 10;
-pub(super) const MAX_EMBED_CHARS: usize = 6000;
 pub(super) const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 
 pub(super) type Fake = AxState<FakeDiscord>;
@@ -68,6 +65,8 @@ pub fn router(fake: FakeDiscord) -> Router {
             fake.clone(),
             rate_limits,
         ))
+        // Outside the rate limits: Discord's edge refuses these before the API counts them.
+        .layer(axum::middleware::from_fn(schema::require_user_agent))
         .layer(DefaultBodyLimit::max(30 * 1024 * 1024))
         .with_state(fake)
 }

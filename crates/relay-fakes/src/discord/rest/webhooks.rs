@@ -51,21 +51,13 @@ pub(super) async fn execute_webhook(
         Ok(h) => h,
         Err(e) => return e,
     };
-    let (payload, files) = match read_body(request).await {
+    if let Err(e) = schema::check_query(QueryOf::ExecuteWebhook, &query) {
+        return e;
+    }
+    let (payload, files) = match checked_body::<Payload>(Route::ExecuteWebhook, request).await {
         Ok(body) => body,
         Err(e) => return e,
     };
-    if payload
-        .username
-        .as_ref()
-        .is_some_and(|u| u.chars().count() > 80 || u.trim().is_empty())
-    {
-        return invalid_form(
-            "username",
-            "BASE_TYPE_BAD_LENGTH",
-            "Must be between 1 and 80 in length.",
-        );
-    }
     let base = fake.base_url();
     let mut state = fake.state();
     let mut new = match build(
@@ -92,7 +84,8 @@ pub(super) async fn execute_webhook(
     if let Some(avatar) = payload.avatar_url {
         state.webhook_avatars.insert(msg.id.get(), avatar);
     }
-    if query.get("wait").is_some_and(|w| w == "true") {
+    let wait = query.get("wait").and_then(|w| schema::query_bool(w));
+    if wait == Some(true) {
         json_ok(&msg)
     } else {
         StatusCode::NO_CONTENT.into_response()
@@ -102,20 +95,31 @@ pub(super) async fn execute_webhook(
 pub(super) async fn patch_webhook_message(
     AxState(fake): Fake,
     Path((wid, token, mid)): Path<(u64, String, u64)>,
-    body: Bytes,
+    Query(query): Query<HashMap<String, String>>,
+    request: Request,
 ) -> Response {
-    let mut state = fake.state();
-    let hook = match webhook(&state, wid, &token) {
+    let hook = match webhook(&fake.state(), wid, &token) {
         Ok(h) => h,
         Err(e) => return e,
     };
-    apply_edit(&mut state, hook.channel_id, mid, hook.id, &body)
+    if let Err(e) = schema::check_query(QueryOf::WebhookMessage, &query) {
+        return e;
+    }
+    let payload = match checked_body::<EditPayload>(Route::EditWebhookMessage, request).await {
+        Ok((payload, _files)) => payload,
+        Err(e) => return e,
+    };
+    apply_edit(&mut fake.state(), hook.channel_id, mid, hook.id, payload)
 }
 
 pub(super) async fn delete_webhook_message(
     AxState(fake): Fake,
     Path((wid, token, mid)): Path<(u64, String, u64)>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    if let Err(e) = schema::check_query(QueryOf::WebhookMessage, &query) {
+        return e;
+    }
     let mut state = fake.state();
     let hook = match webhook(&state, wid, &token) {
         Ok(h) => h,
