@@ -17,7 +17,11 @@ impl Drop for KillOnDrop {
 
 fn http_client() -> reqwest::Client {
     relay_discord::install_crypto_provider();
-    reqwest::Client::new()
+    // Discord (and so its fake) refuses API requests without a User-Agent.
+    reqwest::Client::builder()
+        .user_agent("relay-cli-tests")
+        .build()
+        .expect("client")
 }
 
 fn relay() -> Command {
