@@ -29,9 +29,17 @@ impl Database {
     ) -> Result<Vec<QueuedDelivery>, StoreError> {
         let mut tx = self.pool().begin().await?;
         let queued = insert_deliveries_on(&mut tx, rows).await?;
+        let mut cursors = DiscordCursors::default();
         for (account, position) in positions {
-            write_position(&mut tx, *account, *position).await?;
+            match *position {
+                Position::DiscordChannel {
+                    channel_id,
+                    message_id,
+                } => cursors.push(*account, channel_id, message_id),
+                other => write_position(&mut tx, *account, other).await?,
+            }
         }
+        cursors.write(&mut tx).await?;
         tx.commit().await?;
         Ok(queued)
     }
@@ -104,38 +112,72 @@ impl Database {
     }
 }
 
+/// Discord channel cursors of one transaction, written in one statement (a bot sees
+/// many channels; one round trip each would hold the router up), in key order.
+#[derive(Default)]
+struct DiscordCursors(std::collections::BTreeMap<(uuid::Uuid, i64), i64>);
+
+impl DiscordCursors {
+    /// The furthest position per (account, channel) is kept.
+    fn push(&mut self, account: AccountId, channel_id: u64, message_id: u64) {
+        let (Ok(channel), Ok(message)) = (i64::try_from(channel_id), i64::try_from(message_id))
+        else {
+            tracing::warn!(
+                channel_id,
+                message_id,
+                "a Discord id beyond bigint; not recorded"
+            );
+            return;
+        };
+        let furthest = self
+            .0
+            .entry((account.as_uuid(), channel))
+            .or_insert(message);
+        *furthest = (*furthest).max(message);
+    }
+
+    async fn write(self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let (mut accounts, mut channels, mut messages) = (Vec::new(), Vec::new(), Vec::new());
+        for ((account, channel), message) in self.0 {
+            accounts.push(account);
+            channels.push(channel);
+            messages.push(message);
+        }
+        sqlx::query(
+            "INSERT INTO discord_channel_cursors (account_id, channel_id, message_id) \
+             SELECT c.a, c.ch, c.m FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS c(a, ch, m) \
+             WHERE EXISTS (SELECT 1 FROM platform_accounts WHERE id = c.a) \
+             ON CONFLICT (account_id, channel_id) DO UPDATE \
+             SET message_id = GREATEST(discord_channel_cursors.message_id, EXCLUDED.message_id), \
+                 updated_at = now()",
+        )
+        .bind(&accounts)
+        .bind(&channels)
+        .bind(&messages)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
 async fn write_position(
     conn: &mut PgConnection,
     account: AccountId,
     position: Position,
 ) -> Result<(), StoreError> {
+    let id = account;
     let account = account.as_uuid();
     match position {
         Position::DiscordChannel {
             channel_id,
             message_id,
         } => {
-            let (Ok(channel), Ok(message)) = (i64::try_from(channel_id), i64::try_from(message_id))
-            else {
-                tracing::warn!(
-                    channel_id,
-                    message_id,
-                    "a Discord id beyond bigint; not recorded"
-                );
-                return Ok(());
-            };
-            sqlx::query(
-                "INSERT INTO discord_channel_cursors (account_id, channel_id, message_id) \
-                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM platform_accounts WHERE id = $1) \
-                 ON CONFLICT (account_id, channel_id) DO UPDATE \
-                 SET message_id = GREATEST(discord_channel_cursors.message_id, EXCLUDED.message_id), \
-                     updated_at = now()",
-            )
-            .bind(account)
-            .bind(channel)
-            .bind(message)
-            .execute(&mut *conn)
-            .await?;
+            let mut cursors = DiscordCursors::default();
+            cursors.push(id, channel_id, message_id);
+            cursors.write(conn).await?;
         }
         Position::TelegramCommon { pts, date, seq } => {
             sqlx::query(

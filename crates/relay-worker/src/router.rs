@@ -163,6 +163,23 @@ impl Router {
         Ok(routes)
     }
 
+    /// Whether a position is worth recording: a channel's only while some pair reads it
+    /// (a bot or a session sees many chats; catching up covers only the ones read, and a
+    /// chat read for the first time starts where it stands), a session's common boxes
+    /// always.
+    async fn tracks(&self, account: AccountId, position: &Position) -> Result<bool, StoreError> {
+        let chat = match position {
+            Position::DiscordChannel { channel_id, .. } => channel_id.to_string(),
+            Position::TelegramChannel { channel_id, .. } => {
+                (-1_000_000_000_000 - channel_id).to_string()
+            }
+            Position::TelegramCommon { .. } | Position::TelegramSecondary { .. } => {
+                return Ok(true);
+            }
+        };
+        Ok(!self.routes(account, &chat).await?.is_empty())
+    }
+
     /// The outbox rows of a batch of events and the positions reached after them, in one
     /// transaction; then each listener's acknowledgement (the batch is emptied), the jobs
     /// in one pipeline, and the accounts that stopped working. On an error nothing is
@@ -244,7 +261,9 @@ impl Router {
             }));
         }
         for (account, b) in batch.iter() {
-            if let Some(position) = b.position {
+            if let Some(position) = b.position
+                && self.tracks(*account, &position).await?
+            {
                 positions.set(*account, position);
             }
         }

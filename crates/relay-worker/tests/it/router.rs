@@ -1,6 +1,7 @@
 //! The router acknowledges a source only once its rows are committed: with PostgreSQL
 //! unreachable a batch stays unacknowledged (its source keeps its position), and once
 //! PostgreSQL is back the rows and the position are committed before the acknowledgement.
+//! Positions are kept only for chats some pair reads.
 
 use crate::common::World;
 use relay_core::AccountKind;
@@ -121,6 +122,34 @@ async fn a_batch_is_acknowledged_only_after_its_rows_and_position_are_committed(
     .await
     .expect("the position is committed with them");
     assert_eq!(cursor, 6);
+
+    // A channel no pair reads (the bot sees every channel of its guilds): acknowledged,
+    // and no position is written for it.
+    let (ack, acknowledged) = oneshot::channel();
+    batches
+        .send((
+            source.id,
+            SourceBatch {
+                events: vec![post("999", 8)],
+                position: Some(Position::DiscordChannel {
+                    channel_id: 999,
+                    message_id: 8,
+                }),
+                ack: Some(ack),
+            },
+        ))
+        .await
+        .expect("router");
+    tokio::time::timeout(Duration::from_secs(15), acknowledged)
+        .await
+        .expect("acknowledged")
+        .expect("acknowledged, not dropped");
+    let cursors: i64 = sqlx::query_scalar("SELECT count(*) FROM discord_channel_cursors")
+        .fetch_one(w.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(cursors, 1, "only the channel a pair reads has a position");
+    assert_eq!(rows().await, 2);
 
     stop.cancel();
     running.await.expect("router");
