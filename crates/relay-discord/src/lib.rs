@@ -11,6 +11,7 @@ pub mod listener;
 pub mod platform;
 pub mod rest;
 pub mod sinks;
+mod webhook_name;
 pub mod webhook_url;
 
 pub use listener::{DiscordListener, ListenerConfig, snowflake_at};

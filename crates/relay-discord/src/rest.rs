@@ -5,6 +5,7 @@
 //! answer is `SendError::Ambiguous`; a connect failure (nothing sent) stays transient.
 
 use crate::global_limit::GlobalLimit;
+use crate::webhook_name::webhook_username;
 use relay_core::messages::{EmbedPart, LimitScope, OutgoingMessage, SendError};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -328,21 +329,6 @@ fn shared_limit(token: Option<&str>) -> Arc<GlobalLimit> {
         .entry(key)
         .or_insert_with(|| Arc::new(GlobalLimit::new(GLOBAL_REQUESTS_PER_SEC)))
         .clone()
-}
-
-/// Discord wants 1 to 80 characters and refuses some words in webhook names.
-fn webhook_username(name: &str) -> String {
-    let cleaned: String = name
-        .replace("discord", "dіscord")
-        .replace("clyde", "clydе")
-        .chars()
-        .take(80)
-        .collect();
-    if cleaned.trim().is_empty() {
-        "Relay".into()
-    } else {
-        cleaned
-    }
 }
 
 fn embeds(parts: &[EmbedPart]) -> Vec<Value> {

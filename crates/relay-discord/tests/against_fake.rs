@@ -526,6 +526,22 @@ async fn webhooks_send_with_a_per_message_name_and_avatar_then_edit_and_delete()
     sink.delete("", &sent.message_id).await.expect("delete");
     assert!(w.texts().is_empty());
 
+    // Names Discord would refuse in a webhook (any case) still send, looking the same.
+    for name in ["Discord fan", "CLYDE", "Theresa", "@everyone: #1 ```"] {
+        let author = Author {
+            id: "8".into(),
+            name: name.into(),
+            avatar_url: None,
+        };
+        let message = OutgoingMessage {
+            text: format!("from {name}"),
+            author: Some(author),
+            ..Default::default()
+        };
+        sink.send("", &message, "k").await.expect(name);
+    }
+    assert_eq!(w.texts().len(), 4);
+
     let wrong = WebhookSink::new(
         DiscordRest::new(&w.endpoints(), None),
         WebhookTarget {

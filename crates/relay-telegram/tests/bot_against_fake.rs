@@ -262,8 +262,19 @@ async fn edits_and_deletes_follow_the_message() {
         .await
         .expect("edit");
     assert_eq!(w.messages(w.group)[0]["text"], "v2");
+    // A photo went out with the text as its caption: the edit changes the caption.
+    let photo = OutgoingMessage {
+        text: "a photo".into(),
+        files: vec![file("p.jpg", b"\xff\xd8jpeg")],
+        ..Default::default()
+    };
+    let with_photo = sink.send(&chat, &photo, "k").await.expect("photo");
+    sink.edit(&chat, &with_photo.message_id, &text("a better photo"))
+        .await
+        .expect("caption edit");
+    assert_eq!(w.messages(w.group)[1]["caption"], "a better photo");
     sink.delete(&chat, &sent.message_id).await.expect("delete");
-    assert!(w.messages(w.group).is_empty());
+    assert_eq!(w.messages(w.group).len(), 1);
     assert!(matches!(
         sink.delete(&chat, &sent.message_id).await,
         Err(SendError::NotFound(_))

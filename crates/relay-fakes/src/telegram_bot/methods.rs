@@ -4,7 +4,9 @@
 use super::FakeBotApi;
 use super::params::{Params, bad, fail, ok, read_params, reply};
 use super::schema::{UPDATES_LIMIT, refuse};
-use super::sending::{Kind, copy_message, delete_message, edit_text, send, send_media_group};
+use super::sending::{
+    Kind, copy_message, delete_message, edit_caption, edit_text, send, send_media_group,
+};
 use super::state::{Bot, State};
 use axum::extract::{Path, Request, State as AxState};
 use axum::http::StatusCode;
@@ -105,6 +107,7 @@ async fn answer(fake: &FakeBotApi, bot: &Bot, method: &str, params: &Params) -> 
         "sendmediagroup" => send_media_group(fake, bot.id, params),
         "copymessage" => copy_message(fake, bot.id, params),
         "editmessagetext" => edit_text(fake, bot.id, params),
+        "editmessagecaption" => edit_caption(fake, bot.id, params),
         "deletemessage" => delete_message(fake, bot.id, params),
         _ => fail(404, "Not Found: method not found"),
     }

@@ -327,6 +327,38 @@ fn try_edit_text(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Resp
     }
 }
 
+pub(super) fn edit_caption(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
+    match try_edit_caption(fake, bot_id, params) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn try_edit_caption(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Response, Response> {
+    let caption = check_text(params, "caption", "caption_entities", TextKind::Caption)?;
+    let mut state = fake.state();
+    let chat_id = target(&state, bot_id, params)?;
+    let message_id = message_id(params);
+    let Some(existing) = state.find(chat_id, message_id) else {
+        return Err(bad("message to edit not found"));
+    };
+    if existing["from"]["id"].as_i64() != Some(bot_id) {
+        return Err(bad("message can't be edited"));
+    }
+    // A text message is edited with editMessageText.
+    if existing.get("text").is_some() {
+        return Err(bad("there is no caption in the message to edit"));
+    }
+    if existing["caption"].as_str().unwrap_or_default() == caption {
+        return Err(bad(
+            "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+        ));
+    }
+    match state.edit_text(chat_id, message_id, &caption, false) {
+        Some(m) => Ok(ok(m)),
+        None => Err(bad("message to edit not found")),
+    }
+}
+
 pub(super) fn delete_message(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
     if params.str("chat_id").is_none_or(|c| c.is_empty()) {
         return refuse("Chat identifier is not specified");

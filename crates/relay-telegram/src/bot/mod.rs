@@ -106,6 +106,11 @@ impl TelegramBot {
     }
 }
 
+/// Telegram's answer to editing the text of a message that has a caption instead.
+fn has_no_text(description: &str) -> bool {
+    description.contains("there is no text in the message to edit")
+}
+
 pub fn send_error(err: RequestError) -> SendError {
     match err {
         RequestError::RetryAfter(wait) => SendError::RateLimited {
@@ -359,11 +364,17 @@ impl MessageSink for BotSink {
         message: &OutgoingMessage,
     ) -> Result<(), SendError> {
         let (chat, id) = (chat(chat_id)?, message_id(message_id_text)?);
-        self.bot
-            .edit_message_text(chat, id, &message.text)
-            .await
-            .map(drop)
-            .map_err(send_error)
+        match self.bot.edit_message_text(chat, id, &message.text).await {
+            // A photo, video, document or album went out with the text as its caption.
+            Err(RequestError::Api(ApiError::Unknown(why))) if has_no_text(&why) => self
+                .bot
+                .edit_message_caption(chat, id)
+                .caption(&message.text)
+                .await
+                .map(drop)
+                .map_err(send_error),
+            done => done.map(drop).map_err(send_error),
+        }
     }
 
     async fn delete(&self, chat_id: &str, message_id_text: &str) -> Result<(), SendError> {

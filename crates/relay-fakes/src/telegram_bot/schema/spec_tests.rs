@@ -26,6 +26,7 @@ pub(crate) const METHODS: &[&str] = &[
     "sendMediaGroup",
     "copyMessage",
     "editMessageText",
+    "editMessageCaption",
     "deleteMessage",
 ];
 
