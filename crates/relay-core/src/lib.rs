@@ -2,6 +2,7 @@
 //! the queue and the API share. Pure types and logic, no I/O.
 
 pub mod credentials;
+pub mod format;
 pub mod ids;
 pub mod kinds;
 pub mod media;
