@@ -1,11 +1,17 @@
 //! Message text across platforms: one neutral form ([`FormattedText`]) and converters to and
-//! from Telegram's entities ([`from_telegram`], [`to_telegram`]). Pure functions, no I/O.
+//! from Telegram's entities ([`from_telegram`], [`to_telegram`]) and Discord's markdown
+//! ([`from_discord_markdown`], [`to_discord_markdown`]). Pure functions, no I/O.
 
+mod discord;
 mod model;
 mod normalize;
 mod telegram;
 mod utf16;
 
+pub use discord::{
+    DiscordOptions, MentionNames, from_discord_markdown, from_discord_markdown_with,
+    to_discord_markdown,
+};
 pub use model::{CustomEmoji, FormattedText, MentionTarget, Span, Style};
 pub use telegram::{EntityKind, TelegramEntity, from_telegram, to_telegram};
 pub use utf16::{byte_to_utf16, utf16_len, utf16_to_byte};
