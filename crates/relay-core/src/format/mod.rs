@@ -22,3 +22,6 @@ pub use split::{
 };
 pub use telegram::{EntityKind, TelegramEntity, from_telegram, to_telegram};
 pub use utf16::{byte_to_utf16, utf16_len, utf16_to_byte};
+
+#[cfg(test)]
+mod tests;

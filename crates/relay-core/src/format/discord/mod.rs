@@ -14,3 +14,10 @@ mod url;
 pub use options::{DiscordOptions, MentionNames};
 pub use parse::{from_discord_markdown, from_discord_markdown_with};
 pub use render::to_discord_markdown;
+
+#[cfg(test)]
+pub(crate) use atoms::is_language;
+#[cfg(test)]
+pub(crate) use render::link_target;
+#[cfg(test)]
+pub(crate) use url::scheme_len;
