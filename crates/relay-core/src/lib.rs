@@ -3,6 +3,7 @@
 
 pub mod credentials;
 pub mod delivery;
+pub mod format;
 pub mod ids;
 pub mod kinds;
 pub mod media;
