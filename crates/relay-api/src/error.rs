@@ -185,6 +185,10 @@ impl From<relay_store::StoreError> for ApiError {
                 what.replace(' ', "_"),
                 vec!["is not one of your accounts".to_owned()],
             )])),
+            relay_store::StoreError::Conflict { field, message } => ApiError::Conflict {
+                fields: FieldErrors::from([(field.to_owned(), vec![message.clone()])]),
+                message,
+            },
             err @ relay_store::StoreError::PlanLimit { .. } => ApiError::Refused {
                 status: StatusCode::FORBIDDEN,
                 code: "plan_limit",

@@ -138,12 +138,28 @@ impl Database {
     }
 
     pub async fn delete_account(&self, owner: UserId, id: AccountId) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        // A pair (reading another account) whose every destination goes with this account
+        // is paused with the reason, not left running with no destinations.
+        sqlx::query(
+            "UPDATE forwarding_pairs p SET paused_at = COALESCE(p.paused_at, now()), \
+                 paused_reason = 'its last destination''s account was deleted', updated_at = now() \
+             WHERE p.owner_id = $2 AND p.source_account_id <> $1 \
+               AND EXISTS (SELECT 1 FROM pair_destinations d WHERE d.pair_id = p.id AND d.account_id = $1) \
+               AND NOT EXISTS (SELECT 1 FROM pair_destinations d WHERE d.pair_id = p.id AND d.account_id <> $1)",
+        )
+        .bind(id.as_uuid())
+        .bind(owner.as_uuid())
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query("DELETE FROM platform_accounts WHERE id = $1 AND owner_id = $2")
             .bind(id.as_uuid())
             .bind(owner.as_uuid())
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        StoreError::found(done)
+        StoreError::found(done)?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Every account a worker may drive: all tenants', except those whose owner must act

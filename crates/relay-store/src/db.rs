@@ -33,6 +33,12 @@ pub enum StoreError {
         what: &'static str,
         limit: i32,
     },
+    /// The request conflicts with the current state (`field` names what to change).
+    #[error("{message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
     /// A stored value does not fit the domain types (a bug or a manual edit).
     #[error("corrupt row: {0}")]
     Corrupt(String),

@@ -46,6 +46,9 @@ pub struct Pair {
     pub source_chat_id: String,
     pub enabled: bool,
     pub paused_at: Option<DateTime<Utc>>,
+    /// Why Relay paused it (its owner did not), e.g. its last destination's account was
+    /// deleted; cleared on resume.
+    pub paused_reason: Option<String>,
     /// In their order (`position`).
     pub destinations: Vec<Destination>,
     pub created_at: DateTime<Utc>,
@@ -97,6 +100,7 @@ struct PairRow {
     source_chat_id: String,
     enabled: bool,
     paused_at: Option<DateTime<Utc>>,
+    paused_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -120,6 +124,7 @@ impl PairRow {
             source_chat_id: self.source_chat_id,
             enabled: self.enabled,
             paused_at: self.paused_at,
+            paused_reason: self.paused_reason,
             destinations,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -138,7 +143,7 @@ impl From<DestinationRow> for Destination {
     }
 }
 
-const PAIR_COLUMNS: &str = "id, owner_id, name, source_account_id, source_chat_id, enabled, paused_at, created_at, updated_at";
+const PAIR_COLUMNS: &str = "id, owner_id, name, source_account_id, source_chat_id, enabled, paused_at, paused_reason, created_at, updated_at";
 const DESTINATION_COLUMNS: &str = "id, pair_id, account_id, chat_id, position";
 
 /// The composite foreign keys that prove an account is the pair owner's.
@@ -358,9 +363,17 @@ impl Database {
         paused: bool,
     ) -> Result<Pair, StoreError> {
         let mut tx = self.pool().begin().await?;
+        let current = load_pair(&mut tx, owner, id, true).await?;
+        if !paused && current.destinations.is_empty() {
+            return Err(StoreError::Conflict {
+                field: "destinations",
+                message: "the pair has no destinations; add one before resuming it".into(),
+            });
+        }
         let done = sqlx::query(
             "UPDATE forwarding_pairs SET \
              paused_at = CASE WHEN $3 THEN COALESCE(paused_at, now()) ELSE NULL END, \
+             paused_reason = CASE WHEN $3 THEN paused_reason ELSE NULL END, \
              updated_at = CASE WHEN (paused_at IS NOT NULL) = $3 THEN updated_at ELSE now() END \
              WHERE id = $1 AND owner_id = $2",
         )

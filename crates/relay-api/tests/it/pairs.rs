@@ -760,6 +760,104 @@ async fn pairs_pause_resume_change_and_delete() {
 }
 
 #[tokio::test]
+async fn deleting_the_account_of_a_pairs_last_destination_pauses_the_pair_with_a_reason() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    subscribe(&app, &s, "pro").await;
+    let a = setup(&app, &s, "alice").await;
+    let lone = created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+        "destinations": [{"account_id": a.webhook}]}),
+    )
+    .await;
+    let shared = created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_B},
+        "destinations": [{"account_id": a.webhook}, {"account_id": a.discord_bot, "chat_id": a.channel_a}]}),
+    )
+    .await;
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/accounts/{}", a.webhook),
+            &s.access,
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+
+    let path = format!("/api/v1/pairs/{}", lone["id"].as_str().expect("id"));
+    let pair: Value = app
+        .get_as(&path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pair["destinations"], json!([]));
+    assert_eq!(pair["paused"], true, "{pair}");
+    assert_eq!(
+        pair["paused_reason"],
+        "its last destination's account was deleted"
+    );
+    let source = a.telegram_bot.parse().expect("id");
+    let routes = app
+        .db()
+        .routes_for_source(source, &TG_CHAT_A.to_string())
+        .await
+        .expect("routes");
+    assert!(routes.is_empty(), "a paused pair forwards nothing");
+    // The other pair keeps its other destination and runs on.
+    let other_path = format!("/api/v1/pairs/{}", shared["id"].as_str().expect("id"));
+    let other: Value = app
+        .get_as(&other_path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(other["paused"], false);
+    assert_eq!(other["destinations"].as_array().map(Vec::len), Some(1));
+
+    // Resuming without a destination is a 409 that says what to do; with one, it runs.
+    let res = app
+        .call(Method::POST, &format!("{path}/resume"), &s.access, None)
+        .await;
+    assert_eq!(res.status(), 409);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "conflict");
+    assert!(
+        body["error"]["fields"]["destinations"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("add one")),
+        "{body}"
+    );
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"destinations": [{"account_id": a.discord_bot, "chat_id": a.channel_b}]})),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let resumed: Value = app
+        .call(Method::POST, &format!("{path}/resume"), &s.access, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(resumed["paused"], false, "{resumed}");
+    assert_eq!(resumed["paused_reason"], Value::Null);
+}
+
+#[tokio::test]
 async fn dead_deliveries_show_as_failures_and_in_the_error_log() {
     let app = spawn_app().await;
     let s = app.signed_in("alice@example.com").await;

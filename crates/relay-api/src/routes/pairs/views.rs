@@ -20,6 +20,9 @@ pub struct PairView {
     /// Whether the pair is paused (`POST .../pause`, `.../resume`).
     pub paused: bool,
     pub paused_at: Option<DateTime<Utc>>,
+    /// Why Relay paused the pair, when it did (e.g. its last destination's account was
+    /// deleted); `null` when its owner paused it or it runs.
+    pub paused_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -106,6 +109,7 @@ fn view(pair: Pair, accounts: &Accounts) -> Option<PairView> {
         enabled: pair.enabled,
         paused: pair.paused_at.is_some(),
         paused_at: pair.paused_at,
+        paused_reason: pair.paused_reason.clone(),
         created_at: pair.created_at,
         updated_at: pair.updated_at,
     })
