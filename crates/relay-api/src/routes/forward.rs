@@ -40,7 +40,7 @@ pub struct ForwardView {
     (status = 202, description = "Queued", body = ForwardView),
     (status = 404, description = "No such pair", body = crate::ErrorBody),
     (status = 409, description = "The pair is paused or disabled (`pair_paused`)", body = crate::ErrorBody),
-    (status = 422, description = "No text, or too long", body = crate::ErrorBody)))]
+    (status = 422, description = "No text, blank text, or too long", body = crate::ErrorBody)))]
 pub async fn forward(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -53,7 +53,10 @@ pub async fn forward(
         .required("text", &body.text)
         .unwrap_or_default()
         .to_owned();
-    if text.chars().count() > MAX_TEXT_CHARS {
+    if !text.is_empty() && text.trim().is_empty() {
+        // A message of spaces is refused by every platform: it would only be dead-lettered.
+        fields.add("text", "must not be blank");
+    } else if text.chars().count() > MAX_TEXT_CHARS {
         fields.add(
             "text",
             format!("is longer than {MAX_TEXT_CHARS} characters"),

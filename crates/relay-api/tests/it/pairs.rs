@@ -858,6 +858,35 @@ async fn deleting_the_account_of_a_pairs_last_destination_pauses_the_pair_with_a
 }
 
 #[tokio::test]
+async fn a_manual_forward_with_no_or_blank_text_is_a_422_and_queues_nothing() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    let a = setup(&app, &s, "alice").await;
+    let pair = created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+        "destinations": [{"account_id": a.webhook}]}),
+    )
+    .await;
+    let path = format!("/api/v1/pairs/{}/forward", pair["id"].as_str().expect("id"));
+    for (body, message) in [
+        (json!({}), "is required"),
+        (json!({"text": ""}), "is required"),
+        (json!({"text": "   \n\t "}), "must not be blank"),
+    ] {
+        let res = app.call(Method::POST, &path, &s.access, Some(&body)).await;
+        let fields = field_errors(res, &body.to_string()).await;
+        assert_eq!(first_message(&fields, "text"), message, "{body}");
+    }
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("count");
+    assert_eq!(queued, 0);
+}
+
+#[tokio::test]
 async fn dead_deliveries_show_as_failures_and_in_the_error_log() {
     let app = spawn_app().await;
     let s = app.signed_in("alice@example.com").await;
