@@ -22,6 +22,7 @@ struct Setup {
 
 const TG_CHAT_A: i64 = -1_001_234_567_890;
 const TG_CHAT_B: &str = "-1009876543210";
+const TG_CHAT_C: i64 = -1_005_555_555_555;
 
 async fn connect(app: &TestApp, s: &Session, path: &str, body: Value) -> String {
     let res = app.call(Method::POST, path, &s.access, Some(&body)).await;
@@ -170,20 +171,21 @@ async fn pairs_in_all_four_directions_are_created_listed_and_read() {
     assert_eq!(dc_tg["destinations"][0]["account_kind"], "telegram_bot");
     assert_eq!(dc_tg["destinations"][0]["chat_id"], TG_CHAT_B);
 
-    // Telegram → Telegram: another chat, through either bot.
+    // Telegram → Telegram: other chats, through either bot (not back to A: with the pairs
+    // above that would be a loop, A → Discord a → B → A).
     let tg_tg = created(
         &app,
         &s,
         json!({
             "source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_B},
             "destinations": [
-                {"account_id": a.telegram_bot2, "chat_id": TG_CHAT_A},
+                {"account_id": a.telegram_bot2, "chat_id": TG_CHAT_C},
                 {"account_id": a.telegram_bot, "chat_id": "777000"},
             ],
         }),
     )
     .await;
-    assert_eq!(tg_tg["destinations"][0]["chat_id"], TG_CHAT_A.to_string());
+    assert_eq!(tg_tg["destinations"][0]["chat_id"], TG_CHAT_C.to_string());
 
     // Discord → Discord: another channel, and a webhook into it.
     let dc_dc = created(
@@ -884,6 +886,60 @@ async fn a_manual_forward_with_no_or_blank_text_is_a_422_and_queues_nothing() {
         .await
         .expect("count");
     assert_eq!(queued, 0);
+}
+
+#[tokio::test]
+async fn a_pair_that_closes_a_loop_with_other_pairs_is_a_409_naming_it() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    subscribe(&app, &s, "pro").await;
+    let a = setup(&app, &s, "alice").await;
+    created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+        "destinations": [{"account_id": a.discord_bot, "chat_id": a.channel_a}]}),
+    )
+    .await;
+    // Discord a → Telegram A closes telegram A → discord a → telegram A.
+    let res = create(
+        &app,
+        &s,
+        &json!({"source": {"account_id": a.discord_bot, "chat_id": a.channel_a},
+        "destinations": [{"account_id": a.telegram_bot2, "chat_id": TG_CHAT_A.to_string()}]}),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "conflict");
+    let expected = format!(
+        "discord:{} → telegram:{TG_CHAT_A} → discord:{}",
+        a.channel_a, a.channel_a
+    );
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&expected), "{message}");
+    assert_eq!(pairs_of(&app, &s).await.len(), 1, "nothing was stored");
+
+    // A chain is no loop; changing it into one is refused and changes nothing.
+    let chain = created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.discord_bot, "chat_id": a.channel_a},
+        "destinations": [{"account_id": a.telegram_bot2, "chat_id": TG_CHAT_B}]}),
+    )
+    .await;
+    let path = format!("/api/v1/pairs/{}", chain["id"].as_str().expect("id"));
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"destinations": [{"account_id": a.telegram_bot2, "chat_id": TG_CHAT_A.to_string()}]})),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let unchanged: Value = app.get_as(&path, &s.access).await.json().await.expect("json");
+    assert_eq!(unchanged["destinations"][0]["chat_id"], TG_CHAT_B);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! `POST /api/v1/pairs`: a new pair, checked whole before it is stored.
 
 use super::NewPairRequest;
+use super::cycles::check_cycles;
 use super::destinations::{check_destinations, check_loops, check_webhook_loops, new_destinations};
 use super::validation::{check_name, check_source_account, check_source_chat, plan_limit, refused};
 use super::views::{PairView, accounts_of, present};
@@ -17,6 +18,7 @@ use relay_store::NewPair;
     request_body = NewPairRequest, responses(
     (status = 201, description = "Created", body = PairView),
     (status = 403, description = "The plan's pair limit is reached (`plan_limit`)", body = crate::ErrorBody),
+    (status = 409, description = "The pair would close a loop with the owner's other pairs (`conflict`, naming it)", body = crate::ErrorBody),
     (status = 422, description = "Invalid pair: field errors name what (`source.chat_id`, `destinations[1].account_id`, ...)", body = crate::ErrorBody),
     (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
     (status = 503, description = "Discord unreachable while checking a webhook's channel", body = crate::ErrorBody)))]
@@ -65,6 +67,15 @@ pub async fn create(
     let webhooks = check_loops(&mut fields, source, &source_chat, &targets);
     fields.finish()?;
     check_webhook_loops(&state, &auth, &source_chat, &webhooks).await?;
+    check_cycles(
+        &state,
+        owner,
+        None,
+        &accounts,
+        (source.kind, &source_chat),
+        &targets,
+    )
+    .await?;
 
     let new = NewPair {
         name,

@@ -10,9 +10,11 @@
 //! Here: what the files share. `requests` and `views` are the JSON in and out; `validation`
 //! checks names, the source and chat ids (each platform's rules are its crate's
 //! `platform` module); `destinations` checks a destination list and loops back into the
-//! source; the handlers are in `create`, `update`, `read` and `lifecycle`.
+//! source, `cycles` loops through the owner's other pairs (409); the handlers are in
+//! `create`, `update`, `read` and `lifecycle`.
 
 mod create;
+mod cycles;
 mod destinations;
 mod lifecycle;
 mod read;

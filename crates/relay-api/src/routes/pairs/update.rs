@@ -1,6 +1,7 @@
 //! `PATCH /api/v1/pairs/{id}`: a change, checked like a new pair; a new source chat is
 //! checked against the destinations it keeps.
 
+use super::cycles::check_cycles;
 use super::destinations::{
     Target, check_destinations, check_loops, check_webhook_loops, new_destinations,
 };
@@ -20,6 +21,7 @@ use relay_store::PairChanges;
     params(("id" = String, Path, format = Uuid)), request_body = PairPatch,
     responses((status = 200, description = "The changed pair", body = PairView),
     (status = 404, description = "No such pair", body = crate::ErrorBody),
+    (status = 409, description = "The change would close a loop with the owner's other pairs (`conflict`, naming it); nothing was changed", body = crate::ErrorBody),
     (status = 422, description = "Invalid change; nothing was changed", body = crate::ErrorBody),
     (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
     (status = 503, description = "Discord unreachable while checking a webhook's channel", body = crate::ErrorBody)))]
@@ -94,6 +96,17 @@ pub async fn update(
             fields.finish()?;
         }
         Err(e) => return Err(e),
+    }
+    if source_chat.is_some() || destinations {
+        check_cycles(
+            &state,
+            owner,
+            Some(id),
+            &accounts,
+            (source.kind, chat),
+            &targets,
+        )
+        .await?;
     }
     let changes = PairChanges {
         name,
