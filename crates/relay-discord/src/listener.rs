@@ -11,6 +11,7 @@
 //! committed cursor, so a crash or a takeover re-reads what was not recorded yet.
 
 use crate::rest::{DiscordEndpoints, DiscordRest};
+use relay_core::format::{MentionNames, from_discord_markdown_with};
 use relay_core::messages::{
     Author, EmbedPart, IncomingMessage, MediaRef, MediaSource, SendError, SourceEvent,
 };
@@ -242,7 +243,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         chat_id: m.channel_id.to_string(),
         message_id: m.id.to_string(),
         author,
-        text: m.content.clone(),
+        text: from_discord_markdown_with(&m.content, &mention_names(m)),
         media: m
             .attachments
             .iter()
@@ -270,6 +271,27 @@ pub fn incoming(m: &Message) -> IncomingMessage {
             .map(|id| id.to_string()),
         posted_at_ms: m.timestamp.as_micros() / 1000,
     }
+}
+
+/// The names behind the message's mentions, as Discord sends them with the message: users
+/// by their server nickname, else display name, else username; channels by name. Roles
+/// come without names and read as their ids.
+fn mention_names(m: &Message) -> MentionNames {
+    let mut names = MentionNames::default();
+    for user in &m.mentions {
+        let name = user
+            .member
+            .as_ref()
+            .and_then(|member| member.nick.clone())
+            .unwrap_or_else(|| user.name.clone());
+        names.users.insert(user.id.get(), name);
+    }
+    for channel in &m.mention_channels {
+        names
+            .channels
+            .insert(channel.id.get(), channel.name.clone());
+    }
+    names
 }
 
 #[cfg(test)]

@@ -93,7 +93,7 @@ async fn long_polling_reports_new_and_edited_messages_and_channel_posts() {
         .expect("posted");
     match next(&mut rx).await {
         SourceEvent::Created(m) => {
-            assert_eq!(m.text, "hello from telegram");
+            assert_eq!(m.text.text, "hello from telegram");
             assert_eq!(m.author.name, "Alice");
             assert_eq!(m.chat_id, w.group.to_string());
         }
@@ -101,10 +101,12 @@ async fn long_polling_reports_new_and_edited_messages_and_channel_posts() {
     }
     let id = posted["message_id"].as_i64().expect("id");
     w.fake().user_edits(w.group, id, "hello, edited");
-    assert!(matches!(next(&mut rx).await, SourceEvent::Edited(m) if m.text == "hello, edited"));
+    assert!(
+        matches!(next(&mut rx).await, SourceEvent::Edited(m) if m.text.text == "hello, edited")
+    );
     w.fake().user_posts(w.channel, "News admin", "channel post");
     assert!(
-        matches!(next(&mut rx).await, SourceEvent::Created(m) if m.text == "channel post" && m.chat_id == w.channel.to_string())
+        matches!(next(&mut rx).await, SourceEvent::Created(m) if m.text.text == "channel post" && m.chat_id == w.channel.to_string())
     );
     stop.cancel();
 }
@@ -217,7 +219,7 @@ async fn the_bot_api_limits_come_back_as_rejections() {
     ));
     // A caption over 1024 characters: the media goes first, the text follows as a reply.
     let long = OutgoingMessage {
-        text: "y".repeat(1500),
+        text: "y".repeat(1500).into(),
         files: vec![file("p.jpg", b"p")],
         ..Default::default()
     };
@@ -332,7 +334,7 @@ async fn a_received_photo_is_reported_and_downloaded_through_the_bot() {
     let SourceEvent::Created(m) = next(&mut rx).await else {
         panic!("expected a message");
     };
-    assert_eq!(m.text, "look");
+    assert_eq!(m.text.text, "look");
     let MediaSource::TelegramBotFile { file_id, .. } = &m.media[0].source else {
         panic!("expected a bot file");
     };

@@ -176,7 +176,7 @@ impl Listening {
         let mut out = Vec::new();
         while out.len() < n {
             if let SourceEvent::Created(m) = self.next().await {
-                out.push((m.chat_id, m.text));
+                out.push((m.chat_id, m.text.text));
             }
         }
         out
@@ -225,7 +225,7 @@ async fn pushed_messages_arrive_and_a_restarted_session_catches_up_on_what_it_mi
         .fake()
         .edit(Peer::Channel(channel), 1, "first post, edited");
     match listening.next().await {
-        SourceEvent::Edited(m) => assert_eq!(m.text, "first post, edited"),
+        SourceEvent::Edited(m) => assert_eq!(m.text.text, "first post, edited"),
         other => panic!("expected an edit, got {other:?}"),
     }
     listening.stop().await;
@@ -353,7 +353,15 @@ fn file(name: &str, size: usize) -> OutgoingFile {
 
 fn text(t: &str) -> OutgoingMessage {
     OutgoingMessage {
-        text: t.to_owned(),
+        text: t.into(),
+        ..OutgoingMessage::default()
+    }
+}
+
+/// Text with the formatting Discord markdown gives it.
+fn markdown(t: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        text: relay_core::format::from_discord_markdown(t),
         ..OutgoingMessage::default()
     }
 }
@@ -375,11 +383,11 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
 
     // Text with formatting, sent twice under one delivery key: one message.
     let sent = sink
-        .send(&chat, &text("**bold** and _italic_"), "delivery-1")
+        .send(&chat, &markdown("**bold** and _italic_"), "delivery-1")
         .await
         .expect("send");
     let again = sink
-        .send(&chat, &text("**bold** and _italic_"), "delivery-1")
+        .send(&chat, &markdown("**bold** and _italic_"), "delivery-1")
         .await
         .expect("retry");
     assert_eq!(sent, again, "a retried delivery is the same message");
@@ -409,7 +417,8 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
                 String::new()
             } else {
                 format!("a {name}")
-            },
+            }
+            .into(),
             files: vec![file(name, 600 * 1024)],
             ..OutgoingMessage::default()
         };
