@@ -301,6 +301,36 @@ mod tests {
     use twilight_model::channel::message::Embed;
 
     #[test]
+    fn markdown_comes_in_as_styles_with_mentions_named_and_escaped_literals_literal() {
+        use relay_core::format::{MentionTarget, Span, Style};
+        let new = NewMessage {
+            content: "**bold** <@42> 2\\*3\\*4 = 24\n<b>tag</b>".into(),
+            embeds: Vec::new(),
+            attachments: Vec::new(),
+            reply_to: None,
+            webhook_id: None,
+        };
+        let mut message = model::message(5, 2, Some(3), model::user(7, "alice", false), new, None);
+        message.mentions = vec![
+            serde_json::from_value(serde_json::json!({
+                "id": "42", "username": "bob", "discriminator": "0", "avatar": null,
+                "public_flags": 0, "member": {"nick": "Bobby", "roles": [], "joined_at": null,
+                "deaf": false, "mute": false, "flags": 0}
+            }))
+            .expect("mention"),
+        ];
+        let text = incoming(&message).text;
+        assert_eq!(text.text, "bold @Bobby 2*3*4 = 24\n<b>tag</b>");
+        let mention = Style::Mention {
+            target: MentionTarget::DiscordUser { user_id: 42 },
+        };
+        assert_eq!(
+            text.spans,
+            vec![Span::new(0, 4, Style::Bold), Span::new(5, 11, mention)]
+        );
+    }
+
+    #[test]
     fn attachments_embeds_replies_and_avatars_are_carried_over() {
         let mut author = model::user(7, "alice", false);
         author.global_name = Some("Alice A.".into());

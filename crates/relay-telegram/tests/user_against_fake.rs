@@ -550,3 +550,46 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
     ));
     listening.stop().await;
 }
+
+#[tokio::test]
+async fn formatting_comes_in_and_goes_out_as_entities_with_the_literals_intact() {
+    use relay_core::format::{FormattedText, Span, Style};
+    use relay_fakes::telegram_dc::FakeEntity;
+    let world = World::new().await;
+    let (alice, alice_id) = world.account("+15550100", "Alice").await;
+    let bob_id = world.fake().add_user("+15550111", "Bob", None);
+    // Alice created the channel: she may post in it.
+    let channel = world.fake().add_channel("News", false, &[alice_id, bob_id]);
+    let connection = world.connect(alice).await;
+    let sink = UserSink::new(&connection);
+    let mut listening = Listening::start(&world, alice, connection);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // UTF-16 offsets in entities (the emoji is two units), UTF-8 bytes in spans (four).
+    let text = "😀 bold 2*3*4 = 24\nfirst line\n<b>tag</b>";
+    let entities = vec![FakeEntity::new("bold", 3, 4), FakeEntity::new("code", 8, 5)];
+    let chat = Peer::Channel(channel);
+    world
+        .fake()
+        .post_formatted(chat, bob_id, text, entities.clone());
+    let SourceEvent::Created(m) = listening.next().await else {
+        panic!("expected a message");
+    };
+    let spans = vec![Span::new(5, 9, Style::Bold), Span::new(10, 15, Style::Code)];
+    assert_eq!(m.text, FormattedText::new(text, spans));
+    // Out as the same text and entities: nothing parsed as markdown.
+    let copy = OutgoingMessage {
+        text: m.text,
+        ..OutgoingMessage::default()
+    };
+    let sent = sink
+        .send(&channel_chat(channel), &copy, "formatted")
+        .await
+        .expect("send");
+    let stored = world.fake().messages(chat);
+    let stored = stored
+        .iter()
+        .find(|m| m.id.to_string() == sent.message_id)
+        .expect("sent");
+    assert_eq!((stored.text.as_str(), &stored.entities), (text, &entities));
+    listening.stop().await;
+}

@@ -4,6 +4,7 @@
 
 mod crash;
 mod directions;
+mod formatting;
 mod live_pairs;
 mod outages;
 mod recovery;
