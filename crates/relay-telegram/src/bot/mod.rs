@@ -111,6 +111,20 @@ impl TelegramBot {
     }
 }
 
+/// An edit that changes nothing is done: the message already reads as asked (a part of a
+/// long text the edit did not touch).
+fn unless_unchanged(done: Result<(), RequestError>) -> Result<(), SendError> {
+    match done {
+        Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+        Err(RequestError::Api(ApiError::Unknown(why)))
+            if why.contains("message is not modified") =>
+        {
+            Ok(())
+        }
+        done => done.map_err(send_error),
+    }
+}
+
 /// Telegram's answer to editing the text of a message that has a caption instead.
 fn has_no_text(description: &str) -> bool {
     description.contains("there is no text in the message to edit")
@@ -382,9 +396,9 @@ impl MessageSink for BotSink {
                 if !entities.is_empty() {
                     edit = edit.caption_entities(entities);
                 }
-                edit.await.map(drop).map_err(send_error)
+                unless_unchanged(edit.await.map(drop))
             }
-            done => done.map(drop).map_err(send_error),
+            done => unless_unchanged(done.map(drop)),
         }
     }
 

@@ -10,6 +10,7 @@ use grammers_client::Client;
 use grammers_client::session::Session;
 use grammers_client::session::types::{PeerId, PeerKind, PeerRef};
 use grammers_client::tl;
+use grammers_mtsender::InvocationError;
 use relay_core::format::FormattedText;
 use relay_core::messages::{MessageSink, OutgoingFile, OutgoingMessage, SendError, Sent};
 use sha2::{Digest, Sha256};
@@ -468,11 +469,11 @@ impl MessageSink for UserSink {
             quick_reply_shortcut_id: None,
             rich_message: None,
         };
-        self.client
-            .invoke(&request)
-            .await
-            .map(drop)
-            .map_err(send_error)
+        match self.client.invoke(&request).await {
+            // Already as asked (a part of a long text the edit did not touch).
+            Err(InvocationError::Rpc(rpc)) if rpc.is("MESSAGE_NOT_MODIFIED") => Ok(()),
+            done => done.map(drop).map_err(send_error),
+        }
     }
 
     async fn delete(&self, chat_id: &str, message_id_text: &str) -> Result<(), SendError> {
