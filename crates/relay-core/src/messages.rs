@@ -1,7 +1,12 @@
 //! Platform-neutral messages: what a source (a Telegram or Discord listener) reports and
 //! what a destination (a bot, a user session, a webhook) is asked to send, and the errors a
 //! send can end in. The forwarding engine sees only these, never a platform's own types.
+//!
+//! Text is structured ([`FormattedText`]): sources convert their platform's markup into it
+//! (Telegram entities, Discord markdown) and destinations render it for theirs, so literal
+//! text is never parsed as markup on the way.
 
+pub use crate::format::FormattedText;
 pub use crate::media::MediaSource;
 use std::future::Future;
 use std::time::Duration;
@@ -40,9 +45,8 @@ pub struct IncomingMessage {
     pub chat_id: String,
     pub message_id: String,
     pub author: Author,
-    /// The text in the source platform's own markup (Discord markdown, Telegram entities
-    /// rendered by the source adapter).
-    pub text: String,
+    /// The text with its formatting, converted from the source platform's own markup.
+    pub text: FormattedText,
     pub media: Vec<MediaRef>,
     pub embeds: Vec<EmbedPart>,
     /// The source message this one replies to.
@@ -76,7 +80,8 @@ pub struct OutgoingFile {
 /// What a destination is asked to send.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OutgoingMessage {
-    pub text: String,
+    /// The text with its formatting; each destination renders it in its own form.
+    pub text: FormattedText,
     pub embeds: Vec<EmbedPart>,
     pub files: Vec<OutgoingFile>,
     /// The destination message this one replies to.
@@ -166,8 +171,10 @@ pub trait MessageSink {
 /// terms; the worker turns it into an [`OutgoingMessage`] for the destination's platform.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DeliveryPayload {
-    /// Markdown (Telegram entities and Discord markdown both map to it).
-    pub text: String,
+    /// The text with its formatting. Rows stored before it was structured hold a string of
+    /// markdown: it is read as Discord markdown, the closest to what was stored.
+    #[serde(default, deserialize_with = "text_or_legacy")]
+    pub text: FormattedText,
     #[serde(default)]
     pub author: Option<Author>,
     /// Files to fetch from the source and upload to the destination.
@@ -185,3 +192,27 @@ pub struct DeliveryPayload {
     #[serde(default)]
     pub posted_at_ms: i64,
 }
+
+/// A payload's `text`: an object ([`FormattedText`]) or, in rows stored before, a string of
+/// markdown.
+fn text_or_legacy<'de, D>(deserializer: D) -> Result<FormattedText, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Legacy(String),
+        Formatted(FormattedText),
+    }
+    Ok(
+        match <Stored as serde::Deserialize>::deserialize(deserializer)? {
+            Stored::Legacy(markdown) => crate::format::from_discord_markdown(&markdown),
+            Stored::Formatted(text) => text,
+        },
+    )
+}
+
+#[cfg(test)]
+#[path = "messages_tests.rs"]
+mod tests;

@@ -11,6 +11,7 @@
 //! committed cursor, so a crash or a takeover re-reads what was not recorded yet.
 
 use crate::rest::{DiscordEndpoints, DiscordRest};
+use relay_core::format::{MentionNames, from_discord_markdown_with};
 use relay_core::messages::{
     Author, EmbedPart, IncomingMessage, MediaRef, MediaSource, SendError, SourceEvent,
 };
@@ -242,7 +243,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         chat_id: m.channel_id.to_string(),
         message_id: m.id.to_string(),
         author,
-        text: m.content.clone(),
+        text: from_discord_markdown_with(&m.content, &mention_names(m)),
         media: m
             .attachments
             .iter()
@@ -272,11 +273,62 @@ pub fn incoming(m: &Message) -> IncomingMessage {
     }
 }
 
+/// The names behind the message's mentions, as Discord sends them with the message: users
+/// by their server nickname, else display name, else username; channels by name. Roles
+/// come without names and read as their ids.
+fn mention_names(m: &Message) -> MentionNames {
+    let mut names = MentionNames::default();
+    for user in &m.mentions {
+        let name = user
+            .member
+            .as_ref()
+            .and_then(|member| member.nick.clone())
+            .unwrap_or_else(|| user.name.clone());
+        names.users.insert(user.id.get(), name);
+    }
+    for channel in &m.mention_channels {
+        names
+            .channels
+            .insert(channel.id.get(), channel.name.clone());
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::incoming;
     use relay_fakes::discord::model::{self, NewMessage};
     use twilight_model::channel::message::Embed;
+
+    #[test]
+    fn markdown_comes_in_as_styles_with_mentions_named_and_escaped_literals_literal() {
+        use relay_core::format::{MentionTarget, Span, Style};
+        let new = NewMessage {
+            content: "**bold** <@42> 2\\*3\\*4 = 24\n<b>tag</b>".into(),
+            embeds: Vec::new(),
+            attachments: Vec::new(),
+            reply_to: None,
+            webhook_id: None,
+        };
+        let mut message = model::message(5, 2, Some(3), model::user(7, "alice", false), new, None);
+        message.mentions = vec![
+            serde_json::from_value(serde_json::json!({
+                "id": "42", "username": "bob", "discriminator": "0", "avatar": null,
+                "public_flags": 0, "member": {"nick": "Bobby", "roles": [], "joined_at": null,
+                "deaf": false, "mute": false, "flags": 0}
+            }))
+            .expect("mention"),
+        ];
+        let text = incoming(&message).text;
+        assert_eq!(text.text, "bold @Bobby 2*3*4 = 24\n<b>tag</b>");
+        let mention = Style::Mention {
+            target: MentionTarget::DiscordUser { user_id: 42 },
+        };
+        assert_eq!(
+            text.spans,
+            vec![Span::new(0, 4, Style::Bold), Span::new(5, 11, mention)]
+        );
+    }
 
     #[test]
     fn attachments_embeds_replies_and_avatars_are_carried_over() {

@@ -6,6 +6,7 @@
 
 use crate::global_limit::GlobalLimit;
 use crate::webhook_name::webhook_username;
+use relay_core::format::{DiscordOptions, to_discord_markdown};
 use relay_core::messages::{EmbedPart, LimitScope, OutgoingMessage, SendError};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -242,7 +243,7 @@ impl DiscordRest {
         path: &str,
         message: &OutgoingMessage,
     ) -> Result<Message, SendError> {
-        let payload = json!({"content": message.text, "embeds": embeds(&message.embeds)});
+        let payload = json!({"content": content(message), "embeds": embeds(&message.embeds)});
         self.call(self.request(Method::PATCH, path).json(&payload))
             .await
     }
@@ -338,9 +339,16 @@ fn embeds(parts: &[EmbedPart]) -> Vec<Value> {
         .collect()
 }
 
+/// The text as Discord markdown: styles as markers, literal text escaped, mentions and
+/// custom emoji as readable text (not live: Relay does not know the destination is the
+/// same Discord, and `allowed_mentions` would not ping anyway).
+fn content(message: &OutgoingMessage) -> String {
+    to_discord_markdown(&message.text, &DiscordOptions::default())
+}
+
 fn message_payload(message: &OutgoingMessage) -> Value {
     json!({
-        "content": message.text,
+        "content": content(message),
         "embeds": embeds(&message.embeds),
         "allowed_mentions": {"parse": []},
     })

@@ -109,7 +109,7 @@ async fn next_text(l: &mut Listening) -> String {
         .expect("an event in time")
         .expect("open")
     {
-        SourceEvent::Created(m) => m.text,
+        SourceEvent::Created(m) => m.text.text,
         other => panic!("expected a new message, got {other:?}"),
     }
 }
@@ -137,7 +137,11 @@ async fn a_posted_message_reaches_relay_through_the_gateway() {
         .expect("open")
     {
         SourceEvent::Created(m) => {
-            assert_eq!(m.text, "hello **world**");
+            assert_eq!(
+                m.text,
+                relay_core::format::from_discord_markdown("hello **world**")
+            );
+            assert_eq!(m.text.text, "hello world");
             assert_eq!(m.author.name, "alice");
             assert_eq!(m.chat_id, w.channel.to_string());
         }
@@ -313,7 +317,7 @@ async fn platform_limits_come_back_as_rejections() {
     let w = world().await;
     let sink = BotSink::new(w.rest());
     let too_long = OutgoingMessage {
-        text: "x".repeat(2001),
+        text: "x".repeat(2001).into(),
         ..Default::default()
     };
     assert!(
@@ -534,7 +538,7 @@ async fn webhooks_send_with_a_per_message_name_and_avatar_then_edit_and_delete()
             avatar_url: None,
         };
         let message = OutgoingMessage {
-            text: format!("from {name}"),
+            text: format!("from {name}").into(),
             author: Some(author),
             ..Default::default()
         };
@@ -576,7 +580,7 @@ async fn the_global_limit_is_never_exceeded() {
             rest.create_message(
                 &chat,
                 &OutgoingMessage {
-                    text: format!("n{i}"),
+                    text: format!("n{i}").into(),
                     ..Default::default()
                 },
                 &format!("g{i}"),

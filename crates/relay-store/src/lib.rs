@@ -33,6 +33,8 @@ pub use telegram::{LoginGuard, LoginStep, TelegramLogin};
 pub use users::{User, UserCredentials};
 
 #[cfg(test)]
+mod copies_tests;
+#[cfg(test)]
 mod outbox_tests;
 #[cfg(test)]
 mod pairs_tests;

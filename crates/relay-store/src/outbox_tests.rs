@@ -6,15 +6,15 @@ use relay_core::{AccountId, AccountKind, Priority, Severity, UserId};
 use serde_json::json;
 use std::time::Duration;
 
-struct World {
+pub(crate) struct World {
     /// Derefs to the [`Database`]; the throwaway database goes when the world does.
-    db: TestDatabase,
+    pub(crate) db: TestDatabase,
     alice: UserId,
     bot: AccountId,
-    pair: Pair,
+    pub(crate) pair: Pair,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let db = test_database().await.expect("db");
     let alice = user(&db, "alice@example.com").await;
     let bot = account(&db, alice, AccountKind::DiscordBot, "1").await;
@@ -37,7 +37,7 @@ async fn world() -> World {
     }
 }
 
-fn delivery(w: &World, message: &str, part: i16) -> NewDelivery {
+pub(crate) fn delivery(w: &World, message: &str, part: i16) -> NewDelivery {
     NewDelivery {
         owner_id: w.alice,
         pair_id: w.pair.id,

@@ -93,7 +93,7 @@ async fn long_polling_reports_new_and_edited_messages_and_channel_posts() {
         .expect("posted");
     match next(&mut rx).await {
         SourceEvent::Created(m) => {
-            assert_eq!(m.text, "hello from telegram");
+            assert_eq!(m.text.text, "hello from telegram");
             assert_eq!(m.author.name, "Alice");
             assert_eq!(m.chat_id, w.group.to_string());
         }
@@ -101,10 +101,12 @@ async fn long_polling_reports_new_and_edited_messages_and_channel_posts() {
     }
     let id = posted["message_id"].as_i64().expect("id");
     w.fake().user_edits(w.group, id, "hello, edited");
-    assert!(matches!(next(&mut rx).await, SourceEvent::Edited(m) if m.text == "hello, edited"));
+    assert!(
+        matches!(next(&mut rx).await, SourceEvent::Edited(m) if m.text.text == "hello, edited")
+    );
     w.fake().user_posts(w.channel, "News admin", "channel post");
     assert!(
-        matches!(next(&mut rx).await, SourceEvent::Created(m) if m.text == "channel post" && m.chat_id == w.channel.to_string())
+        matches!(next(&mut rx).await, SourceEvent::Created(m) if m.text.text == "channel post" && m.chat_id == w.channel.to_string())
     );
     stop.cancel();
 }
@@ -217,7 +219,7 @@ async fn the_bot_api_limits_come_back_as_rejections() {
     ));
     // A caption over 1024 characters: the media goes first, the text follows as a reply.
     let long = OutgoingMessage {
-        text: "y".repeat(1500),
+        text: "y".repeat(1500).into(),
         files: vec![file("p.jpg", b"p")],
         ..Default::default()
     };
@@ -332,7 +334,7 @@ async fn a_received_photo_is_reported_and_downloaded_through_the_bot() {
     let SourceEvent::Created(m) = next(&mut rx).await else {
         panic!("expected a message");
     };
-    assert_eq!(m.text, "look");
+    assert_eq!(m.text.text, "look");
     let MediaSource::TelegramBotFile { file_id, .. } = &m.media[0].source else {
         panic!("expected a bot file");
     };
@@ -396,4 +398,100 @@ async fn a_bot_api_that_cannot_be_reached_is_transient() {
         .await
         .expect_err("nothing listens");
     assert!(matches!(err, SendError::Transient(_)), "{err:?}");
+}
+
+/// A Bot API message's entities as (type, offset, length, url).
+fn entity_list(m: &Value, field: &str) -> Vec<(String, i64, i64, Option<String>)> {
+    m[field]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            let url = e["url"].as_str().map(str::to_owned);
+            let kind = e["type"].as_str().unwrap_or_default().to_owned();
+            (
+                kind,
+                e["offset"].as_i64().unwrap_or(-1),
+                e["length"].as_i64().unwrap_or(-1),
+                url,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn formatting_comes_in_and_goes_out_as_entities_with_the_literals_intact() {
+    use relay_core::format::{FormattedText, Span, Style};
+    let w = world().await;
+    let (tx, mut rx) = mpsc::channel(100);
+    let stop = CancellationToken::new();
+    tokio::spawn(
+        BotListener::new(&w.bot(), Duration::from_secs(2)).run(acknowledging(tx), stop.clone()),
+    );
+    // The emoji is two UTF-16 units (entity offsets) and four UTF-8 bytes (span offsets).
+    let text = "😀 bold 2*3*4 = 24\nfirst line\n<b>tag</b> link";
+    let url = "https://example.com/page";
+    let posted = serde_json::json!([
+        {"type": "bold", "offset": 3, "length": 4},
+        {"type": "text_link", "offset": 41, "length": 4, "url": url},
+    ]);
+    w.fake()
+        .user_posts_formatted(w.group, "Alice", text, posted.clone());
+    let SourceEvent::Created(m) = next(&mut rx).await else {
+        panic!("expected a message");
+    };
+    let link = Style::TextLink { url: url.into() };
+    let formatted = FormattedText::new(
+        text,
+        vec![Span::new(5, 9, Style::Bold), Span::new(43, 47, link)],
+    );
+    assert_eq!(m.text, formatted);
+
+    // Out again as text and entities: nothing parsed, nothing lost.
+    let sink = w.sink();
+    // In the group, where the person's post is message 0 (the fake refuses edits of a
+    // bot's channel posts).
+    let chat = w.group.to_string();
+    let sent = sink
+        .send(
+            &chat,
+            &OutgoingMessage {
+                text: formatted.clone(),
+                ..Default::default()
+            },
+            "k",
+        )
+        .await
+        .expect("send");
+    let expected = entity_list(&serde_json::json!({ "e": posted }), "e");
+    let stored = w.messages(w.group);
+    assert_eq!(stored[1]["text"], text);
+    assert_eq!(entity_list(&stored[1], "entities"), expected);
+    assert!(stored[1].get("parse_mode").is_none());
+
+    // An edit replaces the entities; a caption carries them as caption_entities.
+    let italic = FormattedText::new(text, vec![Span::new(10, 15, Style::Italic)]);
+    let edit = OutgoingMessage {
+        text: italic,
+        ..Default::default()
+    };
+    sink.edit(&chat, &sent.message_id, &edit)
+        .await
+        .expect("edit");
+    let italic_entity = vec![("italic".to_owned(), 8, 5, None)];
+    assert_eq!(
+        entity_list(&w.messages(w.group)[1], "entities"),
+        italic_entity
+    );
+    let photo = OutgoingMessage {
+        text: formatted,
+        files: vec![file("p.jpg", b"\xff\xd8jpeg")],
+        ..Default::default()
+    };
+    sink.send(&chat, &photo, "k2").await.expect("photo");
+    let stored = w.messages(w.group);
+    assert_eq!(stored[2]["caption"], text);
+    assert_eq!(entity_list(&stored[2], "caption_entities"), expected);
+    stop.cancel();
 }

@@ -22,7 +22,7 @@ fn text(batch: &relay_core::source::SourceBatch) -> Vec<String> {
         .events
         .iter()
         .filter_map(|e| match e {
-            SourceEvent::Created(m) => Some(m.text.clone()),
+            SourceEvent::Created(m) => Some(m.text.text.clone()),
             _ => None,
         })
         .collect()

@@ -176,7 +176,7 @@ impl Listening {
         let mut out = Vec::new();
         while out.len() < n {
             if let SourceEvent::Created(m) = self.next().await {
-                out.push((m.chat_id, m.text));
+                out.push((m.chat_id, m.text.text));
             }
         }
         out
@@ -225,7 +225,7 @@ async fn pushed_messages_arrive_and_a_restarted_session_catches_up_on_what_it_mi
         .fake()
         .edit(Peer::Channel(channel), 1, "first post, edited");
     match listening.next().await {
-        SourceEvent::Edited(m) => assert_eq!(m.text, "first post, edited"),
+        SourceEvent::Edited(m) => assert_eq!(m.text.text, "first post, edited"),
         other => panic!("expected an edit, got {other:?}"),
     }
     listening.stop().await;
@@ -353,7 +353,15 @@ fn file(name: &str, size: usize) -> OutgoingFile {
 
 fn text(t: &str) -> OutgoingMessage {
     OutgoingMessage {
-        text: t.to_owned(),
+        text: t.into(),
+        ..OutgoingMessage::default()
+    }
+}
+
+/// Text with the formatting Discord markdown gives it.
+fn markdown(t: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        text: relay_core::format::from_discord_markdown(t),
         ..OutgoingMessage::default()
     }
 }
@@ -375,11 +383,11 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
 
     // Text with formatting, sent twice under one delivery key: one message.
     let sent = sink
-        .send(&chat, &text("**bold** and _italic_"), "delivery-1")
+        .send(&chat, &markdown("**bold** and _italic_"), "delivery-1")
         .await
         .expect("send");
     let again = sink
-        .send(&chat, &text("**bold** and _italic_"), "delivery-1")
+        .send(&chat, &markdown("**bold** and _italic_"), "delivery-1")
         .await
         .expect("retry");
     assert_eq!(sent, again, "a retried delivery is the same message");
@@ -409,7 +417,8 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
                 String::new()
             } else {
                 format!("a {name}")
-            },
+            }
+            .into(),
             files: vec![file(name, 600 * 1024)],
             ..OutgoingMessage::default()
         };
@@ -539,5 +548,48 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
         sink.send(&chat, &text("x"), "k2").await,
         Err(SendError::Unauthorized(_))
     ));
+    listening.stop().await;
+}
+
+#[tokio::test]
+async fn formatting_comes_in_and_goes_out_as_entities_with_the_literals_intact() {
+    use relay_core::format::{FormattedText, Span, Style};
+    use relay_fakes::telegram_dc::FakeEntity;
+    let world = World::new().await;
+    let (alice, alice_id) = world.account("+15550100", "Alice").await;
+    let bob_id = world.fake().add_user("+15550111", "Bob", None);
+    // Alice created the channel: she may post in it.
+    let channel = world.fake().add_channel("News", false, &[alice_id, bob_id]);
+    let connection = world.connect(alice).await;
+    let sink = UserSink::new(&connection);
+    let mut listening = Listening::start(&world, alice, connection);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // UTF-16 offsets in entities (the emoji is two units), UTF-8 bytes in spans (four).
+    let text = "😀 bold 2*3*4 = 24\nfirst line\n<b>tag</b>";
+    let entities = vec![FakeEntity::new("bold", 3, 4), FakeEntity::new("code", 8, 5)];
+    let chat = Peer::Channel(channel);
+    world
+        .fake()
+        .post_formatted(chat, bob_id, text, entities.clone());
+    let SourceEvent::Created(m) = listening.next().await else {
+        panic!("expected a message");
+    };
+    let spans = vec![Span::new(5, 9, Style::Bold), Span::new(10, 15, Style::Code)];
+    assert_eq!(m.text, FormattedText::new(text, spans));
+    // Out as the same text and entities: nothing parsed as markdown.
+    let copy = OutgoingMessage {
+        text: m.text,
+        ..OutgoingMessage::default()
+    };
+    let sent = sink
+        .send(&channel_chat(channel), &copy, "formatted")
+        .await
+        .expect("send");
+    let stored = world.fake().messages(chat);
+    let stored = stored
+        .iter()
+        .find(|m| m.id.to_string() == sent.message_id)
+        .expect("sent");
+    assert_eq!((stored.text.as_str(), &stored.entities), (text, &entities));
     listening.stop().await;
 }

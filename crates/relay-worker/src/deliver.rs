@@ -3,12 +3,14 @@
 //! done (and the message map), a typed wait (the job is delayed, its lane waits for it),
 //! or a failure (the job is dead-lettered and the owner sees it in the error log). A send
 //! that may have arrived without an answer (`SendError::Ambiguous`) is such a failure too:
-//! it is never sent again.
+//! it is never sent again. A text over the destination's limit goes out in parts
+//! ([`crate::parts`]).
 
 use crate::accounts::{AccountError, AccountHub};
 use crate::claim::{ClaimResult, Claimer};
 use crate::complete::Completer;
 use crate::media;
+use crate::parts;
 use crate::supervise::Supervisor;
 use chrono::Utc;
 use relay_core::delivery::DeliveryAction;
@@ -262,9 +264,13 @@ impl Deliverer {
         match claimed.action {
             DeliveryAction::Create => {
                 let message = self.message(claimed, &payload).await?;
+                let parts = parts::split(claimed.account_kind, message);
+                let [message] = parts.as_slice() else {
+                    return parts::send(&self.db, &sink, claimed, &chat, &parts).await;
+                };
                 let key = format!("relay-{}", claimed.id);
                 let sent = sink
-                    .send(&chat, &message, &key)
+                    .send(&chat, message, &key)
                     .await
                     .map_err(Failure::Send)?;
                 Ok(sent.message_id)
@@ -274,30 +280,25 @@ impl Deliverer {
                     .target_source_message
                     .as_deref()
                     .unwrap_or(&claimed.source_message_id);
-                let copy = self
+                // Every part the message became (one unless its text was long).
+                let copies = self
                     .db
-                    .message_copy(
-                        claimed.destination_id,
-                        &claimed.source_chat_id,
-                        target,
-                        claimed.part,
-                    )
+                    .message_copies(claimed.destination_id, &claimed.source_chat_id, target)
                     .await
-                    .map_err(Failure::Store)?
-                    .ok_or_else(|| {
-                        Failure::Send(SendError::NotFound(
-                            "the message was never forwarded here, so it cannot be changed".into(),
-                        ))
-                    })?;
+                    .map_err(Failure::Store)?;
+                let Some(first) = copies.iter().find(|c| c.part == claimed.part) else {
+                    return Err(Failure::Send(SendError::NotFound(
+                        "the message was never forwarded here, so it cannot be changed".into(),
+                    )));
+                };
                 if claimed.action == DeliveryAction::Edit {
                     let message = self.message(claimed, &payload).await?;
-                    sink.edit(&chat, &copy, &message)
-                        .await
-                        .map_err(Failure::Send)?;
+                    let parts = parts::split(claimed.account_kind, message);
+                    parts::edit(&self.db, &sink, claimed, target, &chat, &copies, &parts).await?;
                 } else {
-                    sink.delete(&chat, &copy).await.map_err(Failure::Send)?;
+                    parts::delete(&sink, &chat, &copies).await?;
                 }
-                Ok(copy)
+                Ok(first.dest_message_id.clone())
             }
         }
     }
@@ -402,7 +403,7 @@ pub fn reads_message_map(claimed: &ClaimedDelivery) -> bool {
             .is_some_and(|v| !v.is_null())
 }
 
-enum Failure {
+pub(crate) enum Failure {
     Send(SendError),
     Account(AccountError),
     Store(StoreError),

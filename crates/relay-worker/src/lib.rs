@@ -15,6 +15,7 @@ pub mod lease_keeper;
 mod media;
 pub mod ownership;
 pub mod partition;
+mod parts;
 pub mod router;
 pub mod supervise;
 pub mod sweeper;

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use relay_core::PairId;
 use relay_core::delivery::DeliveryAction;
+use relay_core::format::from_discord_markdown;
 use relay_core::messages::{Author, DeliveryPayload};
 use relay_store::{NewDelivery, SourceMessage, Through, fan_out};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,8 @@ const MAX_TEXT_CHARS: usize = 4096;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ForwardRequest {
-    /// Markdown, as in forwarded messages.
+    /// Discord-style markdown (`**bold**`, `*italic*`, `` `code` ``, `[link](url)`, `\\`
+    /// to escape); each destination gets it in its own form.
     pub text: Option<String>,
 }
 
@@ -75,7 +77,7 @@ pub async fn forward(
     let now = Utc::now();
     let source_message_id = format!("api-{}", uuid::Uuid::new_v4().simple());
     let payload = serde_json::to_value(DeliveryPayload {
-        text,
+        text: from_discord_markdown(&text),
         author: Some(Author {
             id: auth.id().to_string(),
             name: "Relay".into(),

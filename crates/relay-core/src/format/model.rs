@@ -162,7 +162,26 @@ impl Span {
     }
 }
 
+impl From<&str> for FormattedText {
+    /// Plain text, taken literally (see [`FormattedText::plain`]).
+    fn from(text: &str) -> Self {
+        FormattedText::plain(text)
+    }
+}
+
+impl From<String> for FormattedText {
+    /// Plain text, taken literally (see [`FormattedText::plain`]).
+    fn from(text: String) -> Self {
+        FormattedText::plain(text)
+    }
+}
+
 impl FormattedText {
+    /// Whether there is no text (spans cover text, so there are none either).
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
     /// Text taken literally: no spans. Telegram gets exactly this text; Discord gets it with
     /// its markdown escaped.
     pub fn plain(text: impl Into<String>) -> Self {

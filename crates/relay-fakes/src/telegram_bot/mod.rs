@@ -130,9 +130,34 @@ impl FakeBotApi {
         Some(message)
     }
 
+    /// Like [`Self::user_posts`] with formatting: `entities` as the Bot API's
+    /// `MessageEntity` array (UTF-16 offsets).
+    pub fn user_posts_formatted(
+        &self,
+        chat_id: i64,
+        user_name: &str,
+        text: &str,
+        entities: Value,
+    ) -> Option<Value> {
+        let message = {
+            let mut state = self.state();
+            let from = state.user(user_name);
+            state.store(
+                chat_id,
+                from,
+                json!({"text": text, "entities": entities}),
+                None,
+            )?
+        };
+        self.inner.updates.notify_waiters();
+        Some(message)
+    }
+
     /// The person edits their message; bots get an `edited_message` (or channel post).
     pub fn user_edits(&self, chat_id: i64, message_id: i64, text: &str) -> Option<Value> {
-        let message = self.state().edit_text(chat_id, message_id, text, true)?;
+        let message = self
+            .state()
+            .edit_text(chat_id, message_id, text, None, true)?;
         self.inner.updates.notify_waiters();
         Some(message)
     }

@@ -316,12 +316,16 @@ fn try_edit_text(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Resp
     if existing.get("text").is_none() {
         return Err(refuse("There is no text in the message to edit"));
     }
-    if existing["text"].as_str() == Some(text.as_str()) {
+    // Telegram compares the text and its entities: a change of formatting is an edit.
+    let entities = params.json("entities").and_then(Result::ok);
+    if existing["text"].as_str() == Some(text.as_str())
+        && existing.get("entities") == entities.as_ref()
+    {
         return Err(bad(
             "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
         ));
     }
-    match state.edit_text(chat_id, message_id, &text, false) {
+    match state.edit_text(chat_id, message_id, &text, entities, false) {
         Some(m) => Ok(ok(m)),
         None => Err(bad("message to edit not found")),
     }
@@ -348,12 +352,15 @@ fn try_edit_caption(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<R
     if existing.get("text").is_some() {
         return Err(bad("there is no caption in the message to edit"));
     }
-    if existing["caption"].as_str().unwrap_or_default() == caption {
+    let entities = params.json("caption_entities").and_then(Result::ok);
+    if existing["caption"].as_str().unwrap_or_default() == caption
+        && existing.get("caption_entities") == entities.as_ref()
+    {
         return Err(bad(
             "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
         ));
     }
-    match state.edit_text(chat_id, message_id, &caption, false) {
+    match state.edit_text(chat_id, message_id, &caption, entities, false) {
         Some(m) => Ok(ok(m)),
         None => Err(bad("message to edit not found")),
     }

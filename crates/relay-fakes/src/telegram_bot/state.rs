@@ -180,11 +180,13 @@ impl State {
             .find(|m| m["message_id"] == message_id)
     }
 
+    /// Replaces a message's text (or caption) and its entities (none: removed).
     pub fn edit_text(
         &mut self,
         chat_id: i64,
         message_id: i64,
         text: &str,
+        entities: Option<Value>,
         notify: bool,
     ) -> Option<Value> {
         let chat = self.chats.get_mut(&chat_id)?;
@@ -194,10 +196,17 @@ impl State {
             .messages
             .iter_mut()
             .find(|m| m["message_id"] == message_id)?;
-        if message.get("text").is_some() {
-            message["text"] = json!(text);
+        let (field, entities_field) = if message.get("text").is_some() {
+            ("text", "entities")
         } else {
-            message["caption"] = json!(text);
+            ("caption", "caption_entities")
+        };
+        message[field] = json!(text);
+        if let Some(object) = message.as_object_mut() {
+            match entities {
+                Some(entities) => object.insert(entities_field.to_owned(), entities),
+                None => object.remove(entities_field),
+            };
         }
         message["edit_date"] = json!(now());
         let edited = message.clone();

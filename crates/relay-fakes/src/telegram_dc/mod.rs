@@ -218,6 +218,28 @@ impl FakeDc {
             .unwrap_or(0)
     }
 
+    /// Like [`Self::post`] with formatting entities (offsets in UTF-16 code units, as
+    /// Telegram's).
+    pub fn post_formatted(
+        &self,
+        chat: Peer,
+        from: i64,
+        text: &str,
+        entities: Vec<FakeEntity>,
+    ) -> i32 {
+        let mut st = self.state();
+        let item = NewMsg {
+            text: text.to_owned(),
+            entities,
+            media: None,
+            reply_to: None,
+            random_id: None,
+            grouped_id: None,
+        };
+        let (msgs, _) = messaging::create(&mut st, chat, from, vec![item], None);
+        msgs.first().map(|m| m.id).unwrap_or(0)
+    }
+
     /// Like [`Self::post`] with a photo or document and its caption.
     pub fn post_media(&self, chat: Peer, from: i64, caption: &str, media: FakeMedia) -> i32 {
         self.post_items(chat, from, vec![(caption.to_owned(), Some(media))], false)

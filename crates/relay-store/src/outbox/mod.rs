@@ -13,7 +13,8 @@
 //! changes its state.
 //!
 //! Here: the types. `insert` writes rows, `claim` and `complete` serve a partition's lanes,
-//! `sweep` finds rows whose job may be lost, `history` reads back what happened.
+//! `sweep` finds rows whose job may be lost, `history` reads back what happened, `copies`
+//! keeps the parts of a long text in the message map.
 
 use crate::StoreError;
 use chrono::{DateTime, Utc};
@@ -24,10 +25,12 @@ use uuid::Uuid;
 
 mod claim;
 mod complete;
+mod copies;
 mod history;
 mod insert;
 mod sweep;
 
+pub use copies::MessageCopy;
 pub(crate) use insert::insert_deliveries_on;
 
 /// A delivery to write. The idempotency key is (pair, destination, source chat, source

@@ -195,11 +195,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         chat_id: m.chat.id.to_string(),
         message_id: m.id.0.to_string(),
         author,
-        text: m
-            .text()
-            .or_else(|| m.caption())
-            .unwrap_or_default()
-            .to_owned(),
+        text: super::entities::formatted(m),
         media,
         embeds: Vec::new(),
         reply_to: m.reply_to_message().map(|r| r.id.0.to_string()),

@@ -1,11 +1,15 @@
 //! A Telegram bot through teloxide-core: sends as a destination (here) and long polling as
 //! a source (`listener`).
 //!
+//! Text goes out with `entities` (`caption_entities` for media), never a `parse_mode`, so
+//! nothing in it is taken as markup.
+//!
 //! Errors become `SendError`: `retry_after` (429) is a typed wait for the queue, never a
 //! sleep in here. The Bot API has no idempotency key: a send that went out and got no
 //! answer in time is `SendError::Ambiguous` (it may have arrived; the caller must not send
 //! it again), while a connect failure (nothing sent) stays transient.
 
+use relay_core::format::FormattedText;
 use relay_core::messages::{
     LimitScope, MessageSink, OutgoingFile, OutgoingMessage, SendError, Sent,
 };
@@ -18,6 +22,7 @@ use teloxide_core::types::{
 };
 use teloxide_core::{ApiError, Bot, RequestError};
 
+mod entities;
 mod listener;
 
 use crate::files::{FileKind, kind_of as kind_of_name};
@@ -103,6 +108,20 @@ impl TelegramBot {
             .await
             .map_err(|e| SendError::Transient(format!("downloading a file: {e}")))?;
         Ok(bytes)
+    }
+}
+
+/// An edit that changes nothing is done: the message already reads as asked (a part of a
+/// long text the edit did not touch).
+fn unless_unchanged(done: Result<(), RequestError>) -> Result<(), SendError> {
+    match done {
+        Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+        Err(RequestError::Api(ApiError::Unknown(why)))
+            if why.contains("message is not modified") =>
+        {
+            Ok(())
+        }
+        done => done.map_err(send_error),
     }
 }
 
@@ -215,10 +234,14 @@ impl BotSink {
     async fn send_text(
         &self,
         chat: ChatId,
-        text: &str,
+        formatted: &FormattedText,
         reply: Option<MessageId>,
     ) -> Result<Message, SendError> {
+        let (text, entities) = entities::to_send(formatted);
         let mut req = self.bot.send_message(chat, text);
+        if !entities.is_empty() {
+            req = req.entities(entities);
+        }
         if let Some(id) = reply {
             req = req.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
         }
@@ -229,16 +252,19 @@ impl BotSink {
         &self,
         chat: ChatId,
         file: &OutgoingFile,
-        caption: Option<&str>,
+        caption: Option<&FormattedText>,
         reply: Option<MessageId>,
     ) -> Result<Message, SendError> {
         let reply = reply.map(|id| ReplyParameters::new(id).allow_sending_without_reply());
-        let caption = caption.unwrap_or_default().to_owned();
+        let (caption, entities) = caption.map(entities::to_send).unwrap_or_default();
         macro_rules! with_options {
             ($req:expr) => {{
                 let mut req = $req;
                 if !caption.is_empty() {
                     req = req.caption(caption.clone());
+                }
+                if !entities.is_empty() {
+                    req = req.caption_entities(entities.clone());
                 }
                 if let Some(r) = reply.clone() {
                     req = req.reply_parameters(r);
@@ -267,9 +293,10 @@ impl BotSink {
         &self,
         chat: ChatId,
         files: &[OutgoingFile],
-        caption: Option<&str>,
+        caption: Option<&FormattedText>,
         reply: Option<MessageId>,
     ) -> Result<Vec<Message>, SendError> {
+        let caption = caption.map(entities::to_send);
         let visual = files
             .iter()
             .all(|f| matches!(kind_of(f), FileKind::Photo | FileKind::Video));
@@ -277,33 +304,26 @@ impl BotSink {
             .iter()
             .enumerate()
             .map(|(i, f)| {
-                let caption = if i == 0 {
-                    caption.map(str::to_owned)
-                } else {
-                    None
-                };
+                let caption = caption.clone().filter(|_| i == 0);
+                // The caption and its entities, set only where there are some.
+                macro_rules! captioned {
+                    ($m:expr) => {{
+                        let m = $m;
+                        match caption {
+                            Some((text, entities)) if !entities.is_empty() => {
+                                m.caption(text).caption_entities(entities)
+                            }
+                            Some((text, _)) => m.caption(text),
+                            None => m,
+                        }
+                    }};
+                }
                 match (visual, kind_of(f)) {
                     (true, FileKind::Video) => {
-                        let m = InputMediaVideo::new(input(f));
-                        InputMedia::Video(match caption {
-                            Some(c) => m.caption(c),
-                            None => m,
-                        })
+                        InputMedia::Video(captioned!(InputMediaVideo::new(input(f))))
                     }
-                    (true, _) => {
-                        let m = InputMediaPhoto::new(input(f));
-                        InputMedia::Photo(match caption {
-                            Some(c) => m.caption(c),
-                            None => m,
-                        })
-                    }
-                    _ => {
-                        let m = InputMediaDocument::new(input(f));
-                        InputMedia::Document(match caption {
-                            Some(c) => m.caption(c),
-                            None => m,
-                        })
-                    }
+                    (true, _) => InputMedia::Photo(captioned!(InputMediaPhoto::new(input(f)))),
+                    _ => InputMedia::Document(captioned!(InputMediaDocument::new(input(f)))),
                 }
             })
             .collect();
@@ -324,10 +344,10 @@ impl MessageSink for BotSink {
     ) -> Result<Sent, SendError> {
         let chat = chat(chat_id)?;
         let reply = message.reply_to.as_deref().map(message_id).transpose()?;
-        let text = message.text.as_str();
+        let text = &message.text;
         let single_sticker =
             message.files.len() == 1 && kind_of(&message.files[0]) == FileKind::Sticker;
-        let fits_caption = text.encode_utf16().count() <= MAX_CAPTION && !single_sticker;
+        let fits_caption = text.text.encode_utf16().count() <= MAX_CAPTION && !single_sticker;
         let caption = (fits_caption && !text.is_empty()).then_some(text);
         let first = match message.files.len() {
             0 => self.send_text(chat, text, reply).await?,
@@ -364,16 +384,21 @@ impl MessageSink for BotSink {
         message: &OutgoingMessage,
     ) -> Result<(), SendError> {
         let (chat, id) = (chat(chat_id)?, message_id(message_id_text)?);
-        match self.bot.edit_message_text(chat, id, &message.text).await {
+        let (text, entities) = entities::to_send(&message.text);
+        let mut edit = self.bot.edit_message_text(chat, id, &text);
+        if !entities.is_empty() {
+            edit = edit.entities(entities.clone());
+        }
+        match edit.await {
             // A photo, video, document or album went out with the text as its caption.
-            Err(RequestError::Api(ApiError::Unknown(why))) if has_no_text(&why) => self
-                .bot
-                .edit_message_caption(chat, id)
-                .caption(&message.text)
-                .await
-                .map(drop)
-                .map_err(send_error),
-            done => done.map(drop).map_err(send_error),
+            Err(RequestError::Api(ApiError::Unknown(why))) if has_no_text(&why) => {
+                let mut edit = self.bot.edit_message_caption(chat, id).caption(&text);
+                if !entities.is_empty() {
+                    edit = edit.caption_entities(entities);
+                }
+                unless_unchanged(edit.await.map(drop))
+            }
+            done => unless_unchanged(done.map(drop)),
         }
     }
 

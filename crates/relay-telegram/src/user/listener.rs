@@ -329,7 +329,7 @@ fn events_of(update: &Update) -> Vec<SourceEvent> {
     }
 }
 
-/// A message as Relay's platform-neutral message. Text keeps its formatting as Markdown;
+/// A message as Relay's platform-neutral message. Text keeps its formatting (entities);
 /// files are referenced by their message ([`MediaSource::TelegramUserMessage`]), and carried
 /// inline when small enough.
 pub fn incoming(m: &Message) -> IncomingMessage {
@@ -382,7 +382,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         chat_id,
         message_id: m.id().to_string(),
         author,
-        text: m.markdown_text(),
+        text: super::entities::formatted(m.text(), m.fmt_entities()),
         media,
         embeds: Vec::new(),
         reply_to: m.reply_to_message_id().map(|id| id.to_string()),

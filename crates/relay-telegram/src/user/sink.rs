@@ -1,14 +1,17 @@
 //! Sending as a Telegram user. Every send carries a `random_id` derived from the delivery's
 //! idempotency key (one per album item), so a retried delivery is recognised by Telegram
-//! and never posted twice. Text is Markdown; its formatting becomes message entities.
+//! and never posted twice. Text goes out as it is, its formatting as message entities
+//! (never parsed from markup).
 
+use super::entities::to_send;
 use super::{Connection, send_error};
 use crate::files::{FileKind, kind_of, mime_type};
 use grammers_client::Client;
-use grammers_client::parsers::parse_markdown_message;
 use grammers_client::session::Session;
 use grammers_client::session::types::{PeerId, PeerKind, PeerRef};
 use grammers_client::tl;
+use grammers_mtsender::InvocationError;
+use relay_core::format::FormattedText;
 use relay_core::messages::{MessageSink, OutgoingFile, OutgoingMessage, SendError, Sent};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -155,11 +158,11 @@ impl UserSink {
     async fn send_text(
         &self,
         peer: PeerRef,
-        markdown: &str,
+        formatted: &FormattedText,
         reply_to: Option<i32>,
         random_id: i64,
     ) -> Result<i32, SendError> {
-        let (text, entities) = parse_markdown_message(markdown);
+        let (text, entities) = to_send(formatted);
         check_length(&text, MAX_TEXT, "MESSAGE_TOO_LONG", "text")?;
         let request = tl::functions::messages::SendMessage {
             no_webpage: false,
@@ -193,12 +196,12 @@ impl UserSink {
         &self,
         peer: PeerRef,
         file: &OutgoingFile,
-        caption: &str,
+        caption: &FormattedText,
         reply_to: Option<i32>,
         random_id: i64,
     ) -> Result<i32, SendError> {
         let media = self.upload(file).await?;
-        let (message, entities) = parse_markdown_message(caption);
+        let (message, entities) = to_send(caption);
         let request = tl::functions::messages::SendMedia {
             silent: false,
             background: false,
@@ -232,7 +235,7 @@ impl UserSink {
         &self,
         peer: PeerRef,
         files: &[OutgoingFile],
-        caption: &str,
+        caption: &FormattedText,
         reply_to: Option<i32>,
         key: &str,
     ) -> Result<i32, SendError> {
@@ -249,7 +252,7 @@ impl UserSink {
                 .await
                 .map_err(send_error)?;
             let (message, entities) = if i == 0 {
-                parse_markdown_message(caption)
+                to_send(caption)
             } else {
                 (String::new(), Vec::new())
             };
@@ -391,9 +394,10 @@ impl MessageSink for UserSink {
     ) -> Result<Sent, SendError> {
         let peer = self.peer(chat_id).await?;
         let reply_to = message.reply_to.as_deref().map(message_id).transpose()?;
-        let text = message.text.as_str();
-        let fits_caption = parse_markdown_message(text).0.encode_utf16().count() <= MAX_CAPTION;
-        let caption = if fits_caption { text } else { "" };
+        let text = &message.text;
+        let fits_caption = text.text.encode_utf16().count() <= MAX_CAPTION;
+        let none = FormattedText::default();
+        let caption = if fits_caption { text } else { &none };
         let first = match message.files.len() {
             0 if text.is_empty() => {
                 return Err(SendError::Rejected {
@@ -449,7 +453,7 @@ impl MessageSink for UserSink {
     ) -> Result<(), SendError> {
         let peer = self.peer(chat_id).await?;
         let id = message_id(message_id_text)?;
-        let (text, entities) = parse_markdown_message(&message.text);
+        let (text, entities) = to_send(&message.text);
         check_length(&text, MAX_TEXT, "MESSAGE_TOO_LONG", "text")?;
         let request = tl::functions::messages::EditMessage {
             no_webpage: false,
@@ -465,11 +469,11 @@ impl MessageSink for UserSink {
             quick_reply_shortcut_id: None,
             rich_message: None,
         };
-        self.client
-            .invoke(&request)
-            .await
-            .map(drop)
-            .map_err(send_error)
+        match self.client.invoke(&request).await {
+            // Already as asked (a part of a long text the edit did not touch).
+            Err(InvocationError::Rpc(rpc)) if rpc.is("MESSAGE_NOT_MODIFIED") => Ok(()),
+            done => done.map(drop).map_err(send_error),
+        }
     }
 
     async fn delete(&self, chat_id: &str, message_id_text: &str) -> Result<(), SendError> {

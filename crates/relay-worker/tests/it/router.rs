@@ -28,7 +28,7 @@ fn post(chat: &str, id: u64) -> SourceEvent {
             name: "someone".into(),
             avatar_url: None,
         },
-        text: format!("post {id}"),
+        text: format!("post {id}").into(),
         media: Vec::new(),
         embeds: Vec::new(),
         reply_to: None,

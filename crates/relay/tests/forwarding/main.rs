@@ -4,7 +4,9 @@
 
 mod crash;
 mod directions;
+mod formatting;
 mod live_pairs;
+mod long_text;
 mod outages;
 mod recovery;
 mod stack;
