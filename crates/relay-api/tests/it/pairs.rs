@@ -938,7 +938,12 @@ async fn a_pair_that_closes_a_loop_with_other_pairs_is_a_409_naming_it() {
         )
         .await;
     assert_eq!(res.status(), 409);
-    let unchanged: Value = app.get_as(&path, &s.access).await.json().await.expect("json");
+    let unchanged: Value = app
+        .get_as(&path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(unchanged["destinations"][0]["chat_id"], TG_CHAT_B);
 }
 
