@@ -295,14 +295,47 @@ fn try_copy_message(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<R
     }
 }
 
+/// What an edit changes: a text message's text, or a media message's caption.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Edited {
+    Text,
+    Caption,
+}
+
+impl Edited {
+    /// The parameter and stored field, and its entities'.
+    fn fields(self) -> (&'static str, &'static str) {
+        match self {
+            Edited::Text => ("text", "entities"),
+            Edited::Caption => ("caption", "caption_entities"),
+        }
+    }
+}
+
 pub(super) fn edit_text(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
-    match try_edit_text(fake, bot_id, params) {
+    match try_edit(fake, bot_id, params, Edited::Text) {
         Ok(r) | Err(r) => r,
     }
 }
 
-fn try_edit_text(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Response, Response> {
-    let text = check_text(params, "text", "entities", TextKind::Text)?;
+pub(super) fn edit_caption(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
+    match try_edit(fake, bot_id, params, Edited::Caption) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn try_edit(
+    fake: &FakeBotApi,
+    bot_id: i64,
+    params: &Params,
+    edited: Edited,
+) -> Result<Response, Response> {
+    let (field, entities_field) = edited.fields();
+    let kind = match edited {
+        Edited::Text => TextKind::Text,
+        Edited::Caption => TextKind::Caption,
+    };
+    let text = check_text(params, field, entities_field, kind)?;
     let mut state = fake.state();
     let chat_id = target(&state, bot_id, params)?;
     let message_id = message_id(params);
@@ -312,55 +345,23 @@ fn try_edit_text(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Resp
     if existing["from"]["id"].as_i64() != Some(bot_id) {
         return Err(bad("message can't be edited"));
     }
-    // A caption is edited with editMessageCaption; TDLib refuses this for any non-text.
-    if existing.get("text").is_none() {
-        return Err(refuse("There is no text in the message to edit"));
+    // A caption is edited with editMessageCaption (TDLib refuses editMessageText for any
+    // non-text), a text with editMessageText.
+    match (edited, existing.get("text").is_some()) {
+        (Edited::Text, false) => return Err(refuse("There is no text in the message to edit")),
+        (Edited::Caption, true) => return Err(bad("there is no caption in the message to edit")),
+        _ => {}
     }
     // Telegram compares the text and its entities: a change of formatting is an edit.
-    let entities = params.json("entities").and_then(Result::ok);
-    if existing["text"].as_str() == Some(text.as_str())
-        && existing.get("entities") == entities.as_ref()
+    let entities = params.json(entities_field).and_then(Result::ok);
+    if existing[field].as_str().unwrap_or_default() == text
+        && existing.get(entities_field) == entities.as_ref()
     {
         return Err(bad(
             "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
         ));
     }
     match state.edit_text(chat_id, message_id, &text, entities, false) {
-        Some(m) => Ok(ok(m)),
-        None => Err(bad("message to edit not found")),
-    }
-}
-
-pub(super) fn edit_caption(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Response {
-    match try_edit_caption(fake, bot_id, params) {
-        Ok(r) | Err(r) => r,
-    }
-}
-
-fn try_edit_caption(fake: &FakeBotApi, bot_id: i64, params: &Params) -> Result<Response, Response> {
-    let caption = check_text(params, "caption", "caption_entities", TextKind::Caption)?;
-    let mut state = fake.state();
-    let chat_id = target(&state, bot_id, params)?;
-    let message_id = message_id(params);
-    let Some(existing) = state.find(chat_id, message_id) else {
-        return Err(bad("message to edit not found"));
-    };
-    if existing["from"]["id"].as_i64() != Some(bot_id) {
-        return Err(bad("message can't be edited"));
-    }
-    // A text message is edited with editMessageText.
-    if existing.get("text").is_some() {
-        return Err(bad("there is no caption in the message to edit"));
-    }
-    let entities = params.json("caption_entities").and_then(Result::ok);
-    if existing["caption"].as_str().unwrap_or_default() == caption
-        && existing.get("caption_entities") == entities.as_ref()
-    {
-        return Err(bad(
-            "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
-        ));
-    }
-    match state.edit_text(chat_id, message_id, &caption, entities, false) {
         Some(m) => Ok(ok(m)),
         None => Err(bad("message to edit not found")),
     }
