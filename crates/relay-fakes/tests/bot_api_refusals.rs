@@ -12,6 +12,8 @@ const TOKEN: &str = "1:t";
 
 struct World {
     api: RunningBotApi,
+    /// The bot behind `TOKEN`.
+    bot: i64,
     chat: i64,
     http: reqwest::Client,
 }
@@ -24,6 +26,7 @@ async fn world() -> World {
     let api = fake.start("127.0.0.1:0").await.expect("start");
     World {
         api,
+        bot,
         chat,
         http: reqwest::Client::new(),
     }
@@ -323,4 +326,38 @@ async fn every_parameter_the_documentation_requires_is_required() {
         let answer = w.call(method, valid).await;
         assert_eq!(answer["ok"], json!(true), "{method}: {answer}");
     }
+}
+
+#[tokio::test]
+async fn a_bot_edits_its_own_channel_post_but_not_another_members_message() {
+    let w = world().await;
+    let fake = &w.api.fake;
+    let channel = fake.add_chat("channel", "C", &[w.bot]);
+    let post = w
+        .call("sendMessage", json!({"chat_id": channel, "text": "v1"}))
+        .await;
+    let id = post["result"]["message_id"].clone();
+    assert!(post["result"]["sender_chat"].is_object(), "{post}");
+    let edited = w
+        .call(
+            "editMessageText",
+            json!({"chat_id": channel, "message_id": id, "text": "v2"}),
+        )
+        .await;
+    assert_eq!(edited["ok"], true, "{edited}");
+    assert_eq!(edited["result"]["text"], "v2");
+
+    fake.user_posts(w.chat, "Tina", "hers");
+    let hers = fake.messages(w.chat).last().cloned().expect("a message");
+    let refused = w
+        .call(
+            "editMessageText",
+            json!({"chat_id": w.chat, "message_id": hers["message_id"], "text": "mine now"}),
+        )
+        .await;
+    assert_eq!(refused["ok"], false);
+    assert_eq!(
+        refused["description"],
+        "Bad Request: message can't be edited"
+    );
 }

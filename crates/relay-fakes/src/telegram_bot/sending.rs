@@ -342,7 +342,9 @@ fn try_edit(
     let Some(existing) = state.find(chat_id, message_id) else {
         return Err(bad("message to edit not found"));
     };
-    if existing["from"]["id"].as_i64() != Some(bot_id) {
+    // A bot edits its own messages, and as a channel's admin any post of the channel
+    // (posts carry `sender_chat`, not `from`).
+    if existing.get("sender_chat").is_none() && existing["from"]["id"].as_i64() != Some(bot_id) {
         return Err(bad("message can't be edited"));
     }
     // A caption is edited with editMessageCaption (TDLib refuses editMessageText for any
