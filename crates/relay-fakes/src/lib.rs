@@ -7,5 +7,7 @@
 
 pub mod discord;
 pub mod proxy;
+#[cfg(test)]
+mod spec_extracts;
 pub mod telegram_bot;
 pub mod telegram_dc;

@@ -8,9 +8,8 @@ use super::text::ENTITY_TYPES;
 use super::{ALBUM_MAX, ALBUM_MIN, MAX_CAPTION, MAX_TEXT, UPDATES_LIMIT};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
-const EXTRACT: &str = "specs/telegram-bot-api.extract.json";
+const EXTRACT: &str = "telegram-bot-api.extract.json";
 
 /// The methods the fake serves.
 pub(crate) const METHODS: &[&str] = &[
@@ -42,13 +41,8 @@ const TYPES: &[&str] = &[
     "InputMediaVideo",
 ];
 
-fn extract_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(EXTRACT)
-}
-
 fn committed() -> Value {
-    let text = std::fs::read_to_string(extract_path()).expect("the extract is in the repository");
-    serde_json::from_str(&text).expect("the extract is JSON")
+    crate::spec_extracts::committed(EXTRACT)
 }
 
 fn extract(full: &Value) -> Value {
@@ -69,27 +63,7 @@ fn extract(full: &Value) -> Value {
 
 #[test]
 fn the_extract_matches_the_full_description_when_present() {
-    let dir = std::env::var_os("RELAY_SPECS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs"),
-        PathBuf::from,
-    );
-    let Ok(text) = std::fs::read_to_string(dir.join("telegram-bot-api.json")) else {
-        eprintln!("skipped: no telegram-bot-api.json in {}", dir.display());
-        return;
-    };
-    let full: Value = serde_json::from_str(&text).expect("the description is JSON");
-    let fresh = extract(&full);
-    if std::env::var_os("RELAY_WRITE_SPEC_EXTRACTS").is_some() {
-        let text = serde_json::to_string_pretty(&fresh).expect("serialize") + "\n";
-        std::fs::write(extract_path(), text).expect("write the extract");
-        return;
-    }
-    assert!(
-        fresh == committed(),
-        "{EXTRACT} is not what {} says now; rerun this test with RELAY_WRITE_SPEC_EXTRACTS=1, \
-         then let the other tests here show what the fake must change",
-        dir.display()
-    );
+    crate::spec_extracts::check_against_full("telegram-bot-api.json", EXTRACT, extract);
 }
 
 /// A parameter of a method (or a field of a type) in the extract.
