@@ -51,11 +51,12 @@ pub async fn pause(
     set_paused(&state, &auth, &id, true).await
 }
 
-/// Resume a paused pair.
+/// Resume a paused pair (it needs at least one destination).
 #[utoipa::path(post, path = "/api/v1/pairs/{id}/resume", tag = "pairs", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, description = "The running pair", body = PairView),
-    (status = 404, description = "No such pair", body = crate::ErrorBody)))]
+    (status = 404, description = "No such pair", body = crate::ErrorBody),
+    (status = 409, description = "The pair has no destinations (`conflict`); add one first", body = crate::ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
     auth: AuthUser,
