@@ -14,6 +14,12 @@ pub fn chat_id(text: &str) -> Result<String, &'static str> {
     }
 }
 
+/// The chat id (Bot API form, as pairs name chats) of a channel or supergroup by its bare
+/// MTProto id: `-100` followed by the id.
+pub fn channel_chat_id(bare_id: i64) -> String {
+    (-1_000_000_000_000 - bare_id).to_string()
+}
+
 /// Checks that a string looks like a Bot API token, `{bot id}:{secret}` (whether Telegram
 /// knows it is for `getMe` to say).
 pub fn check_bot_token(token: &str) -> Result<(), &'static str> {
@@ -50,6 +56,12 @@ pub fn names_chat(kind: AccountKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channels_chat_id_is_minus_100_then_its_bare_id() {
+        assert_eq!(channel_chat_id(1234567890), "-1001234567890");
+        assert_eq!(channel_chat_id(7), "-1000000000007");
+    }
 
     #[test]
     fn chat_ids_are_nonzero_integers_in_canonical_form() {

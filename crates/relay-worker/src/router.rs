@@ -171,7 +171,7 @@ impl Router {
         let chat = match position {
             Position::DiscordChannel { channel_id, .. } => channel_id.to_string(),
             Position::TelegramChannel { channel_id, .. } => {
-                (-1_000_000_000_000 - channel_id).to_string()
+                relay_telegram::platform::channel_chat_id(*channel_id)
             }
             Position::TelegramCommon { .. } | Position::TelegramSecondary { .. } => {
                 return Ok(true);

@@ -314,7 +314,7 @@ fn events_of(update: &Update) -> Vec<SourceEvent> {
             // groups the ids are unique per account, so the chat is left empty.
             let chat_id = deletion
                 .channel_id()
-                .map(|id| (-1_000_000_000_000 - id).to_string())
+                .map(crate::platform::channel_chat_id)
                 .unwrap_or_default();
             deletion
                 .messages()
