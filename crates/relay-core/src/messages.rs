@@ -39,8 +39,19 @@ pub struct EmbedPart {
     pub color: Option<u32>,
 }
 
-/// A message as a source saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A short excerpt of the message a reply answers, shown when that message has no copy at
+/// the destination (it was posted before the pair existed, or filtered).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Quote {
+    /// Who wrote the parent message.
+    pub author: String,
+    /// The start of its text, plain.
+    pub text: String,
+}
+
+/// A message as a source saw it. Constructors name what they know and take the rest from
+/// `Default` (`..IncomingMessage::default()`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IncomingMessage {
     pub chat_id: String,
     pub message_id: String,
@@ -53,6 +64,14 @@ pub struct IncomingMessage {
     pub reply_to: Option<String>,
     /// When it was posted, in milliseconds since the Unix epoch.
     pub posted_at_ms: i64,
+    /// For an edit: when the source says it was edited (ms since the epoch), so a replayed
+    /// edit event is recognised as the same edit.
+    pub edited_at_ms: Option<i64>,
+    /// The parent of a reply, when the source knows it: quoted where it has no copy.
+    pub reply_quote: Option<Quote>,
+    /// The other source messages this one stands for: the members of an album after the
+    /// first (`message_id`), in order.
+    pub grouped_ids: Vec<String>,
 }
 
 /// What a source reports.
@@ -185,6 +204,12 @@ pub struct DeliveryPayload {
     /// The source message this one replies to; the message map finds its copy.
     #[serde(default)]
     pub reply_to_source: Option<String>,
+    /// An excerpt of that message, quoted when it has no copy at the destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_quote: Option<Quote>,
+    /// The other source messages this one stands for (an album's members after the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grouped_ids: Vec<String>,
     /// For edits and deletes: which source message the action is about.
     #[serde(default)]
     pub target_source_message: Option<String>,

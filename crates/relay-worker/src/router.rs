@@ -362,6 +362,8 @@ fn payload(account: AccountId, m: &IncomingMessage, target: Option<String>) -> D
         media,
         embeds: m.embeds.clone(),
         reply_to_source: m.reply_to.clone(),
+        reply_quote: m.reply_quote.clone(),
+        grouped_ids: m.grouped_ids.clone(),
         target_source_message: target,
         posted_at_ms: m.posted_at_ms,
     }

@@ -33,6 +33,7 @@ fn post(chat: &str, id: u64) -> SourceEvent {
         embeds: Vec::new(),
         reply_to: None,
         posted_at_ms: 0,
+        ..IncomingMessage::default()
     })
 }
 
