@@ -270,6 +270,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
             .and_then(|r| r.message_id)
             .map(|id| id.to_string()),
         posted_at_ms: m.timestamp.as_micros() / 1000,
+        edited_at_ms: m.edited_timestamp.map(|at| at.as_micros() / 1000),
         ..IncomingMessage::default()
     }
 }

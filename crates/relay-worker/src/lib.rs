@@ -16,6 +16,7 @@ mod media;
 pub mod ownership;
 pub mod partition;
 mod parts;
+mod revisions;
 pub mod router;
 pub mod supervise;
 pub mod sweeper;

@@ -12,6 +12,7 @@
 //! left is dropped unacknowledged, so its source reads it again.
 
 use crate::accounts::AccountHub;
+use crate::revisions::Revision;
 use chrono::Utc;
 use relay_core::delivery::DeliveryAction;
 use relay_core::messages::{DeliveryPayload, IncomingMessage, SourceEvent};
@@ -232,13 +233,13 @@ impl Router {
             if routes.is_empty() {
                 continue;
             }
-            // Each edit is its own row; creates and deletes happen once.
-            let revision = if action == DeliveryAction::Edit {
-                revision.next()
-            } else {
-                0
-            };
             let payload = serde_json::to_value(&payload).unwrap_or_default();
+            // Each edit is its own row, the same edit read twice one row; creates and
+            // deletes happen once.
+            let revision = match event {
+                SourceEvent::Edited(m) => revision.of_edit(m.edited_at_ms, &payload),
+                _ => 0,
+            };
             let message = SourceMessage {
                 chat_id: chat,
                 message_id,
@@ -324,20 +325,6 @@ impl Positions {
 
     fn into_list(self) -> Vec<(AccountId, Position)> {
         self.0
-    }
-}
-
-/// Edit revisions: the clock in microseconds, strictly increasing even when two edits are
-/// recorded in the same microsecond (one batch).
-#[derive(Default)]
-struct Revision {
-    last: i64,
-}
-
-impl Revision {
-    fn next(&mut self) -> i64 {
-        self.last = Utc::now().timestamp_micros().max(self.last + 1);
-        self.last
     }
 }
 

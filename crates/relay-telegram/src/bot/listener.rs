@@ -200,6 +200,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         embeds: Vec::new(),
         reply_to: m.reply_to_message().map(|r| r.id.0.to_string()),
         posted_at_ms: m.date.timestamp_millis(),
+        edited_at_ms: m.edit_date().map(|at| at.timestamp_millis()),
         ..IncomingMessage::default()
     }
 }

@@ -387,6 +387,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         embeds: Vec::new(),
         reply_to: m.reply_to_message_id().map(|id| id.to_string()),
         posted_at_ms: m.date().as_millisecond(),
+        edited_at_ms: m.edit_date().map(|at| at.as_millisecond()),
         ..IncomingMessage::default()
     }
 }

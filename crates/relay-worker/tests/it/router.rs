@@ -1,7 +1,8 @@
 //! The router acknowledges a source only once its rows are committed: with PostgreSQL
 //! unreachable a batch stays unacknowledged (its source keeps its position), and once
 //! PostgreSQL is back the rows and the position are committed before the acknowledgement.
-//! Positions are kept only for chats some pair reads.
+//! Positions are kept only for chats some pair reads. A replayed event (a reconnect, a
+//! catch-up) makes no second delivery, edits included.
 
 use crate::common::World;
 use relay_core::AccountKind;
@@ -151,6 +152,99 @@ async fn a_batch_is_acknowledged_only_after_its_rows_and_position_are_committed(
         .expect("count");
     assert_eq!(cursors, 1, "only the channel a pair reads has a position");
     assert_eq!(rows().await, 2);
+
+    stop.cancel();
+    running.await.expect("router");
+}
+
+fn edit(chat: &str, id: u64, text: &str, edited_at_ms: Option<i64>) -> SourceEvent {
+    let SourceEvent::Created(mut m) = post(chat, id) else {
+        unreachable!("post makes a create")
+    };
+    m.text = text.into();
+    m.edited_at_ms = edited_at_ms;
+    SourceEvent::Edited(m)
+}
+
+#[tokio::test]
+async fn a_replayed_source_event_makes_no_second_delivery() {
+    let w = World::new().await;
+    let owner = w.elite_user("replay@example.com").await;
+    let source = w
+        .account(owner, AccountKind::DiscordBot, "51", "source-token")
+        .await;
+    let sink = w
+        .account(owner, AccountKind::DiscordBot, "52", "sink-token")
+        .await;
+    w.pair(owner, source.id, "200", sink.id).await;
+    let (events_tx, _) = mpsc::channel(1);
+    let hub = AccountHub::new(
+        w.db.database().clone(),
+        Keyring::development(),
+        Arc::new(Platforms::default()),
+        events_tx,
+        Held::new(w.queue.config().partitions),
+    );
+    let router = Arc::new(Router::new(w.db.database().clone(), w.queue.clone(), hub));
+    let (batches, mut rx) = mpsc::channel(8);
+    let stop = CancellationToken::new();
+    let running = tokio::spawn({
+        let (router, stop) = (Arc::clone(&router), stop.clone());
+        async move { router.run(&mut rx, stop).await }
+    });
+    let record = |events: Vec<SourceEvent>| {
+        let batches = batches.clone();
+        async move {
+            let (ack, acknowledged) = oneshot::channel();
+            let batch = SourceBatch {
+                events,
+                position: None,
+                ack: Some(ack),
+            };
+            batches.send((source.id, batch)).await.expect("router");
+            tokio::time::timeout(Duration::from_secs(15), acknowledged)
+                .await
+                .expect("recorded")
+                .expect("acknowledged");
+        }
+    };
+    let pool = w.db.pool().clone();
+    let rows = |action: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM deliveries WHERE action = $1")
+                .bind(action)
+                .fetch_one(&pool)
+                .await
+                .expect("count")
+        }
+    };
+
+    // The first reading, then the same events again (a reconnect, a catch-up).
+    let edited_at = Some(1_700_000_000_000);
+    let first = || {
+        vec![
+            post("200", 7),
+            edit("200", 7, "post 7, fixed", edited_at),
+            SourceEvent::Deleted {
+                chat_id: "200".into(),
+                message_id: "7".into(),
+            },
+        ]
+    };
+    record(first()).await;
+    record(first()).await;
+    assert_eq!(rows("create").await, 1);
+    assert_eq!(
+        rows("edit").await,
+        1,
+        "the same edit read twice is one delivery"
+    );
+    assert_eq!(rows("delete").await, 1);
+
+    // A second edit in the same second (Telegram's edit times are in seconds) is new.
+    record(vec![edit("200", 7, "post 7, fixed twice", edited_at)]).await;
+    assert_eq!(rows("edit").await, 2);
 
     stop.cancel();
     running.await.expect("router");
