@@ -18,13 +18,15 @@ use relay_store::{NewDelivery, SourceMessage, Through, fan_out};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Longest text accepted (the destinations' own limits apply when sending).
-const MAX_TEXT_CHARS: usize = 4096;
+/// Longest text accepted. A text over a destination's own limit goes out in parts, as a
+/// long live message does.
+const MAX_TEXT_CHARS: usize = 20_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ForwardRequest {
     /// Discord-style markdown (`**bold**`, `*italic*`, `` `code` ``, `[link](url)`, `\\`
-    /// to escape); each destination gets it in its own form.
+    /// to escape); each destination gets it in its own form. Up to 20,000 characters: a
+    /// text over a destination's limit goes out in parts, in order.
     pub text: Option<String>,
 }
 

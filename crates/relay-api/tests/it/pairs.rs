@@ -860,7 +860,7 @@ async fn deleting_the_account_of_a_pairs_last_destination_pauses_the_pair_with_a
 }
 
 #[tokio::test]
-async fn a_manual_forward_with_no_or_blank_text_is_a_422_and_queues_nothing() {
+async fn a_manual_forward_with_no_blank_or_too_long_text_is_a_422_and_queues_nothing() {
     let app = spawn_app().await;
     let s = app.signed_in("alice@example.com").await;
     let a = setup(&app, &s, "alice").await;
@@ -876,6 +876,10 @@ async fn a_manual_forward_with_no_or_blank_text_is_a_422_and_queues_nothing() {
         (json!({}), "is required"),
         (json!({"text": ""}), "is required"),
         (json!({"text": "   \n\t "}), "must not be blank"),
+        (
+            json!({"text": "x".repeat(20_001)}),
+            "is longer than 20000 characters",
+        ),
     ] {
         let res = app.call(Method::POST, &path, &s.access, Some(&body)).await;
         let fields = field_errors(res, &body.to_string()).await;

@@ -154,6 +154,37 @@ async fn a_telegram_user_session_forwards_its_channel_and_the_api_forwards_on_re
         },
     )
     .await;
+
+    // A manual forward longer than Discord's 2,000 characters goes out in parts, in order.
+    let long: Vec<String> = (0..50)
+        .map(|i| format!("Line {i:02} {}", "word ".repeat(19)))
+        .collect();
+    s.post(
+        &format!("/api/v1/pairs/{pair}/forward"),
+        &alice,
+        json!({"text": long.join("\n")}),
+    )
+    .await;
+    s.eventually(
+        "the long manual forward arrives in parts",
+        Duration::from_secs(20),
+        || async {
+            s.discord_texts(target)
+                .iter()
+                .any(|t| t.contains("Line 49"))
+        },
+    )
+    .await;
+    let texts = s.discord_texts(target);
+    let parts: Vec<&String> = texts.iter().filter(|t| t.starts_with("Line ")).collect();
+    assert!(parts.len() >= 3, "{} parts", parts.len());
+    assert!(parts.iter().all(|t| t.chars().count() <= 2000));
+    let lines: Vec<&str> = parts
+        .iter()
+        .flat_map(|t| t.lines())
+        .map(str::trim_end)
+        .collect();
+    assert_eq!(lines, long.iter().map(|l| l.trim_end()).collect::<Vec<_>>());
     s.stop().await;
 }
 
