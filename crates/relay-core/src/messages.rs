@@ -72,6 +72,14 @@ pub struct IncomingMessage {
     /// The other source messages this one stands for: the members of an album after the
     /// first (`message_id`), in order.
     pub grouped_ids: Vec<String>,
+    /// Forwarded from elsewhere at the source (rules can keep or drop such messages).
+    pub forwarded: bool,
+    /// Written by a bot.
+    pub author_is_bot: bool,
+    /// The source chat's title, when the source reports it (`{source_chat}` in templates).
+    pub chat_title: Option<String>,
+    /// A link to the message at the source, when it has one (`{link}` in templates).
+    pub link: Option<String>,
 }
 
 /// What a source reports.

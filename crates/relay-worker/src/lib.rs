@@ -18,6 +18,7 @@ pub mod partition;
 mod parts;
 mod revisions;
 pub mod router;
+pub mod rules_step;
 pub mod supervise;
 pub mod sweeper;
 
