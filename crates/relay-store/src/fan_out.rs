@@ -3,7 +3,7 @@
 //! the listeners read, the API for a manual forward; both then write the rows and enqueue
 //! their jobs (`JobQueue::enqueue_deliveries`).
 
-use crate::outbox::NewDelivery;
+use crate::outbox::{NewDelivery, RowDecision};
 use chrono::{DateTime, Utc};
 use relay_core::delivery::DeliveryAction;
 use relay_core::{AccountId, DestinationId, PairId, Priority, UserId};
@@ -51,6 +51,7 @@ pub fn fan_out<'a>(
             priority: pair.priority,
             payload: message.payload.clone(),
             source_at: message.at,
+            decision: RowDecision::Send,
         })
 }
 
@@ -94,6 +95,7 @@ mod tests {
                 priority: Priority::Medium,
                 payload: payload.clone(),
                 source_at: message.at,
+                decision: RowDecision::Send,
             })
             .collect();
         assert_eq!(rows, expected);

@@ -21,6 +21,7 @@ pub use db::{Database, DbConfig, StoreError};
 pub use fan_out::{SourceMessage, Through, fan_out};
 pub use outbox::{
     ClaimedDelivery, DeliveryAction, ErrorEntry, FailedDelivery, NewDelivery, QueuedDelivery,
+    RowDecision,
 };
 pub use pairs::{
     Destination, NewDestination, NewPair, Pair, PairChanges, PlanLimits, Route, RouteDestination,
@@ -34,6 +35,8 @@ pub use users::{User, UserCredentials};
 
 #[cfg(test)]
 mod copies_tests;
+#[cfg(test)]
+mod decisions_tests;
 #[cfg(test)]
 mod outbox_tests;
 #[cfg(test)]

@@ -51,6 +51,7 @@ pub(crate) fn delivery(w: &World, message: &str, part: i16) -> NewDelivery {
         priority: Priority::Low,
         payload: json!({"text": format!("message {message}")}),
         source_at: Utc::now(),
+        decision: crate::RowDecision::Send,
     }
 }
 

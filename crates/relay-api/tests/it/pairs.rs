@@ -983,6 +983,7 @@ async fn dead_deliveries_show_as_failures_and_in_the_error_log() {
             priority: relay_core::Priority::Low,
             payload: json!({"text": "hello"}),
             source_at: chrono::Utc::now(),
+            decision: relay_store::RowDecision::Send,
         }])
         .await
         .expect("insert");

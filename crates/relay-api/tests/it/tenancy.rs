@@ -279,6 +279,7 @@ async fn alices_things(app: &TestApp, alice: &Session) -> Owned {
             priority: relay_core::Priority::Low,
             payload: json!({"text": "alice's secret"}),
             source_at: chrono::Utc::now(),
+            decision: relay_store::RowDecision::Send,
         }])
         .await
         .expect("delivery");

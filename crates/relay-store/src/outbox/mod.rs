@@ -50,6 +50,25 @@ pub struct NewDelivery {
     pub priority: Priority,
     pub payload: serde_json::Value,
     pub source_at: DateTime<Utc>,
+    /// What the pair's rules decided for this row (sent at once unless they held or
+    /// filtered it).
+    pub decision: RowDecision,
+}
+
+/// What the rules decided for a row.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RowDecision {
+    /// Queued now.
+    #[default]
+    Send,
+    /// Written as skipped: this rule (`filters[2]`, `destination.filters[0]`) stopped it.
+    Filtered { rule: String },
+    /// Pending until `until` (the sweeper queues it then), for `reason` (`rules.delay`,
+    /// `paused`, `quota`).
+    Held {
+        until: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 /// A delivery taken for sending, with what sending needs.
