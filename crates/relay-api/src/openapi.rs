@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::health;
-use crate::routes::{accounts, auth, errors, forward, me, pairs, telegram_login};
+use crate::routes::{accounts, auth, errors, forward, me, pairs, plans, telegram_login};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,6 +27,9 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "account", description = "The signed-in user's account"),
         (name = "accounts", description = "Connected Telegram and Discord accounts"),
         (name = "pairs", description = "Forwarding pairs, their failures, and the error log"),
+        (name = "billing", description = "Plans, the subscription and today's usage. Plan \
+            features: edits, deletes, replies, filters, regex, transforms, delay, backfill, \
+            webhook_identity, customer_webhooks, analytics_history_days (days)."),
     ),
 )]
 struct ApiDoc;
@@ -75,6 +78,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(pairs::resume))
         .routes(routes!(pairs::failures))
         .routes(routes!(errors::list))
+        .routes(routes!(plans::list))
+        .routes(routes!(plans::subscription))
 }
 
 pub fn docs_router(spec: utoipa::openapi::OpenApi) -> Router {

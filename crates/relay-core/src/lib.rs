@@ -9,6 +9,7 @@ pub mod ids;
 pub mod kinds;
 pub mod media;
 pub mod messages;
+pub mod plans;
 pub mod rules;
 pub mod source;
 pub mod tasks;

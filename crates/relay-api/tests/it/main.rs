@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod helpers;
 mod pairs;
+mod plans;
 mod skeleton;
 mod telegram_login;
 mod tenancy;
