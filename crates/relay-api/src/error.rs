@@ -42,6 +42,16 @@ pub enum ApiError {
         message: String,
         retry_after: Option<Duration>,
     },
+    /// 403: the plan does not allow it (`plan_limit` or `plan_feature`), naming what and
+    /// the cheapest plan that does.
+    #[error("{message}")]
+    Plan {
+        code: &'static str,
+        message: String,
+        limit: Option<String>,
+        feature: Option<String>,
+        upgrade_to: Option<String>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -62,6 +72,15 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     #[schema(value_type = Object)]
     pub fields: FieldErrors,
+    /// For `plan_limit`: the limit reached (`max_accounts`, `max_pairs`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// For `plan_feature`: the feature the plan lacks (`filters`, `regex`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// For `plan_limit` and `plan_feature`: the cheapest plan that allows it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade_to: Option<String>,
 }
 
 impl ErrorBody {
@@ -71,6 +90,9 @@ impl ErrorBody {
                 code: code.to_owned(),
                 message: message.into(),
                 fields: FieldErrors::new(),
+                limit: None,
+                feature: None,
+                upgrade_to: None,
             },
         }
     }
@@ -109,6 +131,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Refused { status, .. } => *status,
+            ApiError::Plan { .. } => StatusCode::FORBIDDEN,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -123,7 +146,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
-            ApiError::Refused { code, .. } => code,
+            ApiError::Refused { code, .. } | ApiError::Plan { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
     }
@@ -141,6 +164,16 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Validation(fields) | ApiError::Conflict { fields, .. } => {
                 body.error.fields = fields
+            }
+            ApiError::Plan {
+                limit,
+                feature,
+                upgrade_to,
+                ..
+            } => {
+                body.error.limit = limit;
+                body.error.feature = feature;
+                body.error.upgrade_to = upgrade_to;
             }
             ApiError::TooManyRequests { retry_after: wait }
             | ApiError::Refused {

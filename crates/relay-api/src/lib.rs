@@ -5,6 +5,7 @@
 pub mod auth;
 mod client_ip;
 mod error;
+pub mod gate;
 mod health;
 mod middleware;
 mod observability;

@@ -105,6 +105,7 @@ fn platform_failure(err: SendError, field: &str, refused: &str, platform: &str) 
 #[utoipa::path(post, path = "/api/v1/accounts/discord", tag = "accounts", security(("bearer" = [])),
     request_body = NewDiscordAccount, responses(
     (status = 201, description = "Connected", body = AccountView),
+    (status = 403, description = "The plan's account limit is reached (`plan_limit`, naming `max_accounts` and the plan to upgrade to)", body = crate::ErrorBody),
     (status = 409, description = "Already connected", body = crate::ErrorBody),
     (status = 422, description = "Invalid token or URL", body = crate::ErrorBody),
     (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
@@ -115,6 +116,7 @@ pub async fn add_discord(
     Json(body): Json<NewDiscordAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
     limit_platform_checks(&state, &auth).await?;
+    check_account_limit(&state, &auth).await?;
     let mut fields = Fields::default();
     let kind = fields
         .required("kind", &body.kind)
@@ -202,6 +204,7 @@ pub struct NewTelegramAccount {
 #[utoipa::path(post, path = "/api/v1/accounts/telegram", tag = "accounts", security(("bearer" = [])),
     request_body = NewTelegramAccount, responses(
     (status = 201, description = "Connected", body = AccountView),
+    (status = 403, description = "The plan's account limit is reached (`plan_limit`, naming `max_accounts` and the plan to upgrade to)", body = crate::ErrorBody),
     (status = 409, description = "Already connected", body = crate::ErrorBody),
     (status = 422, description = "Invalid token", body = crate::ErrorBody),
     (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
@@ -266,6 +269,7 @@ async fn create(
     auth: &AuthUser,
     new: &NewAccount<'_>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    check_account_limit(state, auth).await?;
     let account = state
         .db
         .create_account(&state.keyring, new)
@@ -279,6 +283,17 @@ async fn create(
         })?;
     tracing::info!(user = %auth.id(), account = %account.id, kind = %account.kind, "account connected");
     Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+/// Refuses a new account over the plan's `max_accounts` (before any platform is asked).
+pub(crate) async fn check_account_limit(state: &AppState, auth: &AuthUser) -> Result<(), ApiError> {
+    let gate = crate::gate::Gate::of(state, auth.id()).await?;
+    let connected = state
+        .db
+        .usage(auth.id(), chrono::Utc::now().date_naive())
+        .await?
+        .accounts;
+    gate.limit(crate::gate::Limit::Accounts, connected + 1)
 }
 
 /// The signed-in user's accounts.

@@ -124,6 +124,7 @@ fn login_failure(err: LoginError) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/accounts/telegram/login", tag = "accounts", security(("bearer" = [])),
     request_body = StartLogin, responses(
     (status = 201, description = "Code sent; POST it to .../login/{login_id}/code", body = LoginView),
+    (status = 403, description = "The plan's account limit is reached (`plan_limit`)", body = crate::ErrorBody),
     (status = 422, description = "Invalid phone number (`validation_failed`, `phone_invalid`) or no Telegram account (`phone_not_registered`)", body = crate::ErrorBody),
     (status = 429, description = "Too many attempts (`rate_limited`) or Telegram's FLOOD_WAIT (`flood_wait`); see Retry-After", body = crate::ErrorBody),
     (status = 503, description = "Telegram unreachable, or user accounts not enabled", body = crate::ErrorBody)))]
@@ -147,6 +148,7 @@ pub async fn start(
     fields.finish()?;
     let phone = phone.unwrap_or_default();
     limit_platform_checks(&state, &auth).await?;
+    super::accounts::check_account_limit(&state, &auth).await?;
     let login_state = login::request_code(config, &phone)
         .await
         .map_err(login_failure)?;

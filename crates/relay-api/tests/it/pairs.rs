@@ -31,7 +31,31 @@ async fn connect(app: &TestApp, s: &Session, path: &str, body: Value) -> String 
     account["id"].as_str().expect("id").to_owned()
 }
 
+/// Four accounts of the user's, connected while on Elite (Free connects two) and kept on a
+/// downgrade: the pairs under test see the user's own plan.
 async fn setup(app: &TestApp, s: &Session, tag: &str) -> Setup {
+    let upgraded = sqlx::query(
+        "INSERT INTO subscriptions (user_id, plan_id, status) SELECT $1::uuid, 'elite', 'active' \
+         WHERE NOT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1::uuid \
+             AND status IN ('active', 'past_due')) RETURNING id",
+    )
+    .bind(&s.user_id)
+    .fetch_optional(app.db().pool())
+    .await
+    .expect("subscription");
+    let accounts = connect_all(app, s, tag).await;
+    if let Some(row) = upgraded {
+        let id: uuid::Uuid = sqlx::Row::get(&row, "id");
+        sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+            .bind(id)
+            .execute(app.db().pool())
+            .await
+            .expect("downgrade");
+    }
+    accounts
+}
+
+async fn connect_all(app: &TestApp, s: &Session, tag: &str) -> Setup {
     let discord = &app.discord.as_ref().expect("fake").fake;
     let bot_token = format!("{tag}-discord-bot-token");
     let bot = discord.add_bot(&bot_token, "forwarder");

@@ -89,3 +89,65 @@ async fn the_subscription_shows_the_plan_and_todays_usage() {
     let res = app.get("/api/v1/subscription").await;
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn an_account_over_the_plans_limit_is_a_403_naming_the_limit_and_the_upgrade() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    let discord = &app.discord.as_ref().expect("fake").fake;
+    let bot = discord.add_bot("plans-bot", "bot");
+    let guild = discord.add_guild("Guild", &[bot]);
+    let channel = discord.add_channel(guild, "c");
+    let hooks: Vec<(u64, String)> = (0..3)
+        .map(|n| discord.add_webhook(channel, &format!("hook {n}")))
+        .collect();
+    let add = |n: usize| {
+        let (id, token) = &hooks[n];
+        let body = serde_json::json!({
+            "kind": "webhook",
+            "url": format!("https://discord.com/api/webhooks/{id}/{token}")
+        });
+        let app = &app;
+        let token = s.access.clone();
+        async move {
+            app.call(
+                reqwest::Method::POST,
+                "/api/v1/accounts/discord",
+                &token,
+                Some(&body),
+            )
+            .await
+        }
+    };
+    // Free allows 2 accounts.
+    for n in 0..2 {
+        let res = add(n).await;
+        assert_eq!(
+            res.status(),
+            201,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+    let res = add(2).await;
+    assert_eq!(res.status(), 403);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "plan_limit");
+    assert_eq!(body["error"]["limit"], "max_accounts");
+    assert_eq!(body["error"]["upgrade_to"], "pro");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM platform_accounts")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("count");
+    assert_eq!(count, 2, "nothing was added");
+
+    // An upgrade lifts it at once.
+    sqlx::query(
+        "INSERT INTO subscriptions (user_id, plan_id, status) VALUES ($1::uuid, 'pro', 'active')",
+    )
+    .bind(&s.user_id)
+    .execute(app.db().pool())
+    .await
+    .expect("subscription");
+    assert_eq!(add(2).await.status(), 201);
+}
