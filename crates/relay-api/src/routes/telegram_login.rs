@@ -120,6 +120,29 @@ fn login_failure(err: LoginError) -> ApiError {
     }
 }
 
+/// Login codes one phone number may be sent (by anyone), and all numbers together: a
+/// phone cannot be flooded with codes from many Relay users, nor Telegram with requests.
+const CODES_PER_PHONE: relay_queue::LimitRule = relay_queue::LimitRule {
+    max: 5,
+    window: std::time::Duration::from_secs(3600),
+};
+const CODES_OVERALL: relay_queue::LimitRule = relay_queue::LimitRule {
+    max: 120,
+    window: std::time::Duration::from_secs(60),
+};
+
+/// Counts a code about to be sent to `phone` (keyed by a digest: no phone numbers in Redis).
+async fn limit_codes(state: &AppState, phone: &str) -> Result<(), ApiError> {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(phone.as_bytes());
+    let key: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    state
+        .auth
+        .enforce(&format!("telegram-codes:{key}"), CODES_PER_PHONE)
+        .await?;
+    state.auth.enforce("telegram-codes", CODES_OVERALL).await
+}
+
 /// Start connecting a Telegram user account: Telegram sends a login code.
 #[utoipa::path(post, path = "/api/v1/accounts/telegram/login", tag = "accounts", security(("bearer" = [])),
     request_body = StartLogin, responses(
@@ -149,6 +172,7 @@ pub async fn start(
     let phone = phone.unwrap_or_default();
     limit_platform_checks(&state, &auth).await?;
     super::accounts::check_account_limit(&state, &auth).await?;
+    limit_codes(&state, &phone).await?;
     let login_state = login::request_code(config, &phone)
         .await
         .map_err(login_failure)?;

@@ -346,3 +346,27 @@ async fn without_api_credentials_the_login_says_what_is_missing() {
             .contains("RELAY_TELEGRAM_API_ID")
     );
 }
+
+#[tokio::test]
+async fn a_phone_gets_at_most_five_codes_an_hour_whoever_asks() {
+    let app = spawn_app().await;
+    let alice = app.signed_in("alice@example.com").await;
+    let mallory = app.signed_in("mallory@example.com").await;
+    app.dc().add_user("+15550100", "Alice Liddell", None);
+    for who in [&alice, &mallory, &alice, &mallory, &alice] {
+        start_login(&app, who, "+15550100").await;
+    }
+    let (status, body, headers) = post(
+        &app,
+        &mallory,
+        "/api/v1/accounts/telegram/login",
+        json!({"phone": "+1 555 0100"}),
+    )
+    .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(headers.contains_key("retry-after"));
+    // Another number is not held back by it.
+    app.dc().add_user("+15550111", "Bob", None);
+    start_login(&app, &mallory, "+15550111").await;
+}
