@@ -108,9 +108,16 @@ pub async fn login(
 
     let auth = &state.auth;
     limit_address(&state, peer, &headers, "login").await?;
-    // Every attempt counts, atomically, before the password is checked: parallel guesses
-    // cannot all slip under the limit. A success clears the count.
-    let account_key = crate::auth::account_limit_key(email_input);
+    // Attempts on an account count per client address, atomically, before the password is
+    // checked: parallel guesses cannot all slip under the limit, and a success clears the
+    // count. Keyed by the address too, so guessing from one place never locks the owner
+    // out from another.
+    let client = crate::client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    let account_key = format!(
+        "{}:{}",
+        crate::auth::account_limit_key(email_input),
+        crate::auth::client_key(client)
+    );
     auth.enforce(&account_key, auth.login_per_account).await?;
 
     // An unknown or malformed email costs the same argon2 check as a wrong password.

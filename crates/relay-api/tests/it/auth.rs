@@ -537,3 +537,49 @@ async fn behind_a_trusted_proxy_clients_are_counted_by_x_forwarded_for() {
         "both came from 127.0.0.1"
     );
 }
+
+#[tokio::test]
+async fn wrong_passwords_from_one_address_do_not_lock_the_owner_out_from_another() {
+    let mut config = test_config();
+    config.auth.login_per_account = relay_queue::LimitRule {
+        max: 3,
+        window: Duration::from_secs(60),
+    };
+    config.auth.login_per_ip = relay_queue::LimitRule {
+        max: 100,
+        window: Duration::from_secs(60),
+    };
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    let app = spawn_configured(test_database().await, test_redis(), config).await;
+    assert_eq!(
+        app.register("owner@example.com", PASSWORD).await.status(),
+        201
+    );
+    let login = |from: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", from)
+                .json(&json!({"email": "owner@example.com", "password": password}))
+                .send()
+                .await
+                .expect("send")
+                .status()
+                .as_u16()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(login("198.51.100.66", "wrong guess 123").await, 401);
+    }
+    assert_eq!(
+        login("198.51.100.66", "wrong guess 123").await,
+        429,
+        "the guesser is held back"
+    );
+    assert_eq!(
+        login("203.0.113.7", PASSWORD).await,
+        200,
+        "the owner signs in from elsewhere"
+    );
+}
