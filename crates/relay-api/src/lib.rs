@@ -48,6 +48,8 @@ pub struct ApiConfig {
     pub telegram_user: Option<relay_telegram::user::MtprotoConfig>,
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Networks the admin API may be used from, besides the database's `ip_allowlist`.
+    pub admin_allowlist: Vec<ipnet::IpNet>,
 }
 
 /// What every handler can reach.

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::health;
-use crate::routes::{accounts, auth, errors, forward, me, pairs, plans, telegram_login};
+use crate::routes::{accounts, admin, auth, errors, forward, me, pairs, plans, telegram_login};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -30,6 +30,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "billing", description = "Plans, the subscription and today's usage. Plan \
             features: edits, deletes, replies, filters, regex, transforms, delay, backfill, \
             webhook_identity, customer_webhooks, analytics_history_days (days)."),
+        (name = "admin", description = "For admins (role read on each request) calling from an \
+            allowlisted address; every change is audited."),
     ),
 )]
 struct ApiDoc;
@@ -80,6 +82,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(errors::list))
         .routes(routes!(plans::list))
         .routes(routes!(plans::subscription))
+        .routes(routes!(admin::users::search))
+        .routes(routes!(admin::users::get_one))
+        .routes(routes!(admin::users::ban))
+        .routes(routes!(admin::users::unban))
+        .routes(routes!(admin::users::change_plan))
+        .routes(routes!(admin::users::logout))
+        .routes(routes!(admin::allowlist::list, admin::allowlist::add))
+        .routes(routes!(admin::allowlist::remove))
+        .routes(routes!(admin::audit::list))
 }
 
 pub fn docs_router(spec: utoipa::openapi::OpenApi) -> Router {

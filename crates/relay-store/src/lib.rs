@@ -2,6 +2,7 @@
 //! tenant-scoped queries. Also encryption at rest for the secrets stored here.
 
 pub mod accounts;
+pub mod admin;
 pub mod crypto;
 pub mod db;
 pub mod fan_out;

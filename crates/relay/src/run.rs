@@ -162,6 +162,7 @@ pub fn api_config(config: &Config) -> ApiConfig {
         telegram_bot_api_url: config.telegram_bot_api_url.clone(),
         telegram_user: config.telegram_user.clone(),
         trusted_proxies: config.http_trusted_proxies.clone(),
+        admin_allowlist: config.admin_allowlist.clone(),
     }
 }
 

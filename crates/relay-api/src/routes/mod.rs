@@ -1,6 +1,7 @@
 //! The `/api/v1` handlers, one module per resource.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod errors;
 pub mod forward;

@@ -221,6 +221,7 @@ pub fn test_config() -> ApiConfig {
         telegram_bot_api_url: "https://api.telegram.org".into(),
         telegram_user: None,
         trusted_proxies: Vec::new(),
+        admin_allowlist: Vec::new(),
     }
 }
 

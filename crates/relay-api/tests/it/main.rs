@@ -2,6 +2,7 @@
 //! (a key prefix per test).
 
 mod accounts;
+mod admin;
 mod auth;
 mod helpers;
 mod pairs;

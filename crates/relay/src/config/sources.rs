@@ -45,6 +45,7 @@ pub const SETTINGS: &[Setting] = &[
     s("redis_key_prefix", &["RELAY_REDIS_KEY_PREFIX"]),
     s("http_addr", &["RELAY_HTTP_ADDR"]),
     s("http_trusted_proxies", &["RELAY_HTTP_TRUSTED_PROXIES"]),
+    s("admin_allowlist", &["RELAY_ADMIN_ALLOWLIST"]),
     s("http_body_limit_bytes", &["RELAY_HTTP_BODY_LIMIT_BYTES"]),
     s(
         "http_request_timeout_secs",

@@ -68,6 +68,8 @@ pub struct Config {
     /// Telegram user accounts; `None` when no API id and hash are configured.
     pub telegram_user: Option<relay_telegram::user::MtprotoConfig>,
     pub http_trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where admin routes may be used from (besides the database's `ip_allowlist`).
+    pub admin_allowlist: Vec<ipnet::IpNet>,
     pub log_level: String,
     pub log_format: LogFormat,
     pub log_file: Option<PathBuf>,
@@ -258,17 +260,12 @@ impl Config {
         let http_trusted_proxies = c.parse(
             "http_trusted_proxies",
             "a list of IP addresses or networks",
-            |t| {
-                t.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        p.parse::<ipnet::IpNet>()
-                            .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                            .map_err(|_| format!("'{p}' is neither an IP address nor a network"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            },
+            networks,
+        );
+        let admin_allowlist = c.parse(
+            "admin_allowlist",
+            "a list of IP addresses or networks",
+            networks,
         );
         let log_level = c.parse("log_level", "a log filter", |t| {
             tracing_subscriber::EnvFilter::try_new(t)
@@ -342,6 +339,7 @@ impl Config {
                 telegram_bot_api_url: telegram_bot_api_url?,
                 telegram_user: telegram_user?,
                 http_trusted_proxies: http_trusted_proxies?,
+                admin_allowlist: admin_allowlist?,
                 log_level: log_level?,
                 log_format: log_format?,
                 log_file: log_file?,
@@ -496,3 +494,16 @@ fn production_rules(c: &mut Checker<'_>, keyring: Option<&Keyring>, jwt: Option<
 #[cfg(test)]
 #[path = "validate_tests.rs"]
 mod tests;
+
+/// A comma-separated list of IP addresses and networks.
+fn networks(t: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    t.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("'{p}' is neither an IP address nor a network"))
+        })
+        .collect()
+}
