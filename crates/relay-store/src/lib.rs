@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod crypto;
 pub mod db;
 pub mod fan_out;
+pub mod media;
 pub mod outbox;
 pub mod pairs;
 pub mod positions;
@@ -34,6 +35,8 @@ pub use users::{User, UserCredentials};
 
 #[cfg(test)]
 mod copies_tests;
+#[cfg(test)]
+mod media_tests;
 #[cfg(test)]
 mod outbox_tests;
 #[cfg(test)]
