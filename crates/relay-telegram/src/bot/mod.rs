@@ -22,6 +22,7 @@ use teloxide_core::types::{
 };
 use teloxide_core::{ApiError, Bot, RequestError};
 
+mod download;
 mod entities;
 mod listener;
 
@@ -31,6 +32,7 @@ fn kind_of(file: &OutgoingFile) -> FileKind {
     kind_of_name(&file.filename)
 }
 
+pub use download::BotFile;
 pub use listener::{BotListener, incoming};
 
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
