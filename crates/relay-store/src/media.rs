@@ -288,12 +288,17 @@ impl Database {
     }
 
     /// Deletes up to `limit` files that no pending delivery of their message needs any
-    /// more; returns how many went.
-    pub async fn forget_unneeded_media(&self, limit: i64) -> Result<u64, StoreError> {
+    /// more, and that were last written `grace` ago or earlier (an edit that follows soon
+    /// finds the file still there); returns how many went.
+    pub async fn forget_unneeded_media(
+        &self,
+        grace: Duration,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "DELETE FROM media_files WHERE key IN ( \
                  SELECT m.key FROM media_files m \
-                 WHERE NOT EXISTS ( \
+                 WHERE m.updated_at <= now() - $2 * interval '1 millisecond' AND NOT EXISTS ( \
                      SELECT 1 FROM deliveries d \
                      WHERE d.source_message_id = m.source_message_id \
                          AND d.source_chat_id = m.source_chat_id AND d.owner_id = m.owner_id \
@@ -301,6 +306,7 @@ impl Database {
                  LIMIT $1 FOR UPDATE SKIP LOCKED)",
         )
         .bind(limit)
+        .bind(millis(grace))
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected())

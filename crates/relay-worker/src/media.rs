@@ -41,6 +41,8 @@ const RETRY_PAUSE: Duration = Duration::from_secs(2);
 /// How often requests for the sessions driven here are looked for, and unneeded files.
 const SERVE_EVERY: Duration = Duration::from_millis(500);
 const FORGET_EVERY: Duration = Duration::from_secs(30);
+/// A file stays at least this long after it was fetched (an edit soon after reuses it).
+const KEEP_AT_LEAST: Duration = Duration::from_secs(60);
 const BATCH: i64 = 500;
 
 /// What a delivery carries: the files within its destination's limit, and a line for each
@@ -408,7 +410,7 @@ impl Media {
 
     async fn forget(&self) {
         loop {
-            match self.db.forget_unneeded_media(BATCH).await {
+            match self.db.forget_unneeded_media(KEEP_AT_LEAST, BATCH).await {
                 Ok(n) if n < BATCH as u64 => return,
                 Ok(_) => {}
                 Err(e) => {
