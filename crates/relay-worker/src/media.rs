@@ -142,6 +142,7 @@ impl Media {
                         &media.source,
                         &claimed.source_chat_id,
                         &claimed.source_message_id,
+                        &self.hosts,
                     );
                     carried.notices.push(notice(
                         &media.filename,

@@ -3,6 +3,7 @@
 //! their deliveries run). A file over a limit is not sent; the message says so instead
 //! ([`notice`]), with a link to the original where there is one.
 
+use crate::media_http::AllowedHosts;
 use relay_core::AccountKind;
 use relay_core::messages::MediaSource;
 use relay_store::media::NoticeReason;
@@ -77,11 +78,20 @@ impl Refusal {
     }
 }
 
-/// Where the original can be seen: the file's own address (Discord's CDN), or the post in
-/// a Telegram channel or supergroup (`https://t.me/c/…`, for its members).
-pub fn original_link(source: &MediaSource, chat_id: &str, message_id: &str) -> Option<String> {
+/// Where the original can be seen: the file's own address on the platform's file host
+/// (Discord's CDN), or the post in a Telegram channel or supergroup (`https://t.me/c/…`,
+/// for its members).
+pub fn original_link(
+    source: &MediaSource,
+    chat_id: &str,
+    message_id: &str,
+    hosts: &AllowedHosts,
+) -> Option<String> {
     match source {
-        MediaSource::Url { url } if url.starts_with("https://") => Some(url.clone()),
+        MediaSource::Url { url } => reqwest::Url::parse(url)
+            .ok()
+            .filter(|u| hosts.allows(u))
+            .map(|_| url.clone()),
         MediaSource::TelegramBotFile { .. } | MediaSource::TelegramUserMessage { .. } => {
             let bare = chat_id.strip_prefix("-100")?;
             let valid = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -171,7 +181,8 @@ mod tests {
         };
         let refusal = Refusal::too_large(60 * MIB, 10 * MIB, 50 * MIB);
         assert_eq!(refusal.reason, NoticeReason::DestinationLimit);
-        let link = original_link(&url, "123", "456");
+        let hosts = AllowedHosts::new("https://discord.com");
+        let link = original_link(&url, "123", "456", &hosts);
         assert_eq!(
             notice("report.pdf", &refusal, &url, link.as_deref()),
             "📎 report.pdf (60.0 MB) is too large to forward here (the limit is 10.0 MB): \
@@ -188,7 +199,7 @@ mod tests {
                 "clip.mp4",
                 &refusal,
                 &bot_file,
-                original_link(&bot_file, "-1001234", "56").as_deref()
+                original_link(&bot_file, "-1001234", "56", &hosts).as_deref()
             ),
             "📎 clip.mp4 (25.0 MB) is too large to forward (Telegram bots can fetch files up to \
              20.0 MB): https://t.me/c/1234/56"
@@ -200,20 +211,33 @@ mod tests {
     }
 
     #[test]
-    fn only_channels_and_supergroups_and_https_files_have_links() {
+    fn only_channels_and_supergroups_and_the_platforms_files_have_links() {
+        let hosts = AllowedHosts::new("https://discord.com");
         let user = MediaSource::TelegramUserMessage {
             account: None,
             chat_id: 42,
             message_id: 7,
         };
-        assert_eq!(original_link(&user, "42", "7"), None, "a private chat");
-        assert_eq!(original_link(&user, "-42", "7"), None, "a small group");
-        assert_eq!(original_link(&user, "-100", "7"), None);
-        assert_eq!(original_link(&user, "-1001x", "7"), None);
+        assert_eq!(
+            original_link(&user, "42", "7", &hosts),
+            None,
+            "a private chat"
+        );
+        assert_eq!(
+            original_link(&user, "-42", "7", &hosts),
+            None,
+            "a small group"
+        );
+        assert_eq!(original_link(&user, "-100", "7", &hosts), None);
+        assert_eq!(original_link(&user, "-1001x", "7", &hosts), None);
         let http = MediaSource::Url {
-            url: "http://cdn.example/a".into(),
+            url: "http://cdn.discordapp.com/a".into(),
         };
-        assert_eq!(original_link(&http, "1", "2"), None);
+        assert_eq!(original_link(&http, "1", "2", &hosts), None);
+        let elsewhere = MediaSource::Url {
+            url: "https://evil.example/a".into(),
+        };
+        assert_eq!(original_link(&elsewhere, "1", "2", &hosts), None);
         assert_eq!(megabytes(1536), "1.5 KB");
         assert_eq!(megabytes(10 * MIB + MIB / 2), "10.5 MB");
     }
