@@ -179,9 +179,9 @@ async fn a_file_over_a_destinations_limit_arrives_there_as_a_notice_with_a_link(
         "the greeting everywhere",
         Duration::from_secs(30),
         || async {
-            d.messages(dc_target).len() >= 1
-                && d.messages(hooked).len() >= 1
-                && user_copy().len() >= 1
+            !d.messages(dc_target).is_empty()
+                && !d.messages(hooked).is_empty()
+                && !user_copy().is_empty()
         },
     )
     .await;
