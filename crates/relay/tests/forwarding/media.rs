@@ -3,7 +3,8 @@
 //! it; a file over a destination's size limit arrives there as a notice with a link to the
 //! original (the rest of the message still goes out) at every destination kind — Discord
 //! bot and webhook (10 MB), Telegram bot (50 MB) and user session (Relay's 50 MB cap) —
-//! while destinations whose limit it fits get the file, and each notice is counted.
+//! while destinations whose limit it fits get the file, and each notice is counted; an
+//! edit of the message keeps the notice.
 
 use crate::stack::Stack;
 use relay_fakes::telegram_dc::{FakeMedia, MediaKind, Peer};
@@ -280,6 +281,33 @@ async fn a_file_over_a_destinations_limit_arrives_there_as_a_notice_with_a_link(
         "50.0 MB",
         &second_url,
     );
+
+    // An edit changes the text and keeps the notice; nothing is fetched for it.
+    d.user_edits(source, first.id.get(), "the final report")
+        .expect("edited");
+    s.eventually("the edit arrives", Duration::from_secs(30), || async {
+        d.messages(dc_target)
+            .iter()
+            .chain(d.messages(hooked).iter())
+            .filter(|m| m.content.starts_with("the final report"))
+            .count()
+            == 2
+    })
+    .await;
+    for channel in [dc_target, hooked] {
+        let edited = d
+            .messages(channel)
+            .into_iter()
+            .find(|m| m.content.starts_with("the final report"))
+            .expect("edited copy");
+        notice_here(
+            &edited.content,
+            "report.bin",
+            "11.0 MB",
+            "10.0 MB",
+            &first_url,
+        );
+    }
 
     assert_eq!(d.attachment_downloads(first.attachments[0].id.get()), 1);
     assert_eq!(
