@@ -216,11 +216,18 @@ async fn a_file_is_forgotten_once_no_pending_delivery_of_its_message_carries_fil
         assert!(w.db.store_media(key, b"bytes").await.expect("store"));
     }
     assert_eq!(
-        w.db.forget_unneeded_media(Duration::from_secs(60), 100).await.expect("grace"),
+        w.db.forget_unneeded_media(Duration::from_secs(60), 100)
+            .await
+            .expect("grace"),
         0,
         "just stored"
     );
-    assert_eq!(w.db.forget_unneeded_media(Duration::ZERO, 100).await.expect("forget"), 1);
+    assert_eq!(
+        w.db.forget_unneeded_media(Duration::ZERO, 100)
+            .await
+            .expect("forget"),
+        1
+    );
     assert_eq!(
         w.db.media_state("21").await.expect("gone"),
         MediaState::Pending,
@@ -235,8 +242,18 @@ async fn a_file_is_forgotten_once_no_pending_delivery_of_its_message_carries_fil
         .execute(w.db.pool())
         .await
         .expect("done");
-    assert_eq!(w.db.forget_unneeded_media(Duration::ZERO, 100).await.expect("forget"), 1);
-    assert_eq!(w.db.forget_unneeded_media(Duration::ZERO, 100).await.expect("none"), 0);
+    assert_eq!(
+        w.db.forget_unneeded_media(Duration::ZERO, 100)
+            .await
+            .expect("forget"),
+        1
+    );
+    assert_eq!(
+        w.db.forget_unneeded_media(Duration::ZERO, 100)
+            .await
+            .expect("none"),
+        0
+    );
 }
 
 #[tokio::test]
