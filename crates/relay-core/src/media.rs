@@ -2,6 +2,8 @@
 //! source adapter sets it, the router names the account a bot file belongs to, and the
 //! worker fetches by it. Outbox rows stored before it existed carry the old strings
 //! (`tg-bot-file:…`, `tg-user-media:…`, `data:…`); they are read back with [`legacy`].
+//! [`MediaSource::identity`] names the file itself, so that the deliveries of one message
+//! share one fetched copy.
 
 use crate::AccountId;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -18,11 +20,49 @@ pub enum MediaSource {
         account: Option<AccountId>,
         file_id: String,
     },
-    /// A Telegram user session's message (`chat_id` a Bot API dialog id), too large to have
-    /// been carried inline.
-    TelegramUserMessage { chat_id: i64, message_id: i32 },
-    /// Carried with the message itself (small media a user session downloaded at once).
+    /// A Telegram user session's message (`chat_id` a Bot API dialog id), fetched through
+    /// that session; the router fills in `account` (rows stored before carry none).
+    TelegramUserMessage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<AccountId>,
+        chat_id: i64,
+        message_id: i32,
+    },
+    /// Carried with the message itself (rows stored before files were fetched by the
+    /// worker: small media a user session downloaded at once).
     Inline { mime: String, base64: String },
+}
+
+impl MediaSource {
+    /// What names the file, the same for every delivery of the message: `None` for a file
+    /// carried inline (nothing to fetch) and for a reference that names no account.
+    pub fn identity(&self) -> Option<String> {
+        match self {
+            MediaSource::Url { url } => Some(format!("url:{url}")),
+            MediaSource::TelegramBotFile {
+                account: Some(account),
+                file_id,
+            } => Some(format!("telegram-bot:{account}:{file_id}")),
+            MediaSource::TelegramUserMessage {
+                account: Some(account),
+                chat_id,
+                message_id,
+            } => Some(format!("telegram-user:{account}:{chat_id}:{message_id}")),
+            MediaSource::TelegramBotFile { account: None, .. }
+            | MediaSource::TelegramUserMessage { account: None, .. }
+            | MediaSource::Inline { .. } => None,
+        }
+    }
+
+    /// The source account a file is fetched through (the router fills it in for the
+    /// Telegram kinds, whose files only that account can read).
+    pub fn set_account(&mut self, source_account: AccountId) {
+        match self {
+            MediaSource::TelegramBotFile { account, .. }
+            | MediaSource::TelegramUserMessage { account, .. } => *account = Some(source_account),
+            MediaSource::Url { .. } | MediaSource::Inline { .. } => {}
+        }
+    }
 }
 
 /// A source as the old string protocol wrote it. A string that is none of the known forms
@@ -50,6 +90,7 @@ pub fn legacy(reference: &str) -> MediaSource {
         && let (Ok(chat_id), Ok(message_id)) = (chat.parse(), message.parse())
     {
         return MediaSource::TelegramUserMessage {
+            account: None,
             chat_id,
             message_id,
         };
@@ -113,6 +154,7 @@ mod tests {
         assert_eq!(
             legacy("tg-user-media:-1001234/56"),
             MediaSource::TelegramUserMessage {
+                account: None,
                 chat_id: -1001234,
                 message_id: 56
             }
@@ -130,6 +172,35 @@ mod tests {
                 url: "https://cdn.example/a.png".into()
             }
         );
+    }
+
+    #[test]
+    fn a_file_is_named_by_its_source_and_account() {
+        let account: AccountId = ACCOUNT.parse().expect("uuid");
+        let mut user = legacy("tg-user-media:-1001234/56");
+        assert_eq!(user.identity(), None, "no account: nothing can fetch it");
+        user.set_account(account);
+        assert_eq!(
+            user.identity().as_deref(),
+            Some(format!("telegram-user:{ACCOUNT}:-1001234:56").as_str())
+        );
+        let mut bot = legacy("tg-bot-file:AgAD");
+        bot.set_account(account);
+        assert_eq!(bot.identity(), Some(format!("telegram-bot:{ACCOUNT}:AgAD")));
+        let mut url = legacy("https://cdn.example/a.png");
+        url.set_account(account);
+        assert_eq!(url, legacy("https://cdn.example/a.png"));
+        assert_eq!(
+            url.identity().as_deref(),
+            Some("url:https://cdn.example/a.png")
+        );
+        assert_eq!(legacy("data:image/png;base64,AAEC").identity(), None);
+        let other_message = MediaSource::TelegramUserMessage {
+            account: Some(account),
+            chat_id: -1001234,
+            message_id: 57,
+        };
+        assert_ne!(other_message.identity(), user.identity());
     }
 
     #[test]
@@ -187,6 +258,7 @@ mod tests {
                     base64: "AAEC".into()
                 },
                 MediaSource::TelegramUserMessage {
+                    account: None,
                     chat_id: 42,
                     message_id: 7
                 },
@@ -219,6 +291,18 @@ mod tests {
             account: None,
             file_id: "AgAD".into(),
         };
+        let user = MediaSource::TelegramUserMessage {
+            account: Some(ACCOUNT.parse().expect("uuid")),
+            chat_id: -1001234,
+            message_id: 56,
+        };
+        let value = serde_json::to_value(&user).expect("serialize");
+        assert_eq!(value["kind"], "telegram_user_message");
+        assert_eq!(value["account"], ACCOUNT);
+        assert_eq!(
+            serde_json::from_value::<MediaSource>(value).expect("back"),
+            user
+        );
         let value = serde_json::to_value(&bot).expect("serialize");
         assert_eq!(value["kind"], "telegram_bot_file");
         assert_eq!(

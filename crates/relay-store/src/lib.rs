@@ -6,6 +6,7 @@ pub mod admin;
 pub mod crypto;
 pub mod db;
 pub mod fan_out;
+pub mod media;
 pub mod outbox;
 pub mod pairs;
 pub mod plans;
@@ -39,6 +40,8 @@ pub use users::{User, UserCredentials};
 mod copies_tests;
 #[cfg(test)]
 mod decisions_tests;
+#[cfg(test)]
+mod media_tests;
 #[cfg(test)]
 mod outbox_tests;
 #[cfg(test)]

@@ -7,4 +7,4 @@ pub mod files;
 pub mod platform;
 pub mod user;
 
-pub use bot::{BotListener, BotSink, TelegramBot};
+pub use bot::{BotFile, BotListener, BotSink, TelegramBot};

@@ -4,7 +4,7 @@ use relay_core::messages::{
     LimitScope, MediaSource, MessageSink, OutgoingFile, OutgoingMessage, SendError, SourceEvent,
 };
 use relay_fakes::telegram_bot::{FakeBotApi, RunningBotApi};
-use relay_telegram::{BotListener, BotSink, TelegramBot};
+use relay_telegram::{BotFile, BotListener, BotSink, TelegramBot};
 use serde_json::Value;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -339,13 +339,28 @@ async fn a_received_photo_is_reported_and_downloaded_through_the_bot() {
         panic!("expected a bot file");
     };
     assert_eq!(
-        w.bot().download(file_id, 1 << 20).await.expect("download"),
-        bytes
+        w.bot().file(file_id, 1 << 20).await.expect("download"),
+        BotFile::Bytes(bytes)
     );
-    assert!(matches!(
-        w.bot().download(file_id, 10).await,
-        Err(SendError::Rejected { .. })
-    ));
+    assert_eq!(
+        w.bot().file(file_id, 10).await.expect("over the cap"),
+        BotFile::TooLarge { size: 5000 }
+    );
+    // Telegram hands bots files up to 20 MB.
+    let big = vec![1u8; 20 * 1024 * 1024 + 1];
+    w.fake()
+        .user_posts_photo(w.group, "Alice", "big", big)
+        .expect("posted");
+    let SourceEvent::Created(m) = next(&mut rx).await else {
+        panic!("expected a message");
+    };
+    let MediaSource::TelegramBotFile { file_id, .. } = &m.media[0].source else {
+        panic!("expected a bot file");
+    };
+    assert_eq!(
+        w.bot().file(file_id, 50 << 20).await.expect("too big"),
+        BotFile::TooLarge { size: 0 }
+    );
     stop.cancel();
 }
 

@@ -593,3 +593,70 @@ async fn formatting_comes_in_and_goes_out_as_entities_with_the_literals_intact()
     assert_eq!((stored.text.as_str(), &stored.entities), (text, &entities));
     listening.stop().await;
 }
+
+#[tokio::test]
+async fn a_messages_file_is_fetched_through_the_session_up_to_the_cap() {
+    use relay_fakes::telegram_dc::FakeMedia;
+    use relay_telegram::user::MessageFile;
+    let world = World::new().await;
+    let (alice, alice_id) = world.account("+15550100", "Alice").await;
+    let bob_id = world.fake().add_user("+15550111", "Bob", None);
+    let channel = world
+        .fake()
+        .add_channel("Files", false, &[alice_id, bob_id]);
+    let connection = world.connect(alice).await;
+    let sink = UserSink::new(&connection);
+    let mut listening = Listening::start(&world, alice, connection);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // 1.2 MB: three chunks of getFile.
+    let bytes: Vec<u8> = (0..1_200_000).map(|i| (i % 251) as u8).collect();
+    let mut media = FakeMedia::new(MediaKind::Document, bytes.clone());
+    media.file_name = Some("report.pdf".into());
+    let id = world
+        .fake()
+        .post_media(Peer::Channel(channel), bob_id, "the report", media);
+    let SourceEvent::Created(m) = listening.next().await else {
+        panic!("expected a message");
+    };
+    // The listener only names the file; nothing is downloaded when the message arrives.
+    assert!(matches!(
+        m.media[0].source,
+        relay_core::messages::MediaSource::TelegramUserMessage { message_id, .. } if message_id == id
+    ));
+    assert!(!world.fake().calls().iter().any(|c| c == "upload.getFile"));
+    let chat_id: i64 = channel_chat(channel).parse().expect("id");
+
+    assert_eq!(
+        sink.message_file(chat_id, id, 2_000_000)
+            .await
+            .expect("file"),
+        MessageFile::Bytes(bytes)
+    );
+    let fetched = world
+        .fake()
+        .calls()
+        .iter()
+        .filter(|c| *c == "upload.getFile")
+        .count();
+    assert_eq!(fetched, 3);
+    // Declared over the cap: refused before any chunk is read.
+    assert_eq!(
+        sink.message_file(chat_id, id, 1_000_000)
+            .await
+            .expect("too large"),
+        MessageFile::TooLarge { size: 1_200_000 }
+    );
+    let after = world
+        .fake()
+        .calls()
+        .iter()
+        .filter(|c| *c == "upload.getFile")
+        .count();
+    assert_eq!(after, 3);
+    // A message that is not there.
+    assert!(matches!(
+        sink.message_file(chat_id, id + 100, 2_000_000).await,
+        Err(SendError::NotFound(_))
+    ));
+    listening.stop().await;
+}

@@ -107,6 +107,11 @@ impl AccountHub {
         }
     }
 
+    /// Where the platforms are.
+    pub fn platforms(&self) -> &Platforms {
+        &self.platforms
+    }
+
     fn retries(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Retry>> {
         self.retries.lock().unwrap_or_else(|p| p.into_inner())
     }

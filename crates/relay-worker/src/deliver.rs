@@ -49,7 +49,9 @@ pub struct Deliverer {
     hub: AccountHub,
     /// Accounts told to wait (FLOOD_WAIT, a global 429): until when.
     paused_accounts: Mutex<HashMap<AccountId, Instant>>,
-    http: reqwest::Client,
+    /// The files of messages, fetched once and stored ([`media::Media`]).
+    media: Arc<media::Media>,
+    _media_task: crate::supervise::Supervised,
     completer: Completer,
     claimer: Claimer,
 }
@@ -65,14 +67,17 @@ impl Deliverer {
         supervisor: &Supervisor,
         stop: CancellationToken,
     ) -> Self {
+        let (media, _media_task) =
+            media::Media::start(db.clone(), hub.clone(), http, supervisor, stop.clone());
         Self {
+            media,
+            _media_task,
             completer: Completer::start(db.clone(), queue.clone(), supervisor, stop.clone()),
             claimer: Claimer::start(db.clone(), CLAIM_HOLD, supervisor, stop),
             db,
             queue,
             hub,
             paused_accounts: Mutex::default(),
-            http,
         }
     }
 
@@ -310,14 +315,8 @@ impl Deliverer {
         claimed: &ClaimedDelivery,
         payload: &DeliveryPayload,
     ) -> Result<OutgoingMessage, Failure> {
-        let mut files = Vec::with_capacity(payload.media.len());
-        for media in &payload.media {
-            files.push(
-                media::fetch(&self.http, &self.hub, claimed.owner_id, media)
-                    .await
-                    .map_err(Failure::Send)?,
-            );
-        }
+        // Files over the destination's limit are not sent: the text says so instead.
+        let carried = self.media.carry(claimed, payload).await?;
         let reply_to = match &payload.reply_to_source {
             Some(source) => self
                 .db
@@ -327,9 +326,9 @@ impl Deliverer {
             None => None,
         };
         Ok(OutgoingMessage {
-            text: payload.text.clone(),
+            text: carried.text(&payload.text),
             embeds: payload.embeds.clone(),
-            files,
+            files: carried.files,
             reply_to,
             author: payload.author.clone(),
         })

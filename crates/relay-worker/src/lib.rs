@@ -13,6 +13,9 @@ pub mod deliver;
 mod lane;
 pub mod lease_keeper;
 mod media;
+mod media_fetch;
+mod media_http;
+mod media_limits;
 pub mod ownership;
 pub mod partition;
 mod parts;
@@ -267,13 +270,9 @@ impl Worker {
     }
 }
 
+/// The HTTP client for fetching files: it follows no redirects.
 fn http_client() -> reqwest::Client {
-    // Idempotent; the binary installs it too, but a worker embedded elsewhere may not.
-    relay_discord::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap_or_default()
+    media_http::client()
 }
 
 #[cfg(test)]

@@ -329,17 +329,14 @@ impl Positions {
 }
 
 fn payload(account: AccountId, m: &IncomingMessage, target: Option<String>) -> DeliveryPayload {
-    // A bot's file id only works through that bot: the reference names it.
+    // A bot's file id, or a user session's message, only works through that account: the
+    // reference names it.
     let media = m
         .media
         .iter()
         .cloned()
         .map(|mut media| {
-            if let relay_core::messages::MediaSource::TelegramBotFile { account: bot, .. } =
-                &mut media.source
-            {
-                *bot = Some(account);
-            }
+            media.source.set_account(account);
             media
         })
         .collect();

@@ -337,6 +337,23 @@ impl FakeDiscord {
         self.state().attachments.get(&attachment_id).cloned()
     }
 
+    /// How often the CDN served an attachment.
+    pub fn attachment_downloads(&self, attachment_id: u64) -> usize {
+        self.state()
+            .attachment_downloads
+            .get(&attachment_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// An attachment's bytes as the CDN serves them (counted).
+    pub(crate) fn download_attachment(&self, attachment_id: u64) -> Option<Vec<u8>> {
+        let mut state = self.state();
+        let bytes = state.attachments.get(&attachment_id).cloned()?;
+        *state.attachment_downloads.entry(attachment_id).or_default() += 1;
+        Some(bytes)
+    }
+
     /// The avatar URL a webhook message was sent with.
     pub fn webhook_avatar(&self, message_id: u64) -> Option<String> {
         self.state().webhook_avatars.get(&message_id).cloned()

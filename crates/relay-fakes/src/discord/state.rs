@@ -93,6 +93,8 @@ pub struct State {
     pub nonces: HashMap<(u64, String), (u64, u64, Instant)>,
     pub sessions: HashMap<String, Session>,
     pub attachments: HashMap<u64, Vec<u8>>,
+    /// How often each attachment was downloaded from the CDN.
+    pub attachment_downloads: HashMap<u64, usize>,
     /// The `avatar_url` a webhook message was sent with, by message id.
     pub webhook_avatars: HashMap<u64, String>,
     pub gateway_down: bool,

@@ -2,7 +2,7 @@
 //! getFile and file downloads (the sending methods are in `sending`).
 
 use super::FakeBotApi;
-use super::params::{Params, bad, fail, ok, read_params, reply};
+use super::params::{MAX_DOWNLOAD, Params, bad, fail, ok, read_params, reply};
 use super::schema::{UPDATES_LIMIT, refuse};
 use super::sending::{
     Kind, copy_message, delete_message, edit_caption, edit_text, send, send_media_group,
@@ -169,6 +169,7 @@ fn get_file(fake: &FakeBotApi, params: &Params) -> Response {
         return bad("file_id not specified");
     };
     match fake.state().files.get(&file_id) {
+        Some(bytes) if bytes.len() > MAX_DOWNLOAD => bad("file is too big"),
         Some(bytes) => ok(
             json!({"file_id": file_id, "file_unique_id": file_id, "file_size": bytes.len(), "file_path": format!("files/{file_id}")}),
         ),

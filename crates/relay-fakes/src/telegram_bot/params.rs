@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
 pub(super) const MAX_UPLOAD: usize = 50 * 1024 * 1024;
+/// The largest file getFile hands a bot; larger ones are "too big" to download.
+pub(super) const MAX_DOWNLOAD: usize = 20 * 1024 * 1024;
 
 pub(super) fn reply(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()

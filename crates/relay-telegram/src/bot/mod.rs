@@ -22,6 +22,7 @@ use teloxide_core::types::{
 };
 use teloxide_core::{ApiError, Bot, RequestError};
 
+mod download;
 mod entities;
 mod listener;
 
@@ -31,6 +32,7 @@ fn kind_of(file: &OutgoingFile) -> FileKind {
     kind_of_name(&file.filename)
 }
 
+pub use download::BotFile;
 pub use listener::{BotListener, incoming};
 
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
@@ -83,34 +85,6 @@ fn reqwest_url(url: &str) -> Result<url::Url, String> {
     url::Url::parse(&with_slash).map_err(|e| format!("not a URL: {e}"))
 }
 
-/// The Bot API's errors in the queue's terms.
-impl TelegramBot {
-    /// A file the bot received (by its file id), up to `max` bytes.
-    pub async fn download(&self, file_id: &str, max: u64) -> Result<Vec<u8>, SendError> {
-        use teloxide_core::net::Download;
-        let file = self
-            .bot
-            .get_file(teloxide_core::types::FileId(file_id.to_owned()))
-            .await
-            .map_err(send_error)?;
-        if u64::from(file.size) > max {
-            return Err(SendError::Rejected {
-                code: "file_too_large".into(),
-                message: format!(
-                    "the file is {} bytes; at most {max} are forwarded",
-                    file.size
-                ),
-            });
-        }
-        let mut bytes = Vec::with_capacity(file.size as usize);
-        self.bot
-            .download_file(&file.path, &mut bytes)
-            .await
-            .map_err(|e| SendError::Transient(format!("downloading a file: {e}")))?;
-        Ok(bytes)
-    }
-}
-
 /// An edit that changes nothing is done: the message already reads as asked (a part of a
 /// long text the edit did not touch).
 fn unless_unchanged(done: Result<(), RequestError>) -> Result<(), SendError> {
@@ -130,6 +104,7 @@ fn has_no_text(description: &str) -> bool {
     description.contains("there is no text in the message to edit")
 }
 
+/// The Bot API's errors in the queue's terms.
 pub fn send_error(err: RequestError) -> SendError {
     match err {
         RequestError::RetryAfter(wait) => SendError::RateLimited {

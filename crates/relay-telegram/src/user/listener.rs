@@ -122,16 +122,9 @@ impl UserListener {
             };
             let position = position(&state);
             let update = Update::from_raw(&self.connection.client, raw, state, peers);
-            let mut batch = events_of(&update);
-            // Files travel with the message: the destination's worker may not hold this
-            // session, so small media is fetched now and carried inline.
-            if let (
-                Update::NewMessage(m) | Update::MessageEdited(m),
-                Some(SourceEvent::Created(incoming) | SourceEvent::Edited(incoming)),
-            ) = (&update, batch.first_mut())
-            {
-                inline_media(&self.connection.client, m, incoming).await;
-            }
+            // Files are not fetched here: a delivery that needs one has the worker fetch it
+            // through this session (once per message), so chats no pair reads cost nothing.
+            let batch = events_of(&update);
             // Updates without events (service messages, other kinds) move the position too.
             if events.send(batch, position).await.is_err() {
                 return;
@@ -259,52 +252,6 @@ fn position(state: &State) -> Option<Position> {
     })
 }
 
-/// Media up to this size is carried inline with the message ([`MediaSource::Inline`]).
-pub const INLINE_MEDIA_BYTES: u64 = 10 * 1024 * 1024;
-
-async fn inline_media(
-    client: &grammers_client::Client,
-    m: &Message,
-    incoming: &mut IncomingMessage,
-) {
-    let Some(media) = m.media() else { return };
-    let Some(file) = incoming.media.first_mut() else {
-        return;
-    };
-    if file.size > INLINE_MEDIA_BYTES {
-        tracing::warn!(
-            size = file.size,
-            "a file too large to carry inline; it will be reported when forwarded"
-        );
-        return;
-    }
-    let mut download = client.iter_download(&media);
-    let mut bytes = Vec::with_capacity(file.size as usize);
-    loop {
-        match download.next().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            Ok(None) => break,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not fetch a message's file; it keeps its reference");
-                return;
-            }
-        }
-        if bytes.len() as u64 > INLINE_MEDIA_BYTES {
-            return;
-        }
-    }
-    use base64::Engine;
-    let mime = file
-        .content_type
-        .clone()
-        .unwrap_or_else(|| "application/octet-stream".into());
-    file.size = bytes.len() as u64;
-    file.source = MediaSource::Inline {
-        mime,
-        base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
-    };
-}
-
 fn events_of(update: &Update) -> Vec<SourceEvent> {
     match update {
         Update::NewMessage(m) if m.action().is_none() => vec![SourceEvent::Created(incoming(m))],
@@ -330,8 +277,8 @@ fn events_of(update: &Update) -> Vec<SourceEvent> {
 }
 
 /// A message as Relay's platform-neutral message. Text keeps its formatting (entities);
-/// files are referenced by their message ([`MediaSource::TelegramUserMessage`]), and carried
-/// inline when small enough.
+/// files are referenced by their message ([`MediaSource::TelegramUserMessage`]; the router
+/// names the session).
 pub fn incoming(m: &Message) -> IncomingMessage {
     let chat_id = m
         .peer_id()
@@ -364,6 +311,7 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         },
     };
     let source = MediaSource::TelegramUserMessage {
+        account: None,
         chat_id: m.peer_id().bot_api_dialog_id().unwrap_or_default(),
         message_id: m.id(),
     };

@@ -7,6 +7,7 @@
 //! first half plus 128 random bytes of its own, which the fake treats as the device.
 
 mod connection;
+mod download;
 mod entities;
 mod errors;
 mod listener;
@@ -15,6 +16,7 @@ mod session;
 mod sink;
 
 pub use connection::Connection;
+pub use download::MessageFile;
 pub use errors::send_error;
 pub use listener::{UserListener, incoming};
 pub use login::{LoginError, LoginState, PasswordStep, SignedIn};

@@ -35,8 +35,8 @@ pub fn random_id(idempotency_key: &str, part: usize) -> i64 {
 /// Sends as the session's user.
 #[derive(Clone)]
 pub struct UserSink {
-    client: Client,
-    session: Arc<super::UserSession>,
+    pub(super) client: Client,
+    pub(super) session: Arc<super::UserSession>,
 }
 
 impl UserSink {
@@ -57,7 +57,7 @@ impl UserSink {
     }
 
     /// The chat, from its Bot API style id, with the access hash the session has for it.
-    async fn peer(&self, chat_id: &str) -> Result<PeerRef, SendError> {
+    pub(super) async fn peer(&self, chat_id: &str) -> Result<PeerRef, SendError> {
         let id = chat_id
             .parse::<i64>()
             .ok()

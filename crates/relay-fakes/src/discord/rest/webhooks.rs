@@ -139,7 +139,7 @@ pub(super) async fn attachment(
     AxState(fake): Fake,
     Path((aid, _name)): Path<(u64, String)>,
 ) -> Response {
-    match fake.attachment_bytes(aid) {
+    match fake.download_attachment(aid) {
         Some(bytes) => bytes.into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
