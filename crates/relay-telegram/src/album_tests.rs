@@ -39,10 +39,23 @@ fn album_of(event: &SourceEvent) -> (String, Vec<String>, String, usize) {
 fn members_become_one_message_when_quiet_passes() {
     let t0 = Instant::now();
     let mut g = AlbumGrouper::new(Duration::from_millis(400));
-    assert!(g.push(created(member(5, "c", "")), Some("g".into()), t0).is_empty());
+    assert!(
+        g.push(created(member(5, "c", "")), Some("g".into()), t0)
+            .is_empty()
+    );
     let later = t0 + Duration::from_millis(300);
-    assert!(g.push(created(member(6, "c", "the caption")), Some("g".into()), later).is_empty());
-    assert!(g.push(created(member(7, "c", "")), Some("g".into()), later).is_empty());
+    assert!(
+        g.push(
+            created(member(6, "c", "the caption")),
+            Some("g".into()),
+            later
+        )
+        .is_empty()
+    );
+    assert!(
+        g.push(created(member(7, "c", "")), Some("g".into()), later)
+            .is_empty()
+    );
     assert!(g.is_holding());
     // Quiet counts from the last member.
     assert!(g.due(t0 + Duration::from_millis(500)).is_empty());
@@ -51,7 +64,12 @@ fn members_become_one_message_when_quiet_passes() {
     assert_eq!(ready.len(), 1);
     assert_eq!(
         album_of(&ready[0]),
-        ("5".into(), vec!["6".into(), "7".into()], "the caption".into(), 3)
+        (
+            "5".into(),
+            vec!["6".into(), "7".into()],
+            "the caption".into(),
+            3
+        )
     );
     assert!(!g.is_holding());
 }
@@ -107,8 +125,12 @@ fn a_new_album_in_the_same_chat_ends_the_previous_one_and_ten_members_end_it_at_
 
 #[test]
 fn members_are_joined_in_id_order_and_the_first_caption_wins() {
-    let album = join(vec![member(8, "c", ""), member(7, "c", "first"), member(9, "c", "second")])
-        .expect("album");
+    let album = join(vec![
+        member(8, "c", ""),
+        member(7, "c", "first"),
+        member(9, "c", "second"),
+    ])
+    .expect("album");
     assert_eq!(album.message_id, "7");
     assert_eq!(album.grouped_ids, vec!["8".to_owned(), "9".to_owned()]);
     assert_eq!(album.text.text, "first");
@@ -118,13 +140,13 @@ fn members_are_joined_in_id_order_and_the_first_caption_wins() {
 #[test]
 fn files_are_grouped_as_telegram_takes_them() {
     let names = ["a.jpg", "b.pdf", "c.mp4", "d.ogg", "e.png", "f.txt"];
-    assert_eq!(
-        send_groups(names),
-        vec![vec![0, 2, 4], vec![1, 5], vec![3]]
-    );
+    assert_eq!(send_groups(names), vec![vec![0, 2, 4], vec![1, 5], vec![3]]);
     let many: Vec<String> = (0..23).map(|i| format!("{i}.jpg")).collect();
     let groups = send_groups(many.iter().map(String::as_str));
-    assert_eq!(groups.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 3]);
+    assert_eq!(
+        groups.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![10, 10, 3]
+    );
 }
 
 fn filename() -> impl Strategy<Value = String> {

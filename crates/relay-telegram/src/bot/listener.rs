@@ -11,9 +11,9 @@
 //! longer than that (teloxide's default client gives up after 17 s).
 
 use super::{TelegramBot, send_error};
+use crate::album::AlbumGrouper;
 use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, SourceEvent};
 use relay_core::source::SourceSender;
-use crate::album::AlbumGrouper;
 use std::time::{Duration, Instant};
 use teloxide_core::payloads::setters::*;
 use teloxide_core::prelude::Requester;

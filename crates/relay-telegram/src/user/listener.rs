@@ -14,6 +14,8 @@
 //! again.
 
 use super::{Connection, UserSession};
+use crate::album::AlbumGrouper;
+use grammers_client::client::UpdateStream;
 use grammers_client::media::Media;
 use grammers_client::message::Message;
 use grammers_client::update::Update;
@@ -23,8 +25,6 @@ use grammers_session::types::{PeerId, PeerInfo};
 use grammers_session::updates::{MessageBox, State};
 use grammers_tl_types as tl;
 use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, SourceEvent};
-use crate::album::AlbumGrouper;
-use grammers_client::client::UpdateStream;
 use relay_core::source::{NotRecorded, Position, SourceSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -156,7 +156,11 @@ impl UserListener {
                 .flat_map(|event| albums.push(event, group.clone(), now))
                 .collect();
             // Updates without events (service messages, other kinds) move the position too.
-            if held.report(&events, &albums, ready, position).await.is_err() {
+            if held
+                .report(&events, &albums, ready, position)
+                .await
+                .is_err()
+            {
                 return;
             }
         }
