@@ -591,3 +591,39 @@ async fn an_album_send_reports_every_message_and_the_fake_refuses_what_telegram_
     );
     assert_eq!(w.messages(w.group).len(), 2);
 }
+
+#[tokio::test]
+async fn an_album_held_when_the_listener_stops_is_polled_again() {
+    let w = world().await;
+    let (tx, mut rx) = mpsc::channel(100);
+    let stop = CancellationToken::new();
+    let listener = tokio::spawn(
+        BotListener::new(&w.bot(), Duration::from_secs(2)).run(acknowledging(tx), stop.clone()),
+    );
+    let posted = w.fake().user_posts_album(
+        w.group,
+        "Alice",
+        vec![
+            ("photo", "a.jpg", b"a".to_vec(), "kept"),
+            ("photo", "b.jpg", b"b".to_vec(), ""),
+        ],
+    );
+    // Stopped while the album waits for more members: nothing was reported or confirmed.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    stop.cancel();
+    listener.await.expect("stopped");
+    assert!(rx.try_recv().is_err(), "nothing reported yet");
+
+    let (tx, mut rx) = mpsc::channel(100);
+    let stop = CancellationToken::new();
+    tokio::spawn(
+        BotListener::new(&w.bot(), Duration::from_secs(2)).run(acknowledging(tx), stop.clone()),
+    );
+    let SourceEvent::Created(album) = next(&mut rx).await else {
+        panic!("expected the album");
+    };
+    assert_eq!(album.message_id, posted[0]["message_id"].to_string());
+    assert_eq!(album.grouped_ids, vec![posted[1]["message_id"].to_string()]);
+    assert_eq!(album.text.text, "kept");
+    stop.cancel();
+}
