@@ -472,7 +472,10 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
     assert_eq!(grouped[0].text, "three at once");
     assert_eq!(grouped[0].id.to_string(), first.message_id);
     let others: Vec<String> = grouped[1..].iter().map(|m| m.id.to_string()).collect();
-    assert_eq!(first.others, others, "every message of the album is reported");
+    assert_eq!(
+        first.others, others,
+        "every message of the album is reported"
+    );
     // Telegram refuses an album mixing documents with photos.
     let mixed = OutgoingMessage {
         files: vec![file("d.jpg", 100), file("e.pdf", 100)],
@@ -610,7 +613,9 @@ async fn an_album_is_reported_as_one_message_even_after_a_crash_while_it_was_hel
     let world = World::new().await;
     let (alice, alice_id) = world.account("+15550100", "Alice").await;
     let bob_id = world.fake().add_user("+15550111", "Bob", None);
-    let channel = world.fake().add_channel("Photos", false, &[bob_id, alice_id]);
+    let channel = world
+        .fake()
+        .add_channel("Photos", false, &[bob_id, alice_id]);
     let photo = |byte| relay_fakes::telegram_dc::FakeMedia::new(MediaKind::Photo, vec![byte; 10]);
 
     let mut listening = Listening::start(&world, alice, world.connect(alice).await);
