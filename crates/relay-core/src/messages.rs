@@ -118,9 +118,22 @@ pub struct OutgoingMessage {
 }
 
 /// A message the destination accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sent {
     pub message_id: String,
+    /// The other messages the send created, in order: a Telegram album is one message per
+    /// file (`message_id` is the first).
+    pub others: Vec<String>,
+}
+
+impl Sent {
+    /// One message.
+    pub fn one(message_id: impl Into<String>) -> Self {
+        Self {
+            message_id: message_id.into(),
+            others: Vec::new(),
+        }
+    }
 }
 
 /// How wide a rate limit is: one route (channel), the whole account, or everything.

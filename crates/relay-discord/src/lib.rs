@@ -19,6 +19,9 @@ pub use rest::{DiscordEndpoints, DiscordRest, set_global_limit};
 pub use sinks::{BotSink, WebhookSink};
 pub use webhook_url::WebhookTarget;
 
+/// Attachments one Discord message carries at most.
+pub const MAX_FILES: usize = 10;
+
 /// Installs ring as the process's TLS crypto provider (once; later calls do nothing).
 /// reqwest and twilight-gateway enable none themselves and panic without one.
 pub fn install_crypto_provider() {

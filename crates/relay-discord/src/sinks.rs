@@ -28,9 +28,7 @@ impl MessageSink for BotSink {
             .rest
             .create_message(chat_id, message, idempotency_key)
             .await?;
-        Ok(Sent {
-            message_id: sent.id.to_string(),
-        })
+        Ok(Sent::one(sent.id.to_string()))
     }
 
     async fn edit(
@@ -77,9 +75,7 @@ impl MessageSink for WebhookSink {
             .rest
             .execute_webhook(self.target.id, &self.target.token, message)
             .await?;
-        Ok(Sent {
-            message_id: sent.id.to_string(),
-        })
+        Ok(Sent::one(sent.id.to_string()))
     }
 
     async fn edit(

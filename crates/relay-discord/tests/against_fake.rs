@@ -638,3 +638,64 @@ async fn a_channel_watched_for_the_first_time_catches_up_from_when_it_was_first_
         "nothing from before the pair"
     );
 }
+
+#[tokio::test]
+async fn ten_files_go_in_one_message_and_eleven_are_refused() {
+    let w = world().await;
+    let (_listener, mut l) = listen(&w);
+    wait_connected(&w).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A person's message with several files is one message with all of them.
+    let files = (0..3)
+        .map(|i| (["a.png", "b.pdf", "c.jpg"][i], vec![i as u8; 8]))
+        .collect();
+    w.fake()
+        .user_posts_files(w.channel, w.user, "three files", files)
+        .expect("posted");
+    match tokio::time::timeout(Duration::from_secs(10), l.events.recv())
+        .await
+        .expect("in time")
+        .expect("open")
+    {
+        SourceEvent::Created(m) => {
+            let names: Vec<&str> = m.media.iter().map(|f| f.filename.as_str()).collect();
+            assert_eq!(names, ["a.png", "b.pdf", "c.jpg"]);
+            assert_eq!(m.text.text, "three files");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let files = |n: usize| -> Vec<OutgoingFile> {
+        (0..n)
+            .map(|i| OutgoingFile {
+                filename: format!("{i}.png"),
+                bytes: vec![i as u8; 4],
+            })
+            .collect()
+    };
+    let chat = w.channel.to_string();
+    let ten = OutgoingMessage {
+        text: "ten".into(),
+        files: files(relay_discord::MAX_FILES),
+        ..Default::default()
+    };
+    let sent = BotSink::new(w.rest())
+        .send(&chat, &ten, "ten")
+        .await
+        .expect("ten");
+    let stored = w.fake().messages(w.channel);
+    let copy = stored
+        .iter()
+        .find(|m| m.id.to_string() == sent.message_id)
+        .expect("stored");
+    assert_eq!(copy.attachments.len(), 10);
+    assert!(sent.others.is_empty());
+    let eleven = OutgoingMessage {
+        files: files(11),
+        ..Default::default()
+    };
+    assert!(matches!(
+        BotSink::new(w.rest()).send(&chat, &eleven, "eleven").await,
+        Err(SendError::Rejected { .. })
+    ));
+}

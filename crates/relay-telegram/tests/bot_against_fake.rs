@@ -510,3 +510,135 @@ async fn formatting_comes_in_and_goes_out_as_entities_with_the_literals_intact()
     assert_eq!(entity_list(&stored[2], "caption_entities"), expected);
     stop.cancel();
 }
+
+#[tokio::test]
+async fn an_album_posted_by_a_person_is_reported_as_one_message() {
+    let w = world().await;
+    let (tx, mut rx) = mpsc::channel(100);
+    let stop = CancellationToken::new();
+    tokio::spawn(
+        BotListener::new(&w.bot(), Duration::from_secs(2)).run(acknowledging(tx), stop.clone()),
+    );
+    let posted = w.fake().user_posts_album(
+        w.group,
+        "Alice",
+        vec![
+            ("photo", "a.jpg", b"a".to_vec(), ""),
+            ("video", "b.mp4", b"b".to_vec(), "the caption"),
+            ("photo", "c.jpg", b"c".to_vec(), ""),
+        ],
+    );
+    let ids: Vec<String> = posted.iter().map(|m| m["message_id"].to_string()).collect();
+    w.fake().user_posts(w.group, "Alice", "after the album");
+    let SourceEvent::Created(album) = next(&mut rx).await else {
+        panic!("expected the album");
+    };
+    assert_eq!(album.message_id, ids[0]);
+    assert_eq!(album.grouped_ids, ids[1..].to_vec());
+    assert_eq!(album.text.text, "the caption");
+    let names: Vec<&str> = album.media.iter().map(|m| m.filename.as_str()).collect();
+    assert_eq!(names, ["photo.jpg", "b.mp4", "photo.jpg"]);
+    let SourceEvent::Created(after) = next(&mut rx).await else {
+        panic!("expected the next message");
+    };
+    assert_eq!(after.text.text, "after the album");
+
+    // An album at the end of what was posted is reported once no member follows.
+    let posted = w.fake().user_posts_album(
+        w.group,
+        "Alice",
+        vec![
+            ("document", "x.pdf", b"x".to_vec(), "papers"),
+            ("document", "y.pdf", b"y".to_vec(), ""),
+        ],
+    );
+    let SourceEvent::Created(album) = next(&mut rx).await else {
+        panic!("expected the second album");
+    };
+    assert_eq!(album.message_id, posted[0]["message_id"].to_string());
+    assert_eq!(album.media.len(), 2);
+    assert_eq!(album.text.text, "papers");
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn an_album_send_reports_every_message_and_the_fake_refuses_what_telegram_does() {
+    let w = world().await;
+    let sink = w.sink();
+    let chat = w.group.to_string();
+    let album = OutgoingMessage {
+        text: "two".into(),
+        files: vec![file("a.jpg", b"a"), file("b.mp4", b"b")],
+        ..Default::default()
+    };
+    let sent = sink.send(&chat, &album, "k").await.expect("album");
+    let stored = w.messages(w.group);
+    let ids: Vec<String> = stored.iter().map(|m| m["message_id"].to_string()).collect();
+    assert_eq!(sent.message_id, ids[0]);
+    assert_eq!(sent.others, ids[1..].to_vec());
+
+    // Eleven files, or a document among photos, are refused by sendMediaGroup itself.
+    let eleven = OutgoingMessage {
+        files: (0..11).map(|i| file(&format!("{i}.jpg"), b"p")).collect(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        sink.send(&chat, &eleven, "k").await,
+        Err(SendError::Rejected { .. })
+    ));
+    let bot = teloxide_core::Bot::new(TOKEN).set_api_url(w.api.url().parse().expect("url"));
+    use teloxide_core::prelude::Requester;
+    use teloxide_core::types::{
+        ChatId, InputFile, InputMedia, InputMediaDocument, InputMediaPhoto,
+    };
+    let mixed = vec![
+        InputMedia::Photo(InputMediaPhoto::new(
+            InputFile::memory(b"p".to_vec()).file_name("p.jpg"),
+        )),
+        InputMedia::Document(InputMediaDocument::new(
+            InputFile::memory(b"d".to_vec()).file_name("d.pdf"),
+        )),
+    ];
+    let refused = bot.send_media_group(ChatId(w.group), mixed).await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("can't be mixed")),
+        "a document and a photo in one album"
+    );
+    assert_eq!(w.messages(w.group).len(), 2);
+}
+
+#[tokio::test]
+async fn an_album_held_when_the_listener_stops_is_polled_again() {
+    let w = world().await;
+    let (tx, mut rx) = mpsc::channel(100);
+    let stop = CancellationToken::new();
+    let listener = tokio::spawn(
+        BotListener::new(&w.bot(), Duration::from_secs(2)).run(acknowledging(tx), stop.clone()),
+    );
+    let posted = w.fake().user_posts_album(
+        w.group,
+        "Alice",
+        vec![
+            ("photo", "a.jpg", b"a".to_vec(), "kept"),
+            ("photo", "b.jpg", b"b".to_vec(), ""),
+        ],
+    );
+    // Stopped while the album waits for more members: nothing was reported or confirmed.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    stop.cancel();
+    listener.await.expect("stopped");
+    assert!(rx.try_recv().is_err(), "nothing reported yet");
+
+    let (tx, mut rx) = mpsc::channel(100);
+    let stop = CancellationToken::new();
+    tokio::spawn(
+        BotListener::new(&w.bot(), Duration::from_secs(2)).run(acknowledging(tx), stop.clone()),
+    );
+    let SourceEvent::Created(album) = next(&mut rx).await else {
+        panic!("expected the album");
+    };
+    assert_eq!(album.message_id, posted[0]["message_id"].to_string());
+    assert_eq!(album.grouped_ids, vec![posted[1]["message_id"].to_string()]);
+    assert_eq!(album.text.text, "kept");
+    stop.cancel();
+}

@@ -471,6 +471,20 @@ async fn every_kind_of_send_arrives_once_and_waits_come_back_typed() {
     );
     assert_eq!(grouped[0].text, "three at once");
     assert_eq!(grouped[0].id.to_string(), first.message_id);
+    let others: Vec<String> = grouped[1..].iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(
+        first.others, others,
+        "every message of the album is reported"
+    );
+    // Telegram refuses an album mixing documents with photos.
+    let mixed = OutgoingMessage {
+        files: vec![file("d.jpg", 100), file("e.pdf", 100)],
+        ..OutgoingMessage::default()
+    };
+    match sink.send(&chat, &mixed, "album-2").await {
+        Err(SendError::Rejected { code, .. }) => assert_eq!(code, "GROUPED_MEDIA_INVALID"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 
     // A reply, an edit and a delete.
     let reply = OutgoingMessage {
@@ -658,5 +672,59 @@ async fn a_messages_file_is_fetched_through_the_session_up_to_the_cap() {
         sink.message_file(chat_id, id + 100, 2_000_000).await,
         Err(SendError::NotFound(_))
     ));
+    listening.stop().await;
+}
+
+#[tokio::test]
+async fn an_album_is_reported_as_one_message_even_after_a_crash_while_it_was_held() {
+    let world = World::new().await;
+    let (alice, alice_id) = world.account("+15550100", "Alice").await;
+    let bob_id = world.fake().add_user("+15550111", "Bob", None);
+    let channel = world
+        .fake()
+        .add_channel("Photos", false, &[bob_id, alice_id]);
+    let photo = |byte| relay_fakes::telegram_dc::FakeMedia::new(MediaKind::Photo, vec![byte; 10]);
+
+    let mut listening = Listening::start(&world, alice, world.connect(alice).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    world.fake().post(Peer::Channel(channel), bob_id, "before");
+    let ids = world.fake().post_album(
+        Peer::Channel(channel),
+        bob_id,
+        vec![
+            (String::new(), photo(1)),
+            ("a caption".to_owned(), photo(2)),
+            (String::new(), photo(3)),
+        ],
+    );
+    world.fake().post(Peer::Channel(channel), bob_id, "after");
+    assert_eq!(listening.created_texts(1).await[0].1, "before");
+    let SourceEvent::Created(album) = listening.next().await else {
+        panic!("expected the album");
+    };
+    assert_eq!(album.message_id, ids[0].to_string());
+    let others: Vec<String> = ids[1..].iter().map(|id| id.to_string()).collect();
+    assert_eq!(album.grouped_ids, others);
+    assert_eq!(album.text.text, "a caption");
+    assert_eq!(album.media.len(), 3);
+    assert_eq!(listening.created_texts(1).await[0].1, "after");
+
+    // An album at the end is held for a moment; a crash then loses nothing: its members
+    // were not passed yet, so the session reads them again.
+    let ids = world.fake().post_album(
+        Peer::Channel(channel),
+        bob_id,
+        vec![("held".to_owned(), photo(4)), (String::new(), photo(5))],
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    listening.crash().await;
+    let mut listening = Listening::start(&world, alice, world.connect(alice).await);
+    let SourceEvent::Created(album) = listening.next().await else {
+        panic!("expected the album again");
+    };
+    assert_eq!(album.message_id, ids[0].to_string());
+    assert_eq!(album.grouped_ids, vec![ids[1].to_string()]);
+    assert_eq!(album.text.text, "held");
+    listening.quiet().await;
     listening.stop().await;
 }

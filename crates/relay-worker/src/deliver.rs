@@ -7,6 +7,7 @@
 //! ([`crate::parts`]).
 
 use crate::accounts::{AccountError, AccountHub};
+use crate::album;
 use crate::claim::{ClaimResult, Claimer};
 use crate::complete::Completer;
 use crate::media;
@@ -268,14 +269,17 @@ impl Deliverer {
         let chat = claimed.dest_chat_id.clone().unwrap_or_default();
         match claimed.action {
             DeliveryAction::Create => {
+                album::remember(&self.db, claimed, &payload)
+                    .await
+                    .map_err(Failure::Store)?;
                 let message = self.message(claimed, &payload).await?;
                 let parts = parts::split(claimed.account_kind, message);
-                let [message] = parts.as_slice() else {
+                let ([part], false) = (parts.as_slice(), parts::several(&parts)) else {
                     return parts::send(&self.db, &sink, claimed, &chat, &parts).await;
                 };
                 let key = format!("relay-{}", claimed.id);
                 let sent = sink
-                    .send(&chat, message, &key)
+                    .send(&chat, &part.message, &key)
                     .await
                     .map_err(Failure::Send)?;
                 Ok(sent.message_id)
@@ -285,12 +289,15 @@ impl Deliverer {
                     .target_source_message
                     .as_deref()
                     .unwrap_or(&claimed.source_message_id);
-                // Every part the message became (one unless its text was long).
-                let copies = self
-                    .db
-                    .message_copies(claimed.destination_id, &claimed.source_chat_id, target)
+                // Every part the message became (one unless its text was long or it had
+                // files for several messages); an album member's edit finds the album's.
+                let Some((target, copies)) = album::copies_for(&self.db, claimed, target, &payload)
                     .await
-                    .map_err(Failure::Store)?;
+                    .map_err(Failure::Store)?
+                else {
+                    return Ok(String::new());
+                };
+                let target = target.as_str();
                 let Some(first) = copies.iter().find(|c| c.part == claimed.part) else {
                     return Err(Failure::Send(SendError::NotFound(
                         "the message was never forwarded here, so it cannot be changed".into(),

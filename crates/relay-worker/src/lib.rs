@@ -6,6 +6,7 @@
 
 pub mod account_work;
 pub mod accounts;
+mod album;
 mod any_sink;
 mod claim;
 mod complete;

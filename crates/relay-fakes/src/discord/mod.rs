@@ -196,33 +196,52 @@ impl FakeDiscord {
         filename: &str,
         bytes: Vec<u8>,
     ) -> Option<Message> {
-        let id = self.next_id();
-        let url = format!("{}/attachments/{id}/{filename}", self.base_url());
-        let attachment = twilight_model::channel::Attachment {
-            content_type: None,
-            ephemeral: false,
-            duration_secs: None,
-            filename: filename.to_owned(),
-            flags: None,
-            description: None,
-            height: None,
-            id: twilight_model::id::Id::new(id),
-            placeholder: None,
-            placeholder_version: None,
-            proxy_url: url.clone(),
-            size: bytes.len() as u64,
-            title: None,
-            url,
-            waveform: None,
-            width: None,
-        };
-        self.state().attachments.insert(id, bytes);
+        self.user_posts_files(channel_id, user_id, content, vec![(filename, bytes)])
+    }
+
+    /// User `user_id` posts `content` with several files (`(file name, bytes)`), served by
+    /// the fake's CDN. Discord takes at most 10 attachments a message: more is refused
+    /// (`None`), as the client would be.
+    pub fn user_posts_files(
+        &self,
+        channel_id: u64,
+        user_id: u64,
+        content: &str,
+        files: Vec<(&str, Vec<u8>)>,
+    ) -> Option<Message> {
+        if files.len() > 10 {
+            return None;
+        }
+        let mut attachments = Vec::new();
+        for (filename, bytes) in files {
+            let id = self.next_id();
+            let url = format!("{}/attachments/{id}/{filename}", self.base_url());
+            attachments.push(twilight_model::channel::Attachment {
+                content_type: None,
+                ephemeral: false,
+                duration_secs: None,
+                filename: filename.to_owned(),
+                flags: None,
+                description: None,
+                height: None,
+                id: twilight_model::id::Id::new(id),
+                placeholder: None,
+                placeholder_version: None,
+                proxy_url: url.clone(),
+                size: bytes.len() as u64,
+                title: None,
+                url,
+                waveform: None,
+                width: None,
+            });
+            self.state().attachments.insert(id, bytes);
+        }
         self.user_sends(
             channel_id,
             user_id,
             NewMessage {
                 content: content.to_owned(),
-                attachments: vec![attachment],
+                attachments,
                 ..Default::default()
             },
         )

@@ -124,6 +124,37 @@ impl FakeBotApi {
         Some(message)
     }
 
+    /// A person posts an album: one message per item (`(kind, file name, bytes,
+    /// caption)`, kind `photo`, `video`, `audio` or `document`), all with the same
+    /// `media_group_id`, each its own update, as Telegram delivers them.
+    pub fn user_posts_album(
+        &self,
+        chat_id: i64,
+        user_name: &str,
+        items: Vec<(&str, &str, Vec<u8>, &str)>,
+    ) -> Vec<Value> {
+        let sent = {
+            let mut state = self.state();
+            state.next_group_id += 1;
+            let group = format!("album{}", state.next_group_id);
+            let from = state.user(user_name);
+            let mut sent = Vec::new();
+            for (kind, file_name, bytes, caption) in items {
+                let size = bytes.len();
+                let file_id = state.file_id(bytes);
+                let mut content = json!({"media_group_id": group});
+                content[kind] = sending::media_object(kind, &file_id, size, file_name);
+                if !caption.is_empty() {
+                    content["caption"] = json!(caption);
+                }
+                sent.extend(state.store(chat_id, from.clone(), content, None));
+            }
+            sent
+        };
+        self.inner.updates.notify_waiters();
+        sent
+    }
+
     pub fn user_posts(&self, chat_id: i64, user_name: &str, text: &str) -> Option<Value> {
         let message = self.state().user_message(chat_id, user_name, text)?;
         self.inner.updates.notify_waiters();

@@ -67,8 +67,11 @@ pub(super) fn media_object(kind: &str, file_id: &str, size: usize, file_name: &s
         "photo" => {
             json!([{"file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_size": size, "width": 1280, "height": 720}])
         }
+        // Telegram names a video's and a document's MIME type (teloxide reads a video
+        // without one as no media at all).
         "video" => {
-            json!({"file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_size": size, "width": 1280, "height": 720, "duration": 1})
+            json!({"file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_size": size, "width": 1280, "height": 720, "duration": 1,
+                   "file_name": file_name, "mime_type": "video/mp4"})
         }
         "voice" => {
             json!({"file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_size": size, "duration": 1})
@@ -80,6 +83,11 @@ pub(super) fn media_object(kind: &str, file_id: &str, size: usize, file_name: &s
         _ => {
             let mut doc = base;
             doc["file_name"] = json!(file_name);
+            doc["mime_type"] = json!(match file_name.rsplit('.').next() {
+                Some("pdf") => "application/pdf",
+                Some("txt") => "text/plain",
+                _ => "application/octet-stream",
+            });
             doc
         }
     }

@@ -7,7 +7,7 @@
 use super::FakeDc;
 use super::auth::me;
 use super::files::input_media;
-use super::model::Peer;
+use super::model::{MediaKind, Peer};
 use super::reply::{Ctx, Reply, RpcError, err, ok};
 use super::state::{ChatKey, Event, Msg, State, now};
 use super::tl;
@@ -242,7 +242,7 @@ pub(crate) fn send_multi_media(
         &req.peer,
         |st| {
             let grouped_id = st.alloc_id();
-            singles
+            let items = singles
                 .into_iter()
                 .map(|s| {
                     Ok(NewMsg {
@@ -254,10 +254,34 @@ pub(crate) fn send_multi_media(
                         grouped_id: Some(grouped_id),
                     })
                 })
-                .collect()
+                .collect::<Result<Vec<_>, RpcError>>()?;
+            check_album_kinds(st, &items)?;
+            Ok(items)
         },
         first_random_id,
     )
+}
+
+/// What Telegram lets share an album: photos with videos, documents with documents, audio
+/// with audio; voice notes, stickers and animations never.
+fn check_album_kinds(st: &State, items: &[NewMsg]) -> Result<(), RpcError> {
+    let class = |item: &NewMsg| {
+        let kind = item.media.and_then(|id| st.files.get(&id)).map(|f| f.kind);
+        match kind {
+            Some(MediaKind::Photo | MediaKind::Video) => Ok(0),
+            Some(MediaKind::Document) => Ok(1),
+            Some(MediaKind::Audio) => Ok(2),
+            _ => Err(err(400, "MEDIA_INVALID")),
+        }
+    };
+    let mut classes = items.iter().map(class);
+    let first = classes.next().transpose()?;
+    for class in classes {
+        if Some(class?) != first {
+            return Err(err(400, "GROUPED_MEDIA_INVALID"));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn edit_message(dc: &FakeDc, ctx: &Ctx, req: functions::messages::EditMessage) -> Reply {

@@ -3,15 +3,18 @@
 //! Telegram keeps every update until a later `getUpdates` confirms it with its offset, so
 //! the offset moves past a poll's updates only once the router acknowledged that their
 //! outbox rows are committed; a crash or a takeover before that gets them again (and the
-//! outbox's unique key makes a second create a no-op).
+//! outbox's unique key makes a second create a no-op). Album members (one
+//! `media_group_id`) are held until the album is complete and reported as one message
+//! (`crate::album`); the offset stays at the first update taken while an album is held.
 //!
 //! A long poll holds the connection for up to `poll_timeout`, so its HTTP client waits
 //! longer than that (teloxide's default client gives up after 17 s).
 
 use super::{TelegramBot, send_error};
+use crate::album::AlbumGrouper;
 use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, SourceEvent};
 use relay_core::source::SourceSender;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use teloxide_core::payloads::setters::*;
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{Message, UpdateKind};
@@ -64,13 +67,27 @@ impl BotListener {
     /// updates are confirmed (by the next offset) only once the router acknowledged them.
     pub async fn run(self, events: SourceSender, shutdown: CancellationToken) {
         let mut offset: i32 = 0;
+        // Updates below this id were taken in (reported, or held in an album).
+        let mut taken: i32 = 0;
+        let mut albums = AlbumGrouper::default();
+        // The first update taken while an album is held: the offset stays there until the
+        // album is reported, so a stop before that reads the members again.
+        let mut held_since: Option<i32> = None;
         let mut backoff = Duration::from_millis(500);
         loop {
-            let poll = self
-                .bot
-                .get_updates()
-                .offset(offset)
-                .timeout(self.poll_timeout);
+            // While an album is held: wait for it to fall due, then look for more members
+            // without waiting.
+            let timeout = match albums.deadline() {
+                Some(due) => {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep_until(due.into()) => {}
+                    }
+                    0
+                }
+                None => self.poll_timeout,
+            };
+            let poll = self.bot.get_updates().offset(offset).timeout(timeout);
             let result = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 result = poll => result,
@@ -106,21 +123,42 @@ impl BotListener {
                     }
                 }
             };
-            let Some(next) = updates.iter().map(|u| u.id.0 as i32 + 1).max() else {
-                continue;
-            };
-            let batch: Vec<SourceEvent> = updates
-                .into_iter()
-                .filter_map(|update| match update.kind {
-                    UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => {
-                        Some(SourceEvent::Created(incoming(&m)))
-                    }
+            let now = Instant::now();
+            let mut batch = Vec::new();
+            let mut new = false;
+            for update in updates {
+                let id = update.id.0 as i32;
+                if id < taken {
+                    continue; // read again while an album was held
+                }
+                taken = id + 1;
+                new = true;
+                let (event, group) = match update.kind {
+                    UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => (
+                        SourceEvent::Created(incoming(&m)),
+                        m.media_group_id().map(|g| g.0.clone()),
+                    ),
                     UpdateKind::EditedMessage(m) | UpdateKind::EditedChannelPost(m) => {
-                        Some(SourceEvent::Edited(incoming(&m)))
+                        (SourceEvent::Edited(incoming(&m)), None)
                     }
-                    _ => None,
-                })
-                .collect();
+                    _ => continue,
+                };
+                let was_holding = albums.is_holding();
+                batch.extend(albums.push(event, group, now));
+                if !was_holding && albums.is_holding() {
+                    held_since = Some(id);
+                }
+                if !albums.is_holding() {
+                    held_since = None;
+                }
+            }
+            batch.extend(albums.due(now));
+            if !albums.is_holding() {
+                held_since = None;
+            }
+            if batch.is_empty() && !new {
+                continue;
+            }
             // Updates that make no events are confirmed the same way, after what came
             // before them.
             let committed = tokio::select! {
@@ -130,7 +168,7 @@ impl BotListener {
             if committed.is_err() {
                 return;
             }
-            offset = offset.max(next);
+            offset = held_since.unwrap_or(taken);
         }
     }
 }

@@ -37,6 +37,8 @@ pub use listener::{BotListener, incoming};
 
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
 const MAX_CAPTION: usize = 1024;
+/// Files in one album (`sendMediaGroup`) at most.
+const MAX_ALBUM: usize = crate::album::MAX_MEMBERS;
 
 /// One bot token against one Bot API server (Telegram's, a self-hosted one, or the fake).
 #[derive(Clone, Debug)]
@@ -201,9 +203,7 @@ impl BotSink {
             )
             .await
             .map_err(create_error)?;
-        Ok(Sent {
-            message_id: id.0.to_string(),
-        })
+        Ok(Sent::one(id.0.to_string()))
     }
 
     async fn send_text(
@@ -324,31 +324,35 @@ impl MessageSink for BotSink {
             message.files.len() == 1 && kind_of(&message.files[0]) == FileKind::Sticker;
         let fits_caption = text.text.encode_utf16().count() <= MAX_CAPTION && !single_sticker;
         let caption = (fits_caption && !text.is_empty()).then_some(text);
-        let first = match message.files.len() {
-            0 => self.send_text(chat, text, reply).await?,
-            1 => {
+        let mut sent = match message.files.len() {
+            0 => vec![self.send_text(chat, text, reply).await?],
+            1 => vec![
                 self.send_one_file(chat, &message.files[0], caption, reply)
+                    .await?,
+            ],
+            n if n <= MAX_ALBUM => {
+                self.send_album(chat, &message.files, caption, reply)
                     .await?
             }
-            n if n <= 10 => self
-                .send_album(chat, &message.files, caption, reply)
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| SendError::Transient("Telegram returned an empty album".into()))?,
             n => {
                 return Err(SendError::Rejected {
                     code: "album".into(),
-                    message: format!("{n} files: Telegram albums hold at most 10"),
+                    message: format!("{n} files: Telegram albums hold at most {MAX_ALBUM}"),
                 });
             }
         };
+        let first = sent
+            .first()
+            .map(|m| m.id)
+            .ok_or_else(|| SendError::Transient("Telegram returned an empty album".into()))?;
         // A text too long for a caption follows the media as its own message.
         if !message.files.is_empty() && !text.is_empty() && !fits_caption {
-            self.send_text(chat, text, Some(first.id)).await?;
+            sent.push(self.send_text(chat, text, Some(first)).await?);
         }
+        let mut ids = sent.into_iter().map(|m| m.id.0.to_string());
         Ok(Sent {
-            message_id: first.id.0.to_string(),
+            message_id: ids.next().unwrap_or_default(),
+            others: ids.collect(),
         })
     }
 

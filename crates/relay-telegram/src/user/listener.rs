@@ -8,8 +8,14 @@
 //! session starts reading without a stored position gets the pts it stands at now
 //! (messages.getPeerDialogs), when the listener starts or as soon as a pair starts reading
 //! it, so that catching up covers it too.
+//!
+//! Album members are held briefly and reported as one message (`crate::album`); positions
+//! reached meanwhile wait for the album, so a stop before it is reported reads the members
+//! again.
 
 use super::{Connection, UserSession};
+use crate::album::AlbumGrouper;
+use grammers_client::client::UpdateStream;
 use grammers_client::media::Media;
 use grammers_client::message::Message;
 use grammers_client::update::Update;
@@ -19,9 +25,9 @@ use grammers_session::types::{PeerId, PeerInfo};
 use grammers_session::updates::{MessageBox, State};
 use grammers_tl_types as tl;
 use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, SourceEvent};
-use relay_core::source::{Position, SourceSender};
+use relay_core::source::{NotRecorded, Position, SourceSender};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -84,24 +90,36 @@ impl UserListener {
             .client
             .stream_updates(updates, UpdatesConfiguration { catch_up: true })
             .await;
-        let mut stream = match stream {
+        let stream = match stream {
             Ok(stream) => stream,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start the update stream");
                 return;
             }
         };
-        let mut backoff = Duration::from_millis(500);
+        // The stream is read in its own task: its `next_raw` cannot be cancelled safely
+        // (an update taken off the connection would be lost), and the loop below also
+        // waits for held albums to fall due.
+        let (raw_tx, mut raw) = tokio::sync::mpsc::channel(64);
+        let _reader = AbortOnDrop(tokio::spawn(read_updates(stream, raw_tx)));
+        let mut albums = AlbumGrouper::default();
+        let mut held = HeldPositions::default();
         loop {
+            let due = albums.deadline().map(tokio::time::Instant::from_std);
             let next = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                next = stream.next_raw() => next,
-            };
-            let (raw, state, peers) = match next {
-                Ok(update) => {
-                    backoff = Duration::from_millis(500);
-                    update
+                next = raw.recv() => next,
+                _ = sleep_until(due), if due.is_some() => {
+                    let ready = albums.due(Instant::now());
+                    if held.report(&events, &albums, ready, None).await.is_err() {
+                        return;
+                    }
+                    continue;
                 }
+            };
+            let Some(next) = next else { break };
+            let (raw, state, peers) = match next {
+                Ok(update) => update,
                 Err(InvocationError::Rpc(rpc)) if rpc.code == 401 => {
                     let _ = events
                         .event(SourceEvent::Unauthorized {
@@ -111,12 +129,7 @@ impl UserListener {
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, wait = ?backoff, "Telegram updates failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    tracing::warn!(error = %e, "Telegram updates failed; retrying");
                     continue;
                 }
             };
@@ -125,8 +138,22 @@ impl UserListener {
             // Files are not fetched here: a delivery that needs one has the worker fetch it
             // through this session (once per message), so chats no pair reads cost nothing.
             let batch = events_of(&update);
+            // Album members are held and reported as one message (see `crate::album`).
+            let group = match &update {
+                Update::NewMessage(m) => m.grouped_id().map(|g| g.to_string()),
+                _ => None,
+            };
+            let now = Instant::now();
+            let ready = batch
+                .into_iter()
+                .flat_map(|event| albums.push(event, group.clone(), now))
+                .collect();
             // Updates without events (service messages, other kinds) move the position too.
-            if events.send(batch, position).await.is_err() {
+            if held
+                .report(&events, &albums, ready, position)
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -144,6 +171,84 @@ fn channel_ids(chats: &[String]) -> Vec<i64> {
         .filter(|id| id.kind() == grammers_session::types::PeerKind::Channel)
         .filter_map(|id| id.bare_id())
         .collect()
+}
+
+/// Reads the update stream into `out` until the receiver is gone, pausing after failures.
+async fn read_updates(
+    mut stream: UpdateStream,
+    out: tokio::sync::mpsc::Sender<Result<RawUpdate, InvocationError>>,
+) {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        let next = stream.next_raw().await;
+        let failed = next.is_err();
+        if out.send(next).await.is_err() {
+            return;
+        }
+        if failed {
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        } else {
+            backoff = Duration::from_millis(500);
+        }
+    }
+}
+
+type RawUpdate = (tl::enums::Update, State, grammers_client::peer::PeerMap);
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Positions reached while an album is held: they cover its members, so they go to the
+/// router only after the album (the latest per box, in order). Dropped on stop, so the
+/// session reads the held members again.
+#[derive(Default)]
+struct HeldPositions(Vec<Position>);
+
+impl HeldPositions {
+    fn remember(&mut self, position: Option<Position>) {
+        let Some(position) = position else { return };
+        let same_box = |p: &Position| match (p, &position) {
+            (
+                Position::TelegramChannel { channel_id: a, .. },
+                Position::TelegramChannel { channel_id: b, .. },
+            ) => a == b,
+            (Position::TelegramCommon { .. }, Position::TelegramCommon { .. })
+            | (Position::TelegramSecondary { .. }, Position::TelegramSecondary { .. }) => true,
+            _ => false,
+        };
+        match self.0.iter_mut().find(|p| same_box(p)) {
+            Some(p) => *p = position,
+            None => self.0.push(position),
+        }
+    }
+
+    /// Hands `ready` to the router with `position`, or without it while `albums` holds
+    /// members (then it waits here), followed by the positions held once none are.
+    async fn report(
+        &mut self,
+        events: &SourceSender,
+        albums: &AlbumGrouper,
+        ready: Vec<SourceEvent>,
+        position: Option<Position>,
+    ) -> Result<(), NotRecorded> {
+        if !albums.is_holding() && self.0.is_empty() {
+            return events.send(ready, position).await;
+        }
+        self.remember(position);
+        events.send(ready, None).await?;
+        if albums.is_holding() {
+            return Ok(());
+        }
+        for position in self.0.drain(..) {
+            events.send(Vec::new(), Some(position)).await?;
+        }
+        Ok(())
+    }
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

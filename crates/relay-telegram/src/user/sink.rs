@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// Telegram's limits for a user account (Premium raises some; Relay keeps to the base).
 pub const MAX_TEXT: usize = 4096;
 pub const MAX_CAPTION: usize = 1024;
-pub const MAX_ALBUM: usize = 10;
+pub const MAX_ALBUM: usize = crate::album::MAX_MEMBERS;
 
 /// The `random_id` of one part of a delivery: stable across retries, distinct per part.
 pub fn random_id(idempotency_key: &str, part: usize) -> i64 {
@@ -238,7 +238,7 @@ impl UserSink {
         caption: &FormattedText,
         reply_to: Option<i32>,
         key: &str,
-    ) -> Result<i32, SendError> {
+    ) -> Result<Vec<i32>, SendError> {
         let mut multi_media = Vec::with_capacity(files.len());
         for (i, file) in files.iter().enumerate() {
             let uploaded = self.upload(file).await?;
@@ -284,7 +284,9 @@ impl UserSink {
             allow_paid_stars: None,
         };
         let updates = self.client.invoke(&request).await.map_err(send_error)?;
-        sent_id(&updates, random_id(key, 0))
+        (0..files.len())
+            .map(|i| sent_id(&updates, random_id(key, i)))
+            .collect()
     }
 }
 
@@ -398,18 +400,18 @@ impl MessageSink for UserSink {
         let fits_caption = text.text.encode_utf16().count() <= MAX_CAPTION;
         let none = FormattedText::default();
         let caption = if fits_caption { text } else { &none };
-        let first = match message.files.len() {
+        let mut sent = match message.files.len() {
             0 if text.is_empty() => {
                 return Err(SendError::Rejected {
                     code: "MESSAGE_EMPTY".into(),
                     message: "nothing to send: no text and no files".into(),
                 });
             }
-            0 => {
+            0 => vec![
                 self.send_text(peer, text, reply_to, random_id(idempotency_key, 0))
-                    .await?
-            }
-            1 => {
+                    .await?,
+            ],
+            1 => vec![
                 self.send_one(
                     peer,
                     &message.files[0],
@@ -417,8 +419,8 @@ impl MessageSink for UserSink {
                     reply_to,
                     random_id(idempotency_key, 0),
                 )
-                .await?
-            }
+                .await?,
+            ],
             n if n <= MAX_ALBUM => {
                 self.send_album(peer, &message.files, caption, reply_to, idempotency_key)
                     .await?
@@ -432,16 +434,20 @@ impl MessageSink for UserSink {
         };
         // A text too long for a caption follows the media, as a reply to it.
         if !message.files.is_empty() && !text.is_empty() && !fits_caption {
-            self.send_text(
-                peer,
-                text,
-                Some(first),
-                random_id(idempotency_key, MAX_ALBUM),
-            )
-            .await?;
+            let follow_up = self
+                .send_text(
+                    peer,
+                    text,
+                    sent.first().copied(),
+                    random_id(idempotency_key, MAX_ALBUM),
+                )
+                .await?;
+            sent.push(follow_up);
         }
+        let mut ids = sent.into_iter().map(|id| id.to_string());
         Ok(Sent {
-            message_id: first.to_string(),
+            message_id: ids.next().unwrap_or_default(),
+            others: ids.collect(),
         })
     }
 
