@@ -7,6 +7,7 @@ pub mod db;
 pub mod fan_out;
 pub mod outbox;
 pub mod pairs;
+pub mod payments;
 pub mod positions;
 pub mod refresh;
 pub mod route_changes;
