@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::health;
-use crate::routes::{accounts, auth, errors, forward, me, pairs, telegram_login};
+use crate::routes::{accounts, auth, errors, forward, me, pairs, payments, telegram_login};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,6 +27,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "account", description = "The signed-in user's account"),
         (name = "accounts", description = "Connected Telegram and Discord accounts"),
         (name = "pairs", description = "Forwarding pairs, their failures, and the error log"),
+        (name = "payments", description = "Checkout, payments and the providers' webhooks"),
     ),
 )]
 struct ApiDoc;
@@ -75,6 +76,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(pairs::resume))
         .routes(routes!(pairs::failures))
         .routes(routes!(errors::list))
+        .routes(routes!(payments::checkout))
+        .routes(routes!(payments::list))
+        .routes(routes!(payments::paypal_webhook))
+        .routes(routes!(payments::nowpayments_webhook))
 }
 
 pub fn docs_router(spec: utoipa::openapi::OpenApi) -> Router {

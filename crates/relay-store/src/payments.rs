@@ -113,6 +113,17 @@ const SUBSCRIPTION_COLUMNS: &str = "id, plan_id, status, provider, provider_subs
      current_period_start, current_period_end, renews, end_reason, ended_at";
 
 impl Database {
+    /// A plan's monthly price: (name, price in cents, currency).
+    pub async fn plan_price(&self, plan: &str) -> Result<(String, i64, String), StoreError> {
+        let row: Option<(String, i32, String)> =
+            sqlx::query_as("SELECT name, price_cents, currency FROM plans WHERE id = $1")
+                .bind(plan)
+                .fetch_optional(self.pool())
+                .await?;
+        let (name, cents, currency) = row.ok_or(StoreError::NotFound)?;
+        Ok((name, i64::from(cents), currency))
+    }
+
     /// An object made at a provider earlier (a PayPal product or plan), by our key.
     pub async fn provider_object(
         &self,

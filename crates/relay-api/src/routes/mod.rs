@@ -6,6 +6,7 @@ pub mod errors;
 pub mod forward;
 pub mod me;
 pub mod pairs;
+pub mod payments;
 pub mod telegram_login;
 pub mod views;
 
