@@ -130,6 +130,24 @@ impl FakeNowPayments {
         self.run(invoice, 1.0, &PAID_ARC).await
     }
 
+    /// A full payment whose IPNs arrive in reverse order (finished first).
+    pub async fn pay_out_of_order(&self, invoice: &str) -> (u64, Vec<u16>) {
+        let (payment_id, _) = self.run(invoice, 1.0, &[]).await;
+        let mut bodies = Vec::new();
+        for status in PAID_ARC {
+            self.set_status(payment_id, status);
+            if let Some(body) = self.body(payment_id, status) {
+                self.state().sent.push((payment_id, status.to_owned(), body.clone()));
+                bodies.push(body);
+            }
+        }
+        let mut out = Vec::new();
+        for body in bodies.iter().rev() {
+            out.push(self.post(payment_id, body, false).await);
+        }
+        (payment_id, out)
+    }
+
     /// The buyer sends too little: waiting, then partially_paid.
     pub async fn underpay(&self, invoice: &str) -> (u64, Vec<u16>) {
         self.run(invoice, 0.5, &["waiting", "partially_paid"]).await
@@ -208,10 +226,25 @@ impl FakeNowPayments {
 
     /// Moves the payment to `status` and sends its IPN.
     async fn step(&self, payment_id: u64, status: &str) -> u16 {
+        if !self.set_status(payment_id, status) {
+            return 0;
+        }
+        let Some(body) = self.body(payment_id, status) else {
+            return 0;
+        };
+        self.state()
+            .sent
+            .push((payment_id, status.to_owned(), body.clone()));
+        self.post(payment_id, &body, false).await
+    }
+
+    /// Moves the payment to `status` (amounts paid follow); false if there is no such
+    /// payment.
+    fn set_status(&self, payment_id: u64, status: &str) -> bool {
         {
             let mut s = self.state();
             let Some(p) = s.payments.iter_mut().find(|p| p["payment_id"] == payment_id) else {
-                return 0;
+                return false;
             };
             let share = p["share"].as_f64().unwrap_or(0.0);
             p["payment_status"] = json!(status);
@@ -223,13 +256,7 @@ impl FakeNowPayments {
             }
             p["updated_at"] = json!(chrono::Utc::now().timestamp_millis());
         }
-        let Some(body) = self.body(payment_id, status) else {
-            return 0;
-        };
-        self.state()
-            .sent
-            .push((payment_id, status.to_owned(), body.clone()));
-        self.post(payment_id, &body, false).await
+        true
     }
 
     /// The IPN body: the payment as GET shows it, compact, keys sorted, JS numbers.

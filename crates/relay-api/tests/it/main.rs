@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod helpers;
 mod pairs;
+mod payments;
 mod skeleton;
 mod telegram_login;
 mod tenancy;
