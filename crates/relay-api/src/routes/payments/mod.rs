@@ -35,6 +35,19 @@ pub struct PaymentsSettings {
     pub nowpayments_missing: Vec<String>,
 }
 
+impl std::fmt::Debug for PaymentsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Which providers are on, never their credentials.
+        f.debug_struct("PaymentsSettings")
+            .field("public_url", &self.public_url)
+            .field("paypal", &self.paypal.is_some())
+            .field("paypal_missing", &self.paypal_missing)
+            .field("nowpayments", &self.nowpayments.is_some())
+            .field("nowpayments_missing", &self.nowpayments_missing)
+            .finish()
+    }
+}
+
 /// The configured providers and what PayPal's billing plans are called there.
 pub struct Payments {
     public_url: String,
