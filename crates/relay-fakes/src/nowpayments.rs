@@ -98,6 +98,8 @@ impl FakeNowPayments {
             .route("/v1/status", get(|| async { Json(json!({"message": "OK"})) }))
             .route("/v1/invoice", post(create_invoice))
             .route("/v1/payment/{id}", get(get_payment))
+            .route("/payment/", get(hosted_page))
+            .route("/_fake/invoices/{id}/{lever}", post(lever))
             .with_state(self.clone());
         let token = shutdown.clone();
         tokio::spawn(async move {
@@ -387,4 +389,32 @@ async fn get_payment(
         )
             .into_response()),
     }
+}
+
+/// The buyer's browser on the hosted invoice page: pays it in full.
+async fn hosted_page(
+    With(fake): With<FakeNowPayments>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let id = q.get("iid").cloned().unwrap_or_default();
+    if fake.invoice(&id).is_none() {
+        return (StatusCode::NOT_FOUND, "no such invoice").into_response();
+    }
+    let (payment, delivered) = fake.pay(&id).await;
+    format!("fake NOWPayments: invoice {id} paid (payment {payment}); IPNs answered {delivered:?}\n").into_response()
+}
+
+/// Levers over HTTP for `relay fake nowpayments`: pay, underpay, expire, fail.
+async fn lever(With(fake): With<FakeNowPayments>, Path((id, lever)): Path<(String, String)>) -> Response {
+    if fake.invoice(&id).is_none() {
+        return (StatusCode::NOT_FOUND, "no such invoice").into_response();
+    }
+    let (payment, delivered) = match lever.as_str() {
+        "pay" => fake.pay(&id).await,
+        "underpay" => fake.underpay(&id).await,
+        "expire" => fake.expire(&id).await,
+        "fail" => fake.fail(&id).await,
+        _ => return (StatusCode::NOT_FOUND, "levers: pay, underpay, expire, fail").into_response(),
+    };
+    Json(json!({"invoice": id, "payment_id": payment, "ipns": delivered})).into_response()
 }

@@ -25,6 +25,8 @@ pub fn router(fake: FakePayPal) -> Router {
         .route("/v1/billing/subscriptions/{id}/cancel", post(cancel))
         .route("/v1/notifications/certs/{id}", get(cert))
         .route("/v1/notifications/verify-webhook-signature", post(verify))
+        .route("/webapps/billing/subscriptions", get(approve_page))
+        .route("/_fake/subscriptions/{id}/{lever}", post(lever))
         .with_state(fake)
 }
 
@@ -255,4 +257,32 @@ async fn verify(State(fake): State<FakePayPal>, headers: HeaderMap, body: Bytes)
         });
     let status = if ok { "SUCCESS" } else { "FAILURE" };
     Ok(Json(json!({"verification_status": status})).into_response())
+}
+
+/// The buyer's browser on the approve link: approves, as a buyer clicking through would.
+async fn approve_page(State(fake): State<FakePayPal>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let token = q.get("ba_token").cloned().unwrap_or_default();
+    let id = format!("I-{}", token.trim_start_matches("BA-"));
+    if fake.status(&id).as_deref() != Some("APPROVAL_PENDING") {
+        return (StatusCode::NOT_FOUND, "no subscription awaits approval here").into_response();
+    }
+    let delivered = fake.approve(&id).await;
+    format!("fake PayPal: subscription {id} approved; webhooks answered {delivered:?}\n").into_response()
+}
+
+/// Levers over HTTP for `relay fake paypal`: renew, fail, cancel, refund, expire.
+async fn lever(State(fake): State<FakePayPal>, Path((id, lever)): Path<(String, String)>) -> Response {
+    if fake.status(&id).is_none() {
+        return (StatusCode::NOT_FOUND, "no such subscription").into_response();
+    }
+    let delivered = match lever.as_str() {
+        "approve" => fake.approve(&id).await,
+        "renew" => fake.renew(&id).await,
+        "fail" => fake.fail_renewal(&id).await,
+        "cancel" => fake.cancel(&id).await,
+        "refund" => fake.refund(&id).await,
+        "expire" => fake.expire(&id).await,
+        _ => return (StatusCode::NOT_FOUND, "levers: approve, renew, fail, cancel, refund, expire").into_response(),
+    };
+    Json(json!({"subscription": id, "webhooks": delivered})).into_response()
 }
