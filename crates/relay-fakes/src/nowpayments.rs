@@ -95,7 +95,10 @@ impl FakeNowPayments {
         self.state().base_url = format!("http://{addr}");
         let shutdown = CancellationToken::new();
         let app = Router::new()
-            .route("/v1/status", get(|| async { Json(json!({"message": "OK"})) }))
+            .route(
+                "/v1/status",
+                get(|| async { Json(json!({"message": "OK"})) }),
+            )
             .route("/v1/invoice", post(create_invoice))
             .route("/v1/payment/{id}", get(get_payment))
             .route("/payment/", get(hosted_page))
@@ -121,7 +124,11 @@ impl FakeNowPayments {
 
     /// The invoice as created.
     pub fn invoice(&self, id: &str) -> Option<Value> {
-        self.state().invoices.iter().find(|i| i["id"] == id).cloned()
+        self.state()
+            .invoices
+            .iter()
+            .find(|i| i["id"] == id)
+            .cloned()
     }
 
     // ---- levers ----
@@ -139,7 +146,9 @@ impl FakeNowPayments {
         for status in PAID_ARC {
             self.set_status(payment_id, status);
             if let Some(body) = self.body(payment_id, status) {
-                self.state().sent.push((payment_id, status.to_owned(), body.clone()));
+                self.state()
+                    .sent
+                    .push((payment_id, status.to_owned(), body.clone()));
                 bodies.push(body);
             }
         }
@@ -194,7 +203,11 @@ impl FakeNowPayments {
 
     /// The IPN bodies sent so far, oldest first.
     pub fn sent(&self) -> Vec<String> {
-        self.state().sent.iter().map(|(_, _, b)| b.clone()).collect()
+        self.state()
+            .sent
+            .iter()
+            .map(|(_, _, b)| b.clone())
+            .collect()
     }
 
     // ---- internals ----
@@ -204,7 +217,10 @@ impl FakeNowPayments {
             return (0, Vec::new());
         };
         let payment_id = self.next();
-        let price: f64 = inv["price_amount"].as_str().and_then(|p| p.parse().ok()).unwrap_or(0.0);
+        let price: f64 = inv["price_amount"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0.0);
         let pay_amount = (price * 10.0 * 1e6).round() / 1e6;
         let payment = json!({
             "payment_id": payment_id, "invoice_id": inv["id"].as_str().and_then(|i| i.parse::<u64>().ok()),
@@ -245,12 +261,19 @@ impl FakeNowPayments {
     fn set_status(&self, payment_id: u64, status: &str) -> bool {
         {
             let mut s = self.state();
-            let Some(p) = s.payments.iter_mut().find(|p| p["payment_id"] == payment_id) else {
+            let Some(p) = s
+                .payments
+                .iter_mut()
+                .find(|p| p["payment_id"] == payment_id)
+            else {
                 return false;
             };
             let share = p["share"].as_f64().unwrap_or(0.0);
             p["payment_status"] = json!(status);
-            if matches!(status, "confirming" | "confirmed" | "sending" | "finished" | "partially_paid") {
+            if matches!(
+                status,
+                "confirming" | "confirmed" | "sending" | "finished" | "partially_paid"
+            ) {
                 let pay = p["pay_amount"].as_f64().unwrap_or(0.0);
                 p["actually_paid"] = json!((pay * share * 1e6).round() / 1e6);
                 let fiat = p["price_amount"].as_f64().unwrap_or(0.0) * share;
@@ -264,7 +287,11 @@ impl FakeNowPayments {
     /// The IPN body: the payment as GET shows it, compact, keys sorted, JS numbers.
     fn body(&self, payment_id: u64, status: &str) -> Option<String> {
         let s = self.state();
-        let mut p = s.payments.iter().find(|p| p["payment_id"] == payment_id)?.clone();
+        let mut p = s
+            .payments
+            .iter()
+            .find(|p| p["payment_id"] == payment_id)?
+            .clone();
         let obj = p.as_object_mut()?;
         obj.remove("ipn_callback_url");
         obj.remove("share");
@@ -283,7 +310,11 @@ impl FakeNowPayments {
         let Some(url) = url else {
             return 0;
         };
-        let secret = if forge { "not-the-secret" } else { self.inner.ipn_secret.as_str() };
+        let secret = if forge {
+            "not-the-secret"
+        } else {
+            self.inner.ipn_secret.as_str()
+        };
         let sig = relay_payments::nowpayments::sign(body.as_bytes(), secret);
         let mut status = 0;
         for attempt in 0..3 {
@@ -370,7 +401,11 @@ async fn get_payment(
     let found = s
         .payments
         .iter()
-        .find(|p| p["payment_id"].to_string() == id)
+        .find(|p| {
+            p["payment_id"]
+                .as_u64()
+                .is_some_and(|n| id.parse() == Ok(n))
+        })
         .cloned();
     drop(s);
     match found {
@@ -401,11 +436,17 @@ async fn hosted_page(
         return (StatusCode::NOT_FOUND, "no such invoice").into_response();
     }
     let (payment, delivered) = fake.pay(&id).await;
-    format!("fake NOWPayments: invoice {id} paid (payment {payment}); IPNs answered {delivered:?}\n").into_response()
+    format!(
+        "fake NOWPayments: invoice {id} paid (payment {payment}); IPNs answered {delivered:?}\n"
+    )
+    .into_response()
 }
 
 /// Levers over HTTP for `relay fake nowpayments`: pay, underpay, expire, fail.
-async fn lever(With(fake): With<FakeNowPayments>, Path((id, lever)): Path<(String, String)>) -> Response {
+async fn lever(
+    With(fake): With<FakeNowPayments>,
+    Path((id, lever)): Path<(String, String)>,
+) -> Response {
     if fake.invoice(&id).is_none() {
         return (StatusCode::NOT_FOUND, "no such invoice").into_response();
     }

@@ -107,6 +107,17 @@ pub enum InvoiceOutcome {
     Revoked,
 }
 
+/// A NOWPayments checkout row, locked while a status is applied.
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    id: Uuid,
+    user_id: Uuid,
+    plan_id: String,
+    provider_status: Option<String>,
+    granted_at: Option<DateTime<Utc>>,
+    subscription_id: Option<Uuid>,
+}
+
 const PAYMENT_COLUMNS: &str = "id, provider, kind, plan_id, amount_minor, currency, status, \
      provider_status, provider_payment_id, checkout_url, created_at, completed_at";
 const SUBSCRIPTION_COLUMNS: &str = "id, plan_id, status, provider, provider_subscription_id, \
@@ -407,7 +418,7 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<InvoiceOutcome, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let row: Option<(Uuid, Uuid, String, Option<String>, Option<DateTime<Utc>>, Option<Uuid>)> =
+        let row: Option<InvoiceRow> =
             sqlx::query_as(
                 "SELECT id, user_id, plan_id, provider_status, granted_at, subscription_id FROM payments \
                  WHERE provider = 'nowpayments' AND reference = $1 FOR UPDATE",
@@ -415,7 +426,15 @@ impl Database {
             .bind(reference)
             .fetch_optional(&mut *tx)
             .await?;
-        let Some((payment, user, plan, current, granted_at, sub)) = row else {
+        let Some(InvoiceRow {
+            id: payment,
+            user_id: user,
+            plan_id: plan,
+            provider_status: current,
+            granted_at,
+            subscription_id: sub,
+        }) = row
+        else {
             return Err(StoreError::NotFound);
         };
         if rank(status) <= current.as_deref().map(rank).unwrap_or(-1) {
@@ -434,12 +453,14 @@ impl Database {
         let outcome = match (payment_status, granted_at, sub) {
             ("completed", None, _) => {
                 let sub = extend_by_month(&mut tx, user, &plan, now).await?;
-                sqlx::query("UPDATE payments SET granted_at = $2, subscription_id = $3 WHERE id = $1")
-                    .bind(payment)
-                    .bind(now)
-                    .bind(sub)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE payments SET granted_at = $2, subscription_id = $3 WHERE id = $1",
+                )
+                .bind(payment)
+                .bind(now)
+                .bind(sub)
+                .execute(&mut *tx)
+                .await?;
                 InvoiceOutcome::Granted
             }
             ("refunded", Some(_), Some(sub)) => {

@@ -85,7 +85,11 @@ pub enum FakeCommand {
         #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:3003")]
         addr: String,
         /// Where webhooks go (Relay's PayPal webhook).
-        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080/api/v1/payments/webhooks/paypal")]
+        #[arg(
+            long,
+            value_name = "URL",
+            default_value = "http://127.0.0.1:8080/api/v1/payments/webhooks/paypal"
+        )]
         webhook_url: String,
     },
     /// A fake NOWPayments (invoices, payments, signed IPNs). Opening an invoice URL pays

@@ -102,7 +102,11 @@ pub async fn telegram(addr: &str, bot_api_addr: &str) -> ExitCode {
 }
 
 pub async fn paypal(addr: &str, webhook_url: &str) -> ExitCode {
-    let fake = FakePayPal::new(DEMO_PAYPAL_CLIENT_ID, DEMO_PAYPAL_SECRET, DEMO_PAYPAL_WEBHOOK_ID);
+    let fake = FakePayPal::new(
+        DEMO_PAYPAL_CLIENT_ID,
+        DEMO_PAYPAL_SECRET,
+        DEMO_PAYPAL_WEBHOOK_ID,
+    );
     fake.set_webhook_url(webhook_url);
     // Relay must trust the fake's test certificate: it goes in a file for the setting.
     let cert = std::env::temp_dir().join("relay-fake-paypal-cert.pem");
@@ -120,10 +124,17 @@ pub async fn paypal(addr: &str, webhook_url: &str) -> ExitCode {
     let url = running.url();
     println!("fake PayPal on {url}; webhooks to {webhook_url}");
     println!("  RELAY_PAYPAL_API_URL={url}");
-    println!("  RELAY_PAYPAL_CLIENT_ID={DEMO_PAYPAL_CLIENT_ID} RELAY_PAYPAL_CLIENT_SECRET={DEMO_PAYPAL_SECRET}");
+    println!(
+        "  RELAY_PAYPAL_CLIENT_ID={DEMO_PAYPAL_CLIENT_ID} RELAY_PAYPAL_CLIENT_SECRET={DEMO_PAYPAL_SECRET}"
+    );
     println!("  RELAY_PAYPAL_WEBHOOK_ID={DEMO_PAYPAL_WEBHOOK_ID}");
-    println!("  RELAY_PAYPAL_CERT_ROOTS_FILE={} RELAY_PAYPAL_CERT_FETCH_URL={url}", cert.display());
-    println!("  open a checkout's URL to approve; POST {url}/_fake/subscriptions/<I-…>/<renew|fail|cancel|refund|expire>");
+    println!(
+        "  RELAY_PAYPAL_CERT_ROOTS_FILE={} RELAY_PAYPAL_CERT_FETCH_URL={url}",
+        cert.display()
+    );
+    println!(
+        "  open a checkout's URL to approve; POST {url}/_fake/subscriptions/<I-…>/<renew|fail|cancel|refund|expire>"
+    );
     let _ = tokio::signal::ctrl_c().await;
     drop(running);
     ExitCode::SUCCESS
@@ -141,8 +152,12 @@ pub async fn nowpayments(addr: &str) -> ExitCode {
     let url = running.url();
     println!("fake NOWPayments on {url}; IPNs go to each invoice's ipn_callback_url");
     println!("  RELAY_NOWPAYMENTS_API_URL={url}");
-    println!("  RELAY_NOWPAYMENTS_API_KEY={DEMO_NOWPAYMENTS_KEY} RELAY_NOWPAYMENTS_IPN_SECRET={DEMO_IPN_SECRET}");
-    println!("  open a checkout's URL to pay; POST {url}/_fake/invoices/<id>/<pay|underpay|expire|fail>");
+    println!(
+        "  RELAY_NOWPAYMENTS_API_KEY={DEMO_NOWPAYMENTS_KEY} RELAY_NOWPAYMENTS_IPN_SECRET={DEMO_IPN_SECRET}"
+    );
+    println!(
+        "  open a checkout's URL to pay; POST {url}/_fake/invoices/<id>/<pay|underpay|expire|fail>"
+    );
     let _ = tokio::signal::ctrl_c().await;
     drop(running);
     ExitCode::SUCCESS

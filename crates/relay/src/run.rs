@@ -160,9 +160,11 @@ async fn payments(
     config: &Config,
     db: &relay_store::Database,
 ) -> Result<Arc<relay_api::routes::payments::Payments>, StartupError> {
-    let payments = relay_api::routes::payments::Payments::new(config.payments.clone())
-        .map_err(|e| StartupError {
-            lines: vec![format!("RELAY_PAYPAL_CERT_ROOTS_FILE: {e}")],
+    let payments =
+        relay_api::routes::payments::Payments::new(config.payments.clone()).map_err(|e| {
+            StartupError {
+                lines: vec![format!("RELAY_PAYPAL_CERT_ROOTS_FILE: {e}")],
+            }
         })?;
     if let Err(e) = payments.ensure_paypal_plans(db).await {
         tracing::warn!(error = %e, "PayPal billing plans not ready; checkout will try again");

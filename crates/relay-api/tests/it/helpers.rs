@@ -346,10 +346,19 @@ pub async fn spawn_customized(customize: impl FnOnce(AppState, SocketAddr) -> Ap
     let db = guard.database().clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = AppState::new(db.clone(), redis.conn, test_config(), Keyring::development());
+    let state = AppState::new(
+        db.clone(),
+        redis.conn,
+        test_config(),
+        Keyring::development(),
+    );
     let state = customize(state, addr);
     let shutdown = CancellationToken::new();
-    tokio::spawn(relay_api::serve(listener, relay_api::router(state), shutdown.clone()));
+    tokio::spawn(relay_api::serve(
+        listener,
+        relay_api::router(state),
+        shutdown.clone(),
+    ));
     TestApp {
         addr,
         client: reqwest::Client::new(),

@@ -154,7 +154,12 @@ impl FakePayPal {
         self.state()
             .plans
             .iter()
-            .map(|p| (p["id"].as_str().unwrap_or_default().into(), p["name"].as_str().unwrap_or_default().into()))
+            .map(|p| {
+                (
+                    p["id"].as_str().unwrap_or_default().into(),
+                    p["name"].as_str().unwrap_or_default().into(),
+                )
+            })
             .collect()
     }
 
@@ -185,7 +190,9 @@ impl FakePayPal {
         let Some(resource) = self.set_status(subscription, "ACTIVE") else {
             return Vec::new();
         };
-        let mut out = self.emit("BILLING.SUBSCRIPTION.ACTIVATED", "subscription", resource).await;
+        let mut out = self
+            .emit("BILLING.SUBSCRIPTION.ACTIVATED", "subscription", resource)
+            .await;
         out.extend(self.renew(subscription).await);
         out
     }
@@ -195,12 +202,15 @@ impl FakePayPal {
         let sale_id = self.next_id("SALE");
         let Some(resource) = ({
             let mut s = self.state();
-            s.subscriptions.iter_mut().find(|x| x.id == subscription).map(|x| {
-                x.sales.push(sale_id.clone());
-                x.failed = 0;
-                json!({"id": sale_id, "state": "completed", "billing_agreement_id": x.id,
+            s.subscriptions
+                .iter_mut()
+                .find(|x| x.id == subscription)
+                .map(|x| {
+                    x.sales.push(sale_id.clone());
+                    x.failed = 0;
+                    json!({"id": sale_id, "state": "completed", "billing_agreement_id": x.id,
                        "custom": x.custom_id, "amount": {"total": "9.00", "currency": "USD"}})
-            })
+                })
         }) else {
             return Vec::new();
         };
@@ -220,11 +230,20 @@ impl FakePayPal {
         }) else {
             return Vec::new();
         };
-        let mut out = self.emit("BILLING.SUBSCRIPTION.PAYMENT.FAILED", "subscription", resource).await;
-        if failed >= FAILURE_THRESHOLD {
-            if let Some(resource) = self.set_status(subscription, "SUSPENDED") {
-                out.extend(self.emit("BILLING.SUBSCRIPTION.SUSPENDED", "subscription", resource).await);
-            }
+        let mut out = self
+            .emit(
+                "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
+                "subscription",
+                resource,
+            )
+            .await;
+        if failed >= FAILURE_THRESHOLD
+            && let Some(resource) = self.set_status(subscription, "SUSPENDED")
+        {
+            out.extend(
+                self.emit("BILLING.SUBSCRIPTION.SUSPENDED", "subscription", resource)
+                    .await,
+            );
         }
         out
     }
@@ -232,7 +251,10 @@ impl FakePayPal {
     /// The buyer or merchant cancels: CANCELLED.
     pub async fn cancel(&self, subscription: &str) -> Delivered {
         match self.set_status(subscription, "CANCELLED") {
-            Some(resource) => self.emit("BILLING.SUBSCRIPTION.CANCELLED", "subscription", resource).await,
+            Some(resource) => {
+                self.emit("BILLING.SUBSCRIPTION.CANCELLED", "subscription", resource)
+                    .await
+            }
             None => Vec::new(),
         }
     }
@@ -240,7 +262,10 @@ impl FakePayPal {
     /// The subscription ran out: EXPIRED.
     pub async fn expire(&self, subscription: &str) -> Delivered {
         match self.set_status(subscription, "EXPIRED") {
-            Some(resource) => self.emit("BILLING.SUBSCRIPTION.EXPIRED", "subscription", resource).await,
+            Some(resource) => {
+                self.emit("BILLING.SUBSCRIPTION.EXPIRED", "subscription", resource)
+                    .await
+            }
             None => Vec::new(),
         }
     }
@@ -250,12 +275,17 @@ impl FakePayPal {
         let refund_id = self.next_id("REFUND");
         let Some(resource) = ({
             let mut s = self.state();
-            s.subscriptions.iter_mut().find(|x| x.id == subscription).and_then(|x| {
-                let sale = x.sales.last()?.clone();
-                x.refunded.push(sale.clone());
-                Some(json!({"id": refund_id, "state": "completed", "sale_id": sale,
-                    "billing_agreement_id": x.id, "amount": {"total": "9.00", "currency": "USD"}}))
-            })
+            s.subscriptions
+                .iter_mut()
+                .find(|x| x.id == subscription)
+                .and_then(|x| {
+                    let sale = x.sales.last()?.clone();
+                    x.refunded.push(sale.clone());
+                    Some(
+                        json!({"id": refund_id, "state": "completed", "sale_id": sale,
+                    "billing_agreement_id": x.id, "amount": {"total": "9.00", "currency": "USD"}}),
+                    )
+                })
         }) else {
             return Vec::new();
         };
@@ -269,7 +299,11 @@ impl FakePayPal {
             .iter()
             .map(|(id, raw)| {
                 let t = serde_json::from_str::<Value>(raw).ok();
-                (id.clone(), t.and_then(|v| v["event_type"].as_str().map(str::to_owned)).unwrap_or_default())
+                (
+                    id.clone(),
+                    t.and_then(|v| v["event_type"].as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                )
             })
             .collect()
     }
@@ -321,7 +355,9 @@ impl FakePayPal {
         let mut s = self.state();
         let x = s.subscriptions.iter_mut().find(|x| x.id == subscription)?;
         x.status = status.to_owned();
-        Some(json!({"id": x.id, "status": x.status, "plan_id": x.plan_id, "custom_id": x.custom_id}))
+        Some(
+            json!({"id": x.id, "status": x.status, "plan_id": x.plan_id, "custom_id": x.custom_id}),
+        )
     }
 
     /// An event envelope, keys in PayPal's order (not sorted), compact.
@@ -336,7 +372,10 @@ impl FakePayPal {
 
     async fn emit(&self, event_type: &str, resource_type: &str, resource: Value) -> Delivered {
         let raw = self.envelope(event_type, resource_type, &resource);
-        let id = serde_json::from_str::<Value>(&raw).ok().and_then(|v| v["id"].as_str().map(str::to_owned)).unwrap_or_default();
+        let id = serde_json::from_str::<Value>(&raw)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_owned))
+            .unwrap_or_default();
         {
             let mut s = self.state();
             s.events.push((id, raw.clone()));
@@ -361,13 +400,17 @@ impl FakePayPal {
             }
             let transmission = self.next_id("").to_lowercase();
             let time = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            let mut sig = signing::sign(&transmission, &time, &self.inner.webhook_id, raw.as_bytes());
+            let mut sig =
+                signing::sign(&transmission, &time, &self.inner.webhook_id, raw.as_bytes());
             if forge {
                 sig = signing::sign(&transmission, &time, "another-webhook", raw.as_bytes());
             } else {
-                self.state()
-                    .deliveries
-                    .push((transmission.clone(), time.clone(), sig.clone(), raw.to_owned()));
+                self.state().deliveries.push((
+                    transmission.clone(),
+                    time.clone(),
+                    sig.clone(),
+                    raw.to_owned(),
+                ));
             }
             let res = self
                 .inner

@@ -52,7 +52,11 @@ fn authorized(fake: &FakePayPal, headers: &HeaderMap) -> Result<(), Response> {
 
 fn json_body(body: &Bytes) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|_| {
-        error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "Request is not well-formed, syntactically incorrect, or violates schema.")
+        error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "Request is not well-formed, syntactically incorrect, or violates schema.",
+        )
     })
 }
 
@@ -66,8 +70,10 @@ fn unprocessable(field: &str, issue: &str) -> Response {
 }
 
 async fn token(State(fake): State<FakePayPal>, headers: HeaderMap, body: String) -> Reply {
-    let expected = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", fake.inner.client_id, fake.inner.client_secret));
+    let expected = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        fake.inner.client_id, fake.inner.client_secret
+    ));
     let basic = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -88,8 +94,10 @@ async fn token(State(fake): State<FakePayPal>, headers: HeaderMap, body: String)
     }
     let token = fake.next_id("A21AA");
     fake.state().tokens.push(token.clone());
-    Ok(Json(json!({"scope": "https://uri.paypal.com/services/subscriptions", "access_token": token,
-        "token_type": "Bearer", "app_id": "APP-FAKE", "expires_in": 32400, "nonce": "fake"}))
+    Ok(Json(
+        json!({"scope": "https://uri.paypal.com/services/subscriptions", "access_token": token,
+        "token_type": "Bearer", "app_id": "APP-FAKE", "expires_in": 32400, "nonce": "fake"}),
+    )
     .into_response())
 }
 
@@ -99,7 +107,10 @@ async fn create_product(State(fake): State<FakePayPal>, headers: HeaderMap, body
     let Some(name) = body["name"].as_str() else {
         return Err(unprocessable("/name", "MISSING_REQUIRED_PARAMETER"));
     };
-    if !matches!(body["type"].as_str(), Some("PHYSICAL" | "DIGITAL" | "SERVICE")) {
+    if !matches!(
+        body["type"].as_str(),
+        Some("PHYSICAL" | "DIGITAL" | "SERVICE")
+    ) {
         return Err(unprocessable("/type", "INVALID_PARAMETER_VALUE"));
     }
     let product = json!({"id": fake.next_id("PROD-"), "name": name, "type": body["type"]});
@@ -111,11 +122,19 @@ async fn create_plan(State(fake): State<FakePayPal>, headers: HeaderMap, body: B
     authorized(&fake, &headers)?;
     let body = json_body(&body)?;
     let product = body["product_id"].as_str().unwrap_or_default().to_owned();
-    if !fake.state().products.iter().any(|p| p["id"] == product.as_str()) {
+    if !fake
+        .state()
+        .products
+        .iter()
+        .any(|p| p["id"] == product.as_str())
+    {
         return Err(unprocessable("/product_id", "INVALID_PARAMETER_VALUE"));
     }
     if body["name"].as_str().is_none() || !body["billing_cycles"].is_array() {
-        return Err(unprocessable("/billing_cycles", "MISSING_REQUIRED_PARAMETER"));
+        return Err(unprocessable(
+            "/billing_cycles",
+            "MISSING_REQUIRED_PARAMETER",
+        ));
     }
     let mut plan = body.clone();
     plan["id"] = json!(fake.next_id("P-"));
@@ -143,14 +162,18 @@ async fn list_plans(
 fn view(fake: &FakePayPal, s: &Subscription) -> Value {
     let base = fake.state().base_url.clone();
     json!({"id": s.id, "status": s.status, "plan_id": s.plan_id, "custom_id": s.custom_id,
-        "billing_info": {"failed_payments_count": s.failed, "outstanding_balance": {"currency_code": "USD", "value": "0.00"}},
-        "links": [
-            {"href": format!("{base}/webapps/billing/subscriptions?ba_token=BA-{}", s.id.trim_start_matches("I-")), "rel": "approve", "method": "GET"},
-            {"href": format!("{base}/v1/billing/subscriptions/{}", s.id), "rel": "self", "method": "GET"}
-        ]})
+    "billing_info": {"failed_payments_count": s.failed, "outstanding_balance": {"currency_code": "USD", "value": "0.00"}},
+    "links": [
+        {"href": format!("{base}/webapps/billing/subscriptions?ba_token=BA-{}", s.id.trim_start_matches("I-")), "rel": "approve", "method": "GET"},
+        {"href": format!("{base}/v1/billing/subscriptions/{}", s.id), "rel": "self", "method": "GET"}
+    ]})
 }
 
-async fn create_subscription(State(fake): State<FakePayPal>, headers: HeaderMap, body: Bytes) -> Reply {
+async fn create_subscription(
+    State(fake): State<FakePayPal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
     authorized(&fake, &headers)?;
     let body = json_body(&body)?;
     let request_id = headers
@@ -160,16 +183,37 @@ async fn create_subscription(State(fake): State<FakePayPal>, headers: HeaderMap,
     if let Some(rid) = &request_id {
         let s = fake.state();
         if let Some((_, id)) = s.request_ids.iter().find(|(r, _)| r == rid) {
-            let sub = s.subscriptions.iter().find(|x| &x.id == id).map(|x| (x.id.clone(), x.plan_id.clone(), x.custom_id.clone(), x.status.clone(), x.failed));
+            let sub = s.subscriptions.iter().find(|x| &x.id == id).map(|x| {
+                (
+                    x.id.clone(),
+                    x.plan_id.clone(),
+                    x.custom_id.clone(),
+                    x.status.clone(),
+                    x.failed,
+                )
+            });
             drop(s);
             if let Some((id, plan_id, custom_id, status, failed)) = sub {
-                let sub = Subscription { id, plan_id, custom_id, status, failed, sales: Vec::new(), refunded: Vec::new() };
+                let sub = Subscription {
+                    id,
+                    plan_id,
+                    custom_id,
+                    status,
+                    failed,
+                    sales: Vec::new(),
+                    refunded: Vec::new(),
+                };
                 return Ok((StatusCode::CREATED, Json(view(&fake, &sub))).into_response());
             }
         }
     }
     let plan_id = body["plan_id"].as_str().unwrap_or_default().to_owned();
-    if !fake.state().plans.iter().any(|p| p["id"] == plan_id.as_str()) {
+    if !fake
+        .state()
+        .plans
+        .iter()
+        .any(|p| p["id"] == plan_id.as_str())
+    {
         return Err(unprocessable("/plan_id", "INVALID_RESOURCE_ID"));
     }
     let custom_id = body["custom_id"].as_str().unwrap_or_default().to_owned();
@@ -194,27 +238,51 @@ async fn create_subscription(State(fake): State<FakePayPal>, headers: HeaderMap,
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-async fn get_subscription(State(fake): State<FakePayPal>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+async fn get_subscription(
+    State(fake): State<FakePayPal>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
     authorized(&fake, &headers)?;
     let s = fake.state();
     let Some(sub) = s.subscriptions.iter().find(|x| x.id == id) else {
         drop(s);
-        return Err(error(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", "The specified resource does not exist."));
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_FOUND",
+            "The specified resource does not exist.",
+        ));
     };
-    let copy = Subscription { id: sub.id.clone(), plan_id: sub.plan_id.clone(), custom_id: sub.custom_id.clone(),
-        status: sub.status.clone(), failed: sub.failed, sales: Vec::new(), refunded: Vec::new() };
+    let copy = Subscription {
+        id: sub.id.clone(),
+        plan_id: sub.plan_id.clone(),
+        custom_id: sub.custom_id.clone(),
+        status: sub.status.clone(),
+        failed: sub.failed,
+        sales: Vec::new(),
+        refunded: Vec::new(),
+    };
     drop(s);
     Ok(Json(view(&fake, &copy)).into_response())
 }
 
-async fn cancel(State(fake): State<FakePayPal>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Reply {
+async fn cancel(
+    State(fake): State<FakePayPal>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
     authorized(&fake, &headers)?;
     let body = json_body(&body)?;
     if body["reason"].as_str().is_none_or(str::is_empty) {
         return Err(unprocessable("/reason", "MISSING_REQUIRED_PARAMETER"));
     }
     match fake.status(&id) {
-        None => Err(error(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", "The specified resource does not exist.")),
+        None => Err(error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_FOUND",
+            "The specified resource does not exist.",
+        )),
         Some(status) if status == "CANCELLED" || status == "EXPIRED" => {
             Err(unprocessable("", "SUBSCRIPTION_STATUS_INVALID"))
         }
@@ -238,13 +306,26 @@ async fn cert() -> Response {
 async fn verify(State(fake): State<FakePayPal>, headers: HeaderMap, body: Bytes) -> Reply {
     authorized(&fake, &headers)?;
     let parsed = json_body(&body)?;
-    for field in ["auth_algo", "cert_url", "transmission_id", "transmission_sig", "transmission_time", "webhook_id"] {
+    for field in [
+        "auth_algo",
+        "cert_url",
+        "transmission_id",
+        "transmission_sig",
+        "transmission_time",
+        "webhook_id",
+    ] {
         if parsed[field].as_str().is_none() {
-            return Err(unprocessable(&format!("/{field}"), "MISSING_REQUIRED_PARAMETER"));
+            return Err(unprocessable(
+                &format!("/{field}"),
+                "MISSING_REQUIRED_PARAMETER",
+            ));
         }
     }
     if parsed["webhook_event"].is_null() {
-        return Err(unprocessable("/webhook_event", "MISSING_REQUIRED_PARAMETER"));
+        return Err(unprocessable(
+            "/webhook_event",
+            "MISSING_REQUIRED_PARAMETER",
+        ));
     }
     let text = String::from_utf8_lossy(&body);
     let ok = parsed["webhook_id"] == fake.inner.webhook_id.as_str()
@@ -260,18 +341,29 @@ async fn verify(State(fake): State<FakePayPal>, headers: HeaderMap, body: Bytes)
 }
 
 /// The buyer's browser on the approve link: approves, as a buyer clicking through would.
-async fn approve_page(State(fake): State<FakePayPal>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn approve_page(
+    State(fake): State<FakePayPal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let token = q.get("ba_token").cloned().unwrap_or_default();
     let id = format!("I-{}", token.trim_start_matches("BA-"));
     if fake.status(&id).as_deref() != Some("APPROVAL_PENDING") {
-        return (StatusCode::NOT_FOUND, "no subscription awaits approval here").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "no subscription awaits approval here",
+        )
+            .into_response();
     }
     let delivered = fake.approve(&id).await;
-    format!("fake PayPal: subscription {id} approved; webhooks answered {delivered:?}\n").into_response()
+    format!("fake PayPal: subscription {id} approved; webhooks answered {delivered:?}\n")
+        .into_response()
 }
 
 /// Levers over HTTP for `relay fake paypal`: renew, fail, cancel, refund, expire.
-async fn lever(State(fake): State<FakePayPal>, Path((id, lever)): Path<(String, String)>) -> Response {
+async fn lever(
+    State(fake): State<FakePayPal>,
+    Path((id, lever)): Path<(String, String)>,
+) -> Response {
     if fake.status(&id).is_none() {
         return (StatusCode::NOT_FOUND, "no such subscription").into_response();
     }
@@ -282,7 +374,13 @@ async fn lever(State(fake): State<FakePayPal>, Path((id, lever)): Path<(String, 
         "cancel" => fake.cancel(&id).await,
         "refund" => fake.refund(&id).await,
         "expire" => fake.expire(&id).await,
-        _ => return (StatusCode::NOT_FOUND, "levers: approve, renew, fail, cancel, refund, expire").into_response(),
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                "levers: approve, renew, fail, cancel, refund, expire",
+            )
+                .into_response();
+        }
     };
     Json(json!({"subscription": id, "webhooks": delivered})).into_response()
 }

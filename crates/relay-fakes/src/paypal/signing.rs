@@ -27,8 +27,13 @@ pub fn sign(transmission_id: &str, time: &str, webhook_id: &str, body: &[u8]) ->
     let message = relay_payments::paypal::signed_string(transmission_id, time, webhook_id, body);
     let key = key();
     let mut sig = vec![0; key.public().modulus_len()];
-    key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message.as_bytes(), &mut sig)
-        .expect("signing with the test key");
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        message.as_bytes(),
+        &mut sig,
+    )
+    .expect("signing with the test key");
     base64::engine::general_purpose::STANDARD.encode(sig)
 }
 
@@ -37,13 +42,17 @@ mod tests {
     /// The fact sheet's golden signature (PKCS#1 v1.5 is deterministic).
     #[test]
     fn reproduces_the_golden_signature() {
-        let body = include_str!("../../../relay-payments/tests/fixtures/paypal-capture-completed.json");
+        let body =
+            include_str!("../../../relay-payments/tests/fixtures/paypal-capture-completed.json");
         let sig = super::sign(
             "2a8f9c40-b7d1-11f1-9a6e-0b1c2d3e4f50",
             "2026-11-01T10:15:03Z",
             "5GP028458E2496506",
             body.trim_end_matches('\n').as_bytes(),
         );
-        assert!(sig.starts_with("TMkUNTjGxeSEg96GXbS+sI/V7+fokUpnw5EvycaQnVCzaRtGhDFm"), "{sig}");
+        assert!(
+            sig.starts_with("TMkUNTjGxeSEg96GXbS+sI/V7+fokUpnw5EvycaQnVCzaRtGhDFm"),
+            "{sig}"
+        );
     }
 }

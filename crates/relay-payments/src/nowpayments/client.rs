@@ -101,7 +101,9 @@ impl NowPaymentsClient {
             "ipn_callback_url": new.ipn_callback_url, "success_url": new.success_url,
             "cancel_url": new.cancel_url, "partially_paid_url": new.cancel_url,
         });
-        let v = self.send(self.http.post(self.url("/v1/invoice")).json(&body)).await?;
+        let v = self
+            .send(self.http.post(self.url("/v1/invoice")).json(&body))
+            .await?;
         Ok(Invoice {
             id: lenient_id(&v["id"]).ok_or(NowPaymentsError::Shape("id"))?,
             invoice_url: v["invoice_url"]
@@ -113,7 +115,10 @@ impl NowPaymentsClient {
 
     /// A payment as NOWPayments has it.
     pub async fn payment(&self, payment_id: &str) -> Result<Value, NowPaymentsError> {
-        self.send(self.http.get(self.url(&format!("/v1/payment/{payment_id}"))))
-            .await
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1/payment/{payment_id}"))),
+        )
+        .await
     }
 }

@@ -34,7 +34,14 @@ mod tests {
 
     #[test]
     fn statuses_only_move_forward_and_only_finished_pays() {
-        let arc = ["waiting", "confirming", "confirmed", "sending", "finished", "refunded"];
+        let arc = [
+            "waiting",
+            "confirming",
+            "confirmed",
+            "sending",
+            "finished",
+            "refunded",
+        ];
         assert!(arc.windows(2).all(|w| rank(w[0]) < rank(w[1])));
         assert!(rank("partially_paid") < rank("finished"));
         assert_eq!(rank("bogus"), -1);

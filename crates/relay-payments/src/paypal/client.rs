@@ -192,7 +192,10 @@ impl PayPalClient {
                 None,
             )
             .await?;
-        v["id"].as_str().map(str::to_owned).ok_or(PayPalError::Shape("id"))
+        v["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(PayPalError::Shape("id"))
     }
 
     /// The product's billing plans as (id, name).
@@ -233,7 +236,10 @@ impl PayPalClient {
         let (_, v) = self
             .call(Method::POST, "/v1/billing/plans", Some(&body), None)
             .await?;
-        v["id"].as_str().map(str::to_owned).ok_or(PayPalError::Shape("id"))
+        v["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(PayPalError::Shape("id"))
     }
 
     /// Creates a subscription for the buyer to approve. `request_id` makes a retry
@@ -252,7 +258,12 @@ impl PayPalClient {
                 "shipping_preference": "NO_SHIPPING", "return_url": return_url, "cancel_url": cancel_url}
         });
         let (_, v) = self
-            .call(Method::POST, "/v1/billing/subscriptions", Some(&body), Some(request_id))
+            .call(
+                Method::POST,
+                "/v1/billing/subscriptions",
+                Some(&body),
+                Some(request_id),
+            )
             .await?;
         let approve_url = v["links"]
             .as_array()
@@ -271,7 +282,12 @@ impl PayPalClient {
     /// The subscription as PayPal has it (for reconciliation).
     pub async fn subscription(&self, id: &str) -> Result<Value, PayPalError> {
         Ok(self
-            .call(Method::GET, &format!("/v1/billing/subscriptions/{id}"), None, None)
+            .call(
+                Method::GET,
+                &format!("/v1/billing/subscriptions/{id}"),
+                None,
+                None,
+            )
             .await?
             .1)
     }
@@ -289,7 +305,11 @@ impl PayPalClient {
     }
 
     /// Checks a webhook (`raw` as received) per the configured verification.
-    pub async fn verify_webhook(&self, h: &WebhookHeaders, raw: &[u8]) -> Result<(), SignatureError> {
+    pub async fn verify_webhook(
+        &self,
+        h: &WebhookHeaders,
+        raw: &[u8],
+    ) -> Result<(), SignatureError> {
         if h.transmission_id.is_empty() || h.transmission_sig.is_empty() || h.cert_url.is_empty() {
             return Err(SignatureError::Missing);
         }
@@ -331,7 +351,9 @@ impl PayPalClient {
             cert_url: &h.cert_url,
             auth_algo: &h.auth_algo,
         };
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
         verify_offline(&t, &self.config.webhook_id, raw, &pem, &policy, now)
     }
 
@@ -350,22 +372,18 @@ impl PayPalClient {
             }
             None => cert_url.to_owned(),
         };
-        let res = self
-            .http
-            .get(&fetch_url)
-            .send()
-            .await
-            .map_err(|e| SignatureError::Certificate(format!("cannot fetch: {}", e.without_url())))?;
+        let res = self.http.get(&fetch_url).send().await.map_err(|e| {
+            SignatureError::Certificate(format!("cannot fetch: {}", e.without_url()))
+        })?;
         if !res.status().is_success() {
             return Err(SignatureError::Certificate(format!(
                 "fetching it answered {}",
                 res.status()
             )));
         }
-        let pem = res
-            .text()
-            .await
-            .map_err(|e| SignatureError::Certificate(format!("cannot read: {}", e.without_url())))?;
+        let pem = res.text().await.map_err(|e| {
+            SignatureError::Certificate(format!("cannot read: {}", e.without_url()))
+        })?;
         self.certs
             .lock()
             .await
@@ -385,7 +403,10 @@ impl PayPalClient {
             "webhook_id": self.config.webhook_id,
         })
         .to_string();
-        let body = format!("{},\"webhook_event\":{event}}}", &fields[..fields.len() - 1]);
+        let body = format!(
+            "{},\"webhook_event\":{event}}}",
+            &fields[..fields.len() - 1]
+        );
         let answer = self
             .call_raw("/v1/notifications/verify-webhook-signature", body)
             .await
@@ -445,7 +466,8 @@ async fn read(res: reqwest::Response) -> Result<(StatusCode, Value), PayPalError
     let value = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
     };
     Ok((status, value))
 }

@@ -58,7 +58,11 @@ pub fn minor_units(value: &str) -> Option<i64> {
         return None;
     }
     let cents = format!("{frac:0<2}");
-    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents.parse().ok()?)
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents.parse().ok()?)
 }
 
 fn time_of(event: &Value) -> Option<DateTime<Utc>> {
@@ -148,9 +152,7 @@ pub fn subscription_state(id: &str, events: &[Value]) -> Option<SubscriptionStat
         (a, s) => a.or(s).or_else(|| refunds.values().min().copied())?,
     };
     let paid = sales.values().filter(|s| !s.refunded).count().max(1) as u32;
-    let period_end = start
-        .checked_add_months(Months::new(paid))
-        .unwrap_or(start);
+    let period_end = start.checked_add_months(Months::new(paid)).unwrap_or(start);
     let mut state = SubscriptionState {
         status: "active",
         period_start: start,
@@ -197,7 +199,12 @@ mod tests {
     }
 
     fn activated(t: &str) -> Value {
-        ev("WH-1", "BILLING.SUBSCRIPTION.ACTIVATED", t, json!({"id": "I-1", "status": "ACTIVE"}))
+        ev(
+            "WH-1",
+            "BILLING.SUBSCRIPTION.ACTIVATED",
+            t,
+            json!({"id": "I-1", "status": "ACTIVE"}),
+        )
     }
 
     fn sale(n: u32, t: &str) -> Value {
@@ -212,7 +219,10 @@ mod tests {
 
     #[test]
     fn activation_and_first_sale_are_one_month() {
-        let events = [activated("2026-11-01T10:00:00Z"), sale(1, "2026-11-01T10:00:05Z")];
+        let events = [
+            activated("2026-11-01T10:00:00Z"),
+            sale(1, "2026-11-01T10:00:05Z"),
+        ];
         let s = subscription_state("I-1", &events).expect("state");
         assert_eq!(s.status, "active");
         assert_eq!(s.period_end.to_rfc3339(), "2026-12-01T10:00:00+00:00");
@@ -240,7 +250,11 @@ mod tests {
             "2026-12-01T10:00:00Z",
             json!({"id": "I-1"}),
         );
-        let mut events = vec![activated("2026-11-01T10:00:00Z"), sale(1, "2026-11-01T10:00:05Z"), failed];
+        let mut events = vec![
+            activated("2026-11-01T10:00:00Z"),
+            sale(1, "2026-11-01T10:00:05Z"),
+            failed,
+        ];
         let forward = subscription_state("I-1", &events);
         events.reverse();
         assert_eq!(subscription_state("I-1", &events), forward);
@@ -255,16 +269,32 @@ mod tests {
             "2026-11-05T00:00:00Z",
             json!({"id": "R-1", "sale_id": "S-1", "billing_agreement_id": "I-1"}),
         );
-        let s = subscription_state("I-1", &[refund.clone(), sale(1, "2026-11-01T10:00:05Z")]).expect("state");
-        assert_eq!((s.status, s.end_reason.as_deref()), ("expired", Some("refunded")));
-        let cancel = ev("WH-C", "BILLING.SUBSCRIPTION.CANCELLED", "2026-11-03T00:00:00Z", json!({"id": "I-1"}));
-        let s = subscription_state("I-1", &[activated("2026-11-01T10:00:00Z"), cancel]).expect("state");
-        assert_eq!((s.status, s.renews, s.end_reason.as_deref()), ("active", false, Some("cancelled")));
+        let s = subscription_state("I-1", &[refund.clone(), sale(1, "2026-11-01T10:00:05Z")])
+            .expect("state");
+        assert_eq!(
+            (s.status, s.end_reason.as_deref()),
+            ("expired", Some("refunded"))
+        );
+        let cancel = ev(
+            "WH-C",
+            "BILLING.SUBSCRIPTION.CANCELLED",
+            "2026-11-03T00:00:00Z",
+            json!({"id": "I-1"}),
+        );
+        let s =
+            subscription_state("I-1", &[activated("2026-11-01T10:00:00Z"), cancel]).expect("state");
+        assert_eq!(
+            (s.status, s.renews, s.end_reason.as_deref()),
+            ("active", false, Some("cancelled"))
+        );
     }
 
     #[test]
     fn nothing_before_activation_and_other_subscriptions_ignored() {
-        assert_eq!(subscription_state("I-2", &[activated("2026-11-01T10:00:00Z")]), None);
+        assert_eq!(
+            subscription_state("I-2", &[activated("2026-11-01T10:00:00Z")]),
+            None
+        );
         assert_eq!(minor_units("19.99"), Some(1999));
         assert_eq!(minor_units("5"), Some(500));
         assert_eq!(minor_units("5.5"), Some(550));

@@ -61,27 +61,53 @@ pub(super) fn payments(c: &mut Checker<'_>, env: Option<Environment>) -> Option<
         url_with_scheme(t, &["https://", "http://"])
     });
     if production {
-        for (key, url) in [("paypal_api_url", &paypal_url), ("nowpayments_api_url", &np_url)] {
+        for (key, url) in [
+            ("paypal_api_url", &paypal_url),
+            ("nowpayments_api_url", &np_url),
+        ] {
             if url.as_deref().is_some_and(local_or_fake) {
-                c.problem(key, "points at a local or fake host (or plain http), which production refuses");
+                c.problem(
+                    key,
+                    "points at a local or fake host (or plain http), which production refuses",
+                );
             }
         }
         if cert_fetch.is_some() {
-            c.problem("paypal_cert_fetch_url", "is for tests against the fake; production refuses it");
+            c.problem(
+                "paypal_cert_fetch_url",
+                "is for tests against the fake; production refuses it",
+            );
         }
         if roots.as_deref().is_some_and(|r| !r.is_empty()) {
-            c.problem("paypal_cert_roots_file", "is for tests against the fake; production refuses it");
+            c.problem(
+                "paypal_cert_roots_file",
+                "is for tests against the fake; production refuses it",
+            );
         }
-        if cert_hosts.iter().any(|h| !h.to_ascii_lowercase().ends_with("paypal.com")) {
-            c.problem("paypal_cert_hosts", "may only name PayPal's hosts in production");
+        if cert_hosts
+            .iter()
+            .any(|h| !h.to_ascii_lowercase().ends_with("paypal.com"))
+        {
+            c.problem(
+                "paypal_cert_hosts",
+                "may only name PayPal's hosts in production",
+            );
         }
     }
     if cert_hosts.is_empty() {
-        c.problem("paypal_cert_hosts", "must name at least one host suffix, e.g. .paypal.com");
+        c.problem(
+            "paypal_cert_hosts",
+            "must name at least one host suffix, e.g. .paypal.com",
+        );
     }
 
-    let paypal_keys = ["paypal_client_id", "paypal_client_secret", "paypal_webhook_id"];
-    let paypal_values: Vec<Option<String>> = paypal_keys.iter().map(|k| text_or_none(c, k)).collect();
+    let paypal_keys = [
+        "paypal_client_id",
+        "paypal_client_secret",
+        "paypal_webhook_id",
+    ];
+    let paypal_values: Vec<Option<String>> =
+        paypal_keys.iter().map(|k| text_or_none(c, k)).collect();
     let paypal_missing: Vec<String> = paypal_keys
         .iter()
         .zip(&paypal_values)
@@ -102,7 +128,10 @@ pub(super) fn payments(c: &mut Checker<'_>, env: Option<Environment>) -> Option<
         .map(|(k, _)| k.to_string())
         .collect();
     if np_missing.len() == 1 {
-        c.problem(&np_missing[0], "is needed with the other NOWPayments setting");
+        c.problem(
+            &np_missing[0],
+            "is needed with the other NOWPayments setting",
+        );
     }
     let (public_url, paypal_url, verification, roots, np_url) =
         (public_url?, paypal_url?, verification?, roots?, np_url?);
@@ -143,15 +172,23 @@ mod tests {
     use std::collections::HashMap;
 
     fn with_env(vars: &[(&str, &str)]) -> Result<crate::config::Config, Vec<String>> {
-        let env: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         load(None, &|name| env.get(name).cloned())
     }
 
     const PROD: [(&str, &str); 3] = [
         ("RELAY_ENV", "production"),
-        ("RELAY_ENCRYPTION_KEY", "prod1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
-        ("RELAY_JWT_SECRET", "a-long-production-secret-of-40-characters!"),
+        (
+            "RELAY_ENCRYPTION_KEY",
+            "prod1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ),
+        (
+            "RELAY_JWT_SECRET",
+            "a-long-production-secret-of-40-characters!",
+        ),
     ];
 
     #[test]
@@ -160,15 +197,22 @@ mod tests {
         assert!(config.payments.paypal.is_none() && config.payments.nowpayments.is_none());
         assert_eq!(
             config.payments.paypal_missing,
-            ["paypal_client_id", "paypal_client_secret", "paypal_webhook_id"]
+            [
+                "paypal_client_id",
+                "paypal_client_secret",
+                "paypal_webhook_id"
+            ]
         );
         assert_eq!(config.subscription_grace.as_secs(), 86_400);
     }
 
     #[test]
     fn a_provider_is_configured_completely_or_not_at_all() {
-        let problems = with_env(&[("RELAY_PAYPAL_CLIENT_ID", "id"), ("RELAY_NOWPAYMENTS_IPN_SECRET", "s3cret-ipn")])
-            .expect_err("partial");
+        let problems = with_env(&[
+            ("RELAY_PAYPAL_CLIENT_ID", "id"),
+            ("RELAY_NOWPAYMENTS_IPN_SECRET", "s3cret-ipn"),
+        ])
+        .expect_err("partial");
         assert_eq!(problems.len(), 3, "{problems:#?}");
         assert!(problems.iter().all(|p| !p.contains("s3cret-ipn")));
         let config = with_env(&[
@@ -198,7 +242,10 @@ mod tests {
             "RELAY_PAYPAL_CERT_FETCH_URL",
             "RELAY_PAYPAL_CERT_HOSTS",
         ] {
-            assert!(problems.iter().any(|p| p.starts_with(var)), "{var}: {problems:#?}");
+            assert!(
+                problems.iter().any(|p| p.starts_with(var)),
+                "{var}: {problems:#?}"
+            );
         }
         // The same in development is fine (the fakes).
         assert!(with_env(&vars[3..]).is_ok());
@@ -207,7 +254,12 @@ mod tests {
 
     #[test]
     fn local_and_fake_hosts_are_recognised() {
-        for url in ["http://api-m.paypal.com", "https://localhost:9000", "https://127.0.0.1", "https://fake-paypal.example"] {
+        for url in [
+            "http://api-m.paypal.com",
+            "https://localhost:9000",
+            "https://127.0.0.1",
+            "https://fake-paypal.example",
+        ] {
             assert!(local_or_fake(url), "{url}");
         }
         for url in ["https://api-m.paypal.com", "https://api.nowpayments.io"] {

@@ -93,8 +93,14 @@ pub const SETTINGS: &[Setting] = &[
     s("nowpayments_api_url", &["RELAY_NOWPAYMENTS_API_URL"]),
     secret("nowpayments_api_key", &["RELAY_NOWPAYMENTS_API_KEY"]),
     secret("nowpayments_ipn_secret", &["RELAY_NOWPAYMENTS_IPN_SECRET"]),
-    s("subscription_grace_secs", &["RELAY_SUBSCRIPTION_GRACE_SECS"]),
-    s("subscription_sweep_secs", &["RELAY_SUBSCRIPTION_SWEEP_SECS"]),
+    s(
+        "subscription_grace_secs",
+        &["RELAY_SUBSCRIPTION_GRACE_SECS"],
+    ),
+    s(
+        "subscription_sweep_secs",
+        &["RELAY_SUBSCRIPTION_SWEEP_SECS"],
+    ),
 ];
 
 /// Where a value came from, so a problem can say what to fix.

@@ -46,7 +46,9 @@ pub async fn checkout(
 ) -> Result<(StatusCode, Json<CheckoutResponse>), ApiError> {
     let mut fields = Fields::default();
     let plan = fields.required("plan", &body.plan).map(str::to_owned);
-    let provider = fields.required("provider", &body.provider).map(str::to_owned);
+    let provider = fields
+        .required("provider", &body.provider)
+        .map(str::to_owned);
     if let Some(p) = &plan
         && !PAID_PLANS.contains(&p.as_str())
     {
@@ -105,7 +107,12 @@ pub async fn checkout(
             })
             .await
             .map_err(provider_failed)?;
-        (reference, invoice.id, invoice.invoice_url, "waiting".to_owned())
+        (
+            reference,
+            invoice.id,
+            invoice.invoice_url,
+            "waiting".to_owned(),
+        )
     };
     let payment_id = state
         .db
@@ -122,7 +129,10 @@ pub async fn checkout(
             checkout_url: &url,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(CheckoutResponse { url, payment_id })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CheckoutResponse { url, payment_id }),
+    ))
 }
 
 /// 502: the provider failed; the details go to the log, not to the customer.

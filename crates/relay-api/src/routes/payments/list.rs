@@ -57,7 +57,10 @@ pub struct PaymentsView {
 #[utoipa::path(get, path = "/api/v1/payments", tag = "payments", security(("bearer" = [])), responses(
     (status = 200, description = "Payments, newest first", body = PaymentsView),
     (status = 401, description = "Not signed in", body = crate::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, auth: AuthUser) -> Result<Json<PaymentsView>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<PaymentsView>, ApiError> {
     let items = state
         .db
         .user_payments(auth.id())

@@ -10,7 +10,9 @@ mod webhooks;
 
 pub use checkout::{__path_checkout, CheckoutRequest, CheckoutResponse, checkout};
 pub use list::{__path_list, PaymentsView, list};
-pub use webhooks::{__path_nowpayments_webhook, __path_paypal_webhook, nowpayments_webhook, paypal_webhook};
+pub use webhooks::{
+    __path_nowpayments_webhook, __path_paypal_webhook, nowpayments_webhook, paypal_webhook,
+};
 
 use relay_payments::nowpayments::client::{NowPaymentsClient, NowPaymentsConfig};
 use relay_payments::paypal::client::{PayPalClient, PayPalConfig};
@@ -94,7 +96,9 @@ impl Payments {
             public_url: settings.public_url.trim_end_matches('/').to_owned(),
             paypal,
             paypal_missing: settings.paypal_missing,
-            nowpayments: settings.nowpayments.map(|c| NowPaymentsClient::new(http, c)),
+            nowpayments: settings
+                .nowpayments
+                .map(|c| NowPaymentsClient::new(http, c)),
             nowpayments_missing: settings.nowpayments_missing,
             paypal_plans: Mutex::new(HashMap::new()),
         })
@@ -114,8 +118,12 @@ impl Payments {
         let product = match db.provider_object("paypal", "product", "relay").await? {
             Some(id) => id,
             None => {
-                let id = paypal.create_product("Relay").await.map_err(crate::ApiError::internal)?;
-                db.save_provider_object("paypal", "product", "relay", &id).await?;
+                let id = paypal
+                    .create_product("Relay")
+                    .await
+                    .map_err(crate::ApiError::internal)?;
+                db.save_provider_object("paypal", "product", "relay", &id)
+                    .await?;
                 id
             }
         };
@@ -128,13 +136,27 @@ impl Payments {
             let (name, cents, currency) = db.plan_price(tier).await?;
             let name = format!("Relay {name} monthly");
             if existing.is_none() {
-                existing = Some(paypal.list_plans(&product).await.map_err(crate::ApiError::internal)?);
+                existing = Some(
+                    paypal
+                        .list_plans(&product)
+                        .await
+                        .map_err(crate::ApiError::internal)?,
+                );
             }
-            let found = existing.iter().flatten().find(|(_, n)| *n == name).map(|(id, _)| id.clone());
+            let found = existing
+                .iter()
+                .flatten()
+                .find(|(_, n)| *n == name)
+                .map(|(id, _)| id.clone());
             let id = match found {
                 Some(id) => id,
                 None => paypal
-                    .create_plan(&product, &name, &format!("{}.{:02}", cents / 100, cents % 100), &currency)
+                    .create_plan(
+                        &product,
+                        &name,
+                        &format!("{}.{:02}", cents / 100, cents % 100),
+                        &currency,
+                    )
                     .await
                     .map_err(crate::ApiError::internal)?,
             };

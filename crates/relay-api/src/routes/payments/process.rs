@@ -19,7 +19,12 @@ pub async fn nowpayments_event(db: &Database, row: i64, event: &Value) {
     finish(db, row, "nowpayments", result).await;
 }
 
-async fn finish(db: &Database, row: i64, provider: &str, result: Result<Option<uuid::Uuid>, String>) {
+async fn finish(
+    db: &Database,
+    row: i64,
+    provider: &str,
+    result: Result<Option<uuid::Uuid>, String>,
+) {
     let (payment, error) = match result {
         Ok(payment) => (payment, None),
         Err(e) => {
@@ -27,7 +32,10 @@ async fn finish(db: &Database, row: i64, provider: &str, result: Result<Option<u
             (None, Some(e))
         }
     };
-    if let Err(e) = db.finish_payment_event(row, payment, error.as_deref()).await {
+    if let Err(e) = db
+        .finish_payment_event(row, payment, error.as_deref())
+        .await
+    {
         tracing::warn!(provider, event_row = row, error = %e, "cannot mark a payment event processed");
     }
 }
@@ -37,7 +45,9 @@ async fn apply_paypal(db: &Database, event: &Value) -> Result<Option<uuid::Uuid>
         return Ok(None); // not about a subscription: stored, nothing to do
     };
     let resource = &event["resource"];
-    let reference = resource["custom_id"].as_str().or(resource["custom"].as_str());
+    let reference = resource["custom_id"]
+        .as_str()
+        .or(resource["custom"].as_str());
     let checkout = db
         .checkout_of("paypal", Some(sub), reference)
         .await

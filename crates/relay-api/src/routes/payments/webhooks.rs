@@ -69,8 +69,13 @@ pub async fn paypal_webhook(
         .map_err(|e| rejected("paypal", e))?;
     let event: Value = serde_json::from_slice(&raw).map_err(|_| bad_event("a JSON body"))?;
     let id = event["id"].as_str().ok_or_else(|| bad_event("id"))?;
-    let kind = event["event_type"].as_str().ok_or_else(|| bad_event("event_type"))?;
-    let stored = state.db.record_payment_event("paypal", id, kind, &event).await?;
+    let kind = event["event_type"]
+        .as_str()
+        .ok_or_else(|| bad_event("event_type"))?;
+    let stored = state
+        .db
+        .record_payment_event("paypal", id, kind, &event)
+        .await?;
     if let Some(row) = stored {
         process::paypal_event(&state.db, row, &event).await;
     }
@@ -92,14 +97,21 @@ pub async fn nowpayments_webhook(
     raw: Bytes,
 ) -> Result<Json<WebhookAck>, ApiError> {
     let nowpayments = state.payments.nowpayments()?;
-    let sig = headers.get("x-nowpayments-sig").and_then(|v| v.to_str().ok());
+    let sig = headers
+        .get("x-nowpayments-sig")
+        .and_then(|v| v.to_str().ok());
     relay_payments::nowpayments::verify_ipn(&raw, sig, nowpayments.ipn_secret())
         .map_err(|e| rejected("nowpayments", e))?;
     let event: Value = serde_json::from_slice(&raw).map_err(|_| bad_event("a JSON body"))?;
     let payment = lenient_id(&event["payment_id"]).ok_or_else(|| bad_event("payment_id"))?;
-    let status = event["payment_status"].as_str().ok_or_else(|| bad_event("payment_status"))?;
+    let status = event["payment_status"]
+        .as_str()
+        .ok_or_else(|| bad_event("payment_status"))?;
     let id = format!("{payment}:{status}");
-    let stored = state.db.record_payment_event("nowpayments", &id, status, &event).await?;
+    let stored = state
+        .db
+        .record_payment_event("nowpayments", &id, status, &event)
+        .await?;
     if let Some(row) = stored {
         process::nowpayments_event(&state.db, row, &event).await;
     }

@@ -33,7 +33,13 @@ async fn without_settings_checkout_is_unavailable_and_names_what_is_missing() {
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error"]["code"], "payments_unavailable");
-    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("nowpayments"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nowpayments"),
+        "{body}"
+    );
     let res = app
         .client
         .post(app.url("/api/v1/payments/webhooks/paypal"))
@@ -50,7 +56,11 @@ async fn already_on_the_plan_is_a_conflict() {
     let user = s.app.signed_in("twice@example.com").await;
     let (status, body) = s.checkout(&user, "pro", "paypal").await;
     assert_eq!(status, 201, "{body}");
-    let sub = s.paypal.fake.subscription_of_link(body["url"].as_str().expect("url")).expect("sub");
+    let sub = s
+        .paypal
+        .fake
+        .subscription_of_link(body["url"].as_str().expect("url"))
+        .expect("sub");
     s.paypal.fake.approve(&sub).await;
     let (status, body) = s.checkout(&user, "pro", "nowpayments").await;
     assert_eq!(status, 409, "{body}");

@@ -14,9 +14,21 @@ async fn invoice(s: &PayStack, user: &Session, plan: &str) -> String {
     assert_eq!(status, 201, "{body}");
     let url = body["url"].as_str().expect("url");
     let id = FakeNowPayments::invoice_of_url(url).expect("a hosted invoice URL");
-    let inv = s.nowpayments.fake.invoice(&id).expect("invoice at the fake");
-    assert_eq!(inv["price_amount"], if plan == "pro" { "9.00" } else { "29.00" });
-    assert!(inv["order_id"].as_str().expect("order").starts_with(&format!("relay-{plan}-")));
+    let inv = s
+        .nowpayments
+        .fake
+        .invoice(&id)
+        .expect("invoice at the fake");
+    assert_eq!(
+        inv["price_amount"],
+        if plan == "pro" { "9.00" } else { "29.00" }
+    );
+    assert!(
+        inv["order_id"]
+            .as_str()
+            .expect("order")
+            .starts_with(&format!("relay-{plan}-"))
+    );
     id
 }
 
@@ -39,7 +51,10 @@ async fn paying_an_invoice_grants_a_month_once_and_the_next_extends_it() {
     let events = s.stored_events().await;
     assert_eq!(s.nowpayments.fake.resend(payment, "finished").await, 200);
     assert_eq!(s.stored_events().await, events);
-    assert_eq!(time(&live(&s.payments(&user).await).expect("live")["current_period_end"]), end);
+    assert_eq!(
+        time(&live(&s.payments(&user).await).expect("live")["current_period_end"]),
+        end
+    );
 
     // Next month's invoice, paid early: from the current end.
     let next = invoice(&s, &user, "elite").await;
@@ -67,7 +82,10 @@ async fn a_forged_ipn_is_rejected_and_changes_nothing() {
         .app
         .client
         .post(s.app.url("/api/v1/payments/webhooks/nowpayments"))
-        .header("x-nowpayments-sig", relay_payments::nowpayments::sign(body.as_bytes(), IPN_SECRET))
+        .header(
+            "x-nowpayments-sig",
+            relay_payments::nowpayments::sign(body.as_bytes(), IPN_SECRET),
+        )
         .body(altered)
         .send()
         .await
@@ -115,8 +133,16 @@ async fn expired_and_failed_invoices_grant_nothing() {
     s.nowpayments.fake.fail(&b).await;
     let view = s.payments(&user).await;
     assert_eq!(view["plan"], "free");
-    let statuses: Vec<&str> = view["items"].as_array().expect("items").iter().filter_map(|p| p["status"].as_str()).collect();
-    assert!(statuses.contains(&"expired") && statuses.contains(&"failed"), "{statuses:?}");
+    let statuses: Vec<&str> = view["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["status"].as_str())
+        .collect();
+    assert!(
+        statuses.contains(&"expired") && statuses.contains(&"failed"),
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -142,9 +168,19 @@ async fn the_lifecycle_ends_an_unrenewed_month() {
     let end = time(&live(&s.payments(&user).await).expect("live")["current_period_end"]);
     let db = s.app.db();
     let grace = Duration::from_secs(3600);
-    assert_eq!(db.expire_subscriptions(end + chrono::Duration::minutes(30), grace).await.expect("sweep"), 0);
+    assert_eq!(
+        db.expire_subscriptions(end + chrono::Duration::minutes(30), grace)
+            .await
+            .expect("sweep"),
+        0
+    );
     assert_eq!(s.payments(&user).await["plan"], "pro");
-    assert_eq!(db.expire_subscriptions(end + chrono::Duration::minutes(61), grace).await.expect("sweep"), 1);
+    assert_eq!(
+        db.expire_subscriptions(end + chrono::Duration::minutes(61), grace)
+            .await
+            .expect("sweep"),
+        1
+    );
     let view = s.payments(&user).await;
     assert_eq!(view["plan"], "free");
     assert_eq!(view["subscriptions"][0]["status"], "expired");

@@ -37,14 +37,28 @@ async fn checkout_approve_activates_the_plan_and_renewals_extend_once() {
     assert_eq!(view["plan"], "pro", "{view}");
     let sub_view = live(&view).expect("a live subscription");
     let end = time(&sub_view["current_period_end"]);
-    let expected = Utc::now().checked_add_months(Months::new(1)).expect("month");
-    assert!((expected - end).num_seconds().abs() < 60, "{end} vs {expected}");
-    assert!(view["items"].as_array().expect("items").iter().any(|p| p["kind"] == "sale" && p["status"] == "completed"));
+    let expected = Utc::now()
+        .checked_add_months(Months::new(1))
+        .expect("month");
+    assert!(
+        (expected - end).num_seconds().abs() < 60,
+        "{end} vs {expected}"
+    );
+    assert!(
+        view["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|p| p["kind"] == "sale" && p["status"] == "completed")
+    );
 
     // A renewal: one more month.
     assert_eq!(s.paypal.fake.renew(&sub).await, vec![200]);
     let renewed = time(&live(&s.payments(&user).await).expect("live")["current_period_end"]);
-    assert_eq!(renewed, end.checked_add_months(Months::new(1)).expect("month"));
+    assert_eq!(
+        renewed,
+        end.checked_add_months(Months::new(1)).expect("month")
+    );
 
     // The renewal delivered again: stored once, no second month.
     let events = s.stored_events().await;
@@ -91,9 +105,18 @@ async fn events_out_of_order_reach_the_same_state() {
         assert_eq!(sub["status"], "past_due", "{view}");
         assert_eq!(sub["plan"], "pro");
         let months = time(&sub["current_period_end"]);
-        let sales = view["items"].as_array().expect("items").iter().filter(|p| p["kind"] == "sale").count();
+        let sales = view["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|p| p["kind"] == "sale")
+            .count();
         assert_eq!(sales, 2, "{view}");
-        assert!(months > Utc::now().checked_add_months(Months::new(2)).expect("m") - chrono::Duration::minutes(5));
+        assert!(
+            months
+                > Utc::now().checked_add_months(Months::new(2)).expect("m")
+                    - chrono::Duration::minutes(5)
+        );
     }
 }
 
@@ -107,7 +130,13 @@ async fn a_refund_downgrades_at_once() {
     assert_eq!(view["plan"], "free", "{view}");
     assert_eq!(view["subscriptions"][0]["status"], "expired");
     assert_eq!(view["subscriptions"][0]["end_reason"], "refunded");
-    assert!(view["items"].as_array().expect("items").iter().any(|p| p["kind"] == "sale" && p["status"] == "refunded"));
+    assert!(
+        view["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|p| p["kind"] == "sale" && p["status"] == "refunded")
+    );
     // A late renewal does not bring it back.
     s.paypal.fake.renew(&sub).await;
     assert_eq!(s.payments(&user).await["plan"], "free");
@@ -130,8 +159,18 @@ async fn a_cancellation_runs_to_the_period_end_then_the_lifecycle_ends_it() {
     // Before the end nothing happens; after it (plus grace) it ends, with its reason.
     let grace = Duration::from_secs(86_400);
     assert_eq!(db.expire_subscriptions(end, grace).await.expect("sweep"), 0);
-    assert_eq!(db.expire_subscriptions(end + chrono::Duration::hours(23), grace).await.expect("sweep"), 0);
-    assert_eq!(db.expire_subscriptions(end + chrono::Duration::hours(25), grace).await.expect("sweep"), 1);
+    assert_eq!(
+        db.expire_subscriptions(end + chrono::Duration::hours(23), grace)
+            .await
+            .expect("sweep"),
+        0
+    );
+    assert_eq!(
+        db.expire_subscriptions(end + chrono::Duration::hours(25), grace)
+            .await
+            .expect("sweep"),
+        1
+    );
     let view = s.payments(&user).await;
     assert_eq!(view["plan"], "free", "{view}");
     assert_eq!(view["subscriptions"][0]["status"], "expired");
@@ -154,7 +193,11 @@ async fn repeated_failures_suspend_and_an_unpaid_subscription_expires() {
     let live_sub = live(&view).expect("live");
     assert_eq!(live_sub["end_reason"], "suspended", "{view}");
     let end = time(&live_sub["current_period_end"]);
-    s.app.db().expire_subscriptions(end + chrono::Duration::seconds(1), Duration::ZERO).await.expect("sweep");
+    s.app
+        .db()
+        .expire_subscriptions(end + chrono::Duration::seconds(1), Duration::ZERO)
+        .await
+        .expect("sweep");
     let view = s.payments(&user).await;
     assert_eq!(view["plan"], "free");
     assert_eq!(view["subscriptions"][0]["end_reason"], "suspended");
