@@ -66,6 +66,8 @@ pub struct AppState {
     /// The core tasks of a worker in the same process (`relay all`): `/readyz` reports a
     /// dead one.
     pub tasks: relay_core::tasks::TaskBoard,
+    /// The payment providers (none configured by default).
+    pub payments: Arc<routes::payments::Payments>,
 }
 
 impl AppState {
@@ -82,12 +84,19 @@ impl AppState {
             keyring,
             queue: None,
             tasks: relay_core::tasks::TaskBoard::default(),
+            payments: Arc::default(),
         }
     }
 
     /// Reports the core tasks of the worker running beside the API.
     pub fn with_tasks(mut self, tasks: relay_core::tasks::TaskBoard) -> Self {
         self.tasks = tasks;
+        self
+    }
+
+    /// Takes payments with these providers.
+    pub fn with_payments(mut self, payments: Arc<routes::payments::Payments>) -> Self {
+        self.payments = payments;
         self
     }
 

@@ -4,7 +4,9 @@
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::health;
-use crate::routes::{accounts, admin, auth, errors, forward, me, pairs, plans, telegram_login};
+use crate::routes::{
+    accounts, admin, auth, errors, forward, me, pairs, payments, plans, telegram_login,
+};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -32,6 +34,7 @@ use utoipa_swagger_ui::SwaggerUi;
             webhook_identity, customer_webhooks, analytics_history_days (days)."),
         (name = "admin", description = "For admins (role read on each request) calling from an \
             allowlisted address; every change is audited."),
+        (name = "payments", description = "Checkout, payments and the providers' webhooks"),
     ),
 )]
 struct ApiDoc;
@@ -91,6 +94,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::allowlist::list, admin::allowlist::add))
         .routes(routes!(admin::allowlist::remove))
         .routes(routes!(admin::audit::list))
+        .routes(routes!(payments::checkout))
+        .routes(routes!(payments::list))
+        .routes(routes!(payments::paypal_webhook))
+        .routes(routes!(payments::nowpayments_webhook))
 }
 
 pub fn docs_router(spec: utoipa::openapi::OpenApi) -> Router {

@@ -1,6 +1,8 @@
 //! Payment providers' wire rules, as pure code: how PayPal and NOWPayments sign the
 //! webhooks they send ([`paypal`], [`nowpayments`]), checked over the raw bytes received.
-//! The golden vectors of the providers' fact sheet are this crate's tests.
+//! The golden vectors of the providers' fact sheet are this crate's tests. Also thin REST
+//! clients of both (`paypal::client`, `nowpayments::client`) and what a subscription's
+//! events add up to (`paypal::state`, `nowpayments::status`).
 
 pub mod nowpayments;
 pub mod paypal;

@@ -9,6 +9,7 @@ pub mod fan_out;
 pub mod media;
 pub mod outbox;
 pub mod pairs;
+pub mod payments;
 pub mod plans;
 pub mod positions;
 pub mod refresh;

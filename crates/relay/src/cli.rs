@@ -78,6 +78,26 @@ pub enum FakeCommand {
         #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:3002")]
         bot_api_addr: String,
     },
+    /// A fake PayPal (OAuth, products, plans, subscriptions, signed webhooks). Opening a
+    /// subscription's approve link approves it; POST /_fake/subscriptions/{id}/{renew,
+    /// fail,cancel,refund,expire} pulls the other levers.
+    Paypal {
+        #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:3003")]
+        addr: String,
+        /// Where webhooks go (Relay's PayPal webhook).
+        #[arg(
+            long,
+            value_name = "URL",
+            default_value = "http://127.0.0.1:8080/api/v1/payments/webhooks/paypal"
+        )]
+        webhook_url: String,
+    },
+    /// A fake NOWPayments (invoices, payments, signed IPNs). Opening an invoice URL pays
+    /// it; POST /_fake/invoices/{id}/{pay,underpay,expire,fail} pulls the levers.
+    Nowpayments {
+        #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:3004")]
+        addr: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

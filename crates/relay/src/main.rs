@@ -76,6 +76,12 @@ async fn execute(command: Command, config: Config) -> ExitCode {
         Command::Fake(FakeCommand::Telegram { addr, bot_api_addr }) => {
             return relay::fake::telegram(&addr, &bot_api_addr).await;
         }
+        Command::Fake(FakeCommand::Paypal { addr, webhook_url }) => {
+            return relay::fake::paypal(&addr, &webhook_url).await;
+        }
+        Command::Fake(FakeCommand::Nowpayments { addr }) => {
+            return relay::fake::nowpayments(&addr).await;
+        }
         Command::Bench(args) => {
             return relay::bench::run(args).await;
         }

@@ -105,7 +105,8 @@ pub async fn run(
             config.keyring.clone(),
         )
         .with_queue(job_queue(&config, &redis)?)
-        .with_tasks(worker.as_ref().map(Worker::board).unwrap_or_default());
+        .with_tasks(worker.as_ref().map(Worker::board).unwrap_or_default())
+        .with_payments(payments(&config, &db).await?);
         let app = relay_api::router(state);
         tracing::info!(%addr, "API listening; docs at http://{addr}/docs");
         let token = shutdown.clone();
@@ -114,6 +115,14 @@ pub async fn run(
                 tracing::error!(error = %e, "API server failed");
             }
         });
+    }
+    if roles.worker || roles.api {
+        tasks.spawn(subscription_lifecycle(
+            db.clone(),
+            config.subscription_grace,
+            config.subscription_sweep,
+            shutdown.clone(),
+        ));
     }
     if let Some(worker) = worker {
         let (failure, stop) = (Arc::clone(&failure), shutdown.clone());
@@ -143,6 +152,45 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The payment providers; PayPal's product and plans are made now if missing (a failure
+/// is logged and checkout tries again).
+async fn payments(
+    config: &Config,
+    db: &relay_store::Database,
+) -> Result<Arc<relay_api::routes::payments::Payments>, StartupError> {
+    let payments =
+        relay_api::routes::payments::Payments::new(config.payments.clone()).map_err(|e| {
+            StartupError {
+                lines: vec![format!("RELAY_PAYPAL_CERT_ROOTS_FILE: {e}")],
+            }
+        })?;
+    if let Err(e) = payments.ensure_paypal_plans(db).await {
+        tracing::warn!(error = %e, "PayPal billing plans not ready; checkout will try again");
+    }
+    Ok(Arc::new(payments))
+}
+
+/// Ends subscriptions past their period end (plus the grace) every `every`, until
+/// shutdown. Several processes may run it: the update is idempotent.
+async fn subscription_lifecycle(
+    db: relay_store::Database,
+    grace: Duration,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        match db.expire_subscriptions(chrono::Utc::now(), grace).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(ended = n, "subscriptions past their period ended"),
+            Err(e) => tracing::warn!(error = %e, "subscription lifecycle sweep failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
 }
 
 /// The API's settings out of the whole configuration.

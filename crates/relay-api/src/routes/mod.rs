@@ -7,6 +7,7 @@ pub mod errors;
 pub mod forward;
 pub mod me;
 pub mod pairs;
+pub mod payments;
 pub mod plans;
 pub mod telegram_login;
 pub mod views;

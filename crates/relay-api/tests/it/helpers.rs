@@ -337,3 +337,37 @@ pub fn unreachable_database() -> Database {
     })
     .expect("lazy pool")
 }
+
+/// An app on its own database whose state `customize` finishes, given the address it
+/// will listen on (for settings that name the app's own URL, such as payment callbacks).
+pub async fn spawn_customized(customize: impl FnOnce(AppState, SocketAddr) -> AppState) -> TestApp {
+    relay_discord::install_crypto_provider();
+    let guard = test_database().await;
+    let redis = test_redis();
+    let db = guard.database().clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState::new(
+        db.clone(),
+        redis.conn,
+        test_config(),
+        Keyring::development(),
+    );
+    let state = customize(state, addr);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(relay_api::serve(
+        listener,
+        relay_api::router(state),
+        shutdown.clone(),
+    ));
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        shutdown,
+        db: Some(db),
+        discord: None,
+        telegram: None,
+        telegram_dc: None,
+        cleanup: Some((Some(guard), redis.keys)),
+    }
+}

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod helpers;
 mod pairs;
+mod payments;
 mod plans;
 mod skeleton;
 mod telegram_login;

@@ -6,7 +6,9 @@
 //! comparisons are constant-time.
 
 mod canonical;
+pub mod client;
 mod js_number;
+pub mod status;
 
 pub use canonical::canonical;
 pub use js_number::js_number;

@@ -7,7 +7,9 @@
 //! key. Fetching the certificate is the caller's (cached by URL); the hosts and roots are
 //! injectable so tests can point them at a fake.
 
+pub mod client;
 mod der;
+pub mod state;
 
 use crate::SignatureError;
 use base64::Engine;

@@ -82,6 +82,26 @@ pub const SETTINGS: &[Setting] = &[
     s("sweep_interval_secs", &["RELAY_SWEEP_INTERVAL_SECS"]),
     s("sweep_quiet_secs", &["RELAY_SWEEP_QUIET_SECS"]),
     s("health_check_secs", &["RELAY_HEALTH_CHECK_SECS"]),
+    s("payments_public_url", &["RELAY_PAYMENTS_PUBLIC_URL"]),
+    s("paypal_api_url", &["RELAY_PAYPAL_API_URL"]),
+    s("paypal_client_id", &["RELAY_PAYPAL_CLIENT_ID"]),
+    secret("paypal_client_secret", &["RELAY_PAYPAL_CLIENT_SECRET"]),
+    s("paypal_webhook_id", &["RELAY_PAYPAL_WEBHOOK_ID"]),
+    s("paypal_verification", &["RELAY_PAYPAL_VERIFICATION"]),
+    s("paypal_cert_hosts", &["RELAY_PAYPAL_CERT_HOSTS"]),
+    s("paypal_cert_roots_file", &["RELAY_PAYPAL_CERT_ROOTS_FILE"]),
+    s("paypal_cert_fetch_url", &["RELAY_PAYPAL_CERT_FETCH_URL"]),
+    s("nowpayments_api_url", &["RELAY_NOWPAYMENTS_API_URL"]),
+    secret("nowpayments_api_key", &["RELAY_NOWPAYMENTS_API_KEY"]),
+    secret("nowpayments_ipn_secret", &["RELAY_NOWPAYMENTS_IPN_SECRET"]),
+    s(
+        "subscription_grace_secs",
+        &["RELAY_SUBSCRIPTION_GRACE_SECS"],
+    ),
+    s(
+        "subscription_sweep_secs",
+        &["RELAY_SUBSCRIPTION_SWEEP_SECS"],
+    ),
 ];
 
 /// Where a value came from, so a problem can say what to fix.

@@ -80,6 +80,12 @@ pub struct Config {
     pub sweep_interval: Duration,
     pub sweep_quiet: Duration,
     pub health_check: Duration,
+    /// Payment providers (each optional).
+    pub payments: relay_api::routes::payments::PaymentsSettings,
+    /// How long past its period end a subscription is kept before it ends.
+    pub subscription_grace: Duration,
+    /// How often subscriptions past their end are looked for.
+    pub subscription_sweep: Duration,
 }
 
 /// Reads settings one by one, remembering every problem.
@@ -305,6 +311,14 @@ impl Config {
             .number("health_check_secs", 10u64, 86_400)
             .map(Duration::from_secs);
 
+        let payments = payments::payments(&mut c, env);
+        let subscription_grace = c
+            .number("subscription_grace_secs", 0u64, 30 * 86_400)
+            .map(Duration::from_secs);
+        let subscription_sweep = c
+            .number("subscription_sweep_secs", 1u64, 86_400)
+            .map(Duration::from_secs);
+
         if env == Some(Environment::Production) {
             production_rules(&mut c, keyring.as_ref(), jwt_secret.as_ref());
         }
@@ -350,6 +364,9 @@ impl Config {
                 sweep_interval: sweep_interval?,
                 sweep_quiet: sweep_quiet?,
                 health_check: health_check?,
+                payments: payments?,
+                subscription_grace: subscription_grace?,
+                subscription_sweep: subscription_sweep?,
             })
         };
         config().ok_or_else(|| vec!["configuration: a setting could not be read".to_owned()])
@@ -490,6 +507,9 @@ fn production_rules(c: &mut Checker<'_>, keyring: Option<&Keyring>, jwt: Option<
         );
     }
 }
+
+#[path = "payments.rs"]
+mod payments;
 
 #[cfg(test)]
 #[path = "validate_tests.rs"]
