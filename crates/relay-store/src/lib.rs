@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod crypto;
 pub mod db;
+pub mod echoes;
 pub mod fan_out;
 pub mod outbox;
 pub mod pairs;
@@ -17,6 +18,7 @@ pub mod testing;
 pub mod users;
 
 pub use accounts::{Account, NewAccount};
+pub use echoes::{EchoFinding, EchoProbe};
 pub use db::{Database, DbConfig, StoreError};
 pub use fan_out::{SourceMessage, Through, fan_out};
 pub use outbox::{
