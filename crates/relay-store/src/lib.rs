@@ -37,6 +37,8 @@ pub use users::{User, UserCredentials};
 #[cfg(test)]
 mod copies_tests;
 #[cfg(test)]
+mod echoes_tests;
+#[cfg(test)]
 mod outbox_tests;
 #[cfg(test)]
 mod pairs_tests;
