@@ -10,6 +10,7 @@ use crate::accounts::{AccountError, AccountHub};
 use crate::claim::{ClaimResult, Claimer};
 use crate::complete::Completer;
 use crate::echoes;
+use crate::identity;
 use crate::media;
 use crate::parts;
 use crate::supervise::Supervisor;
@@ -377,8 +378,15 @@ impl Deliverer {
                 .map_err(Failure::Store)?,
             None => None,
         };
+        // A parent without a copy here is quoted; bots and sessions name the author.
+        let quote = payload.reply_quote.as_ref().filter(|_| reply_to.is_none());
+        let author = payload
+            .author
+            .as_ref()
+            .filter(|_| claimed.show_author && claimed.account_kind != AccountKind::DiscordWebhook)
+            .map(|a| a.name.as_str());
         Ok(OutgoingMessage {
-            text: payload.text.clone(),
+            text: identity::decorate(&payload.text, author, quote),
             embeds: payload.embeds.clone(),
             files,
             reply_to,
