@@ -7,6 +7,7 @@ mod directions;
 mod formatting;
 mod live_pairs;
 mod long_text;
+mod loops;
 mod outages;
 mod recovery;
 mod stack;
