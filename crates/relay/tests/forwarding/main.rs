@@ -5,6 +5,7 @@
 mod crash;
 mod directions;
 mod formatting;
+mod identity;
 mod live_pairs;
 mod long_text;
 mod loops;
