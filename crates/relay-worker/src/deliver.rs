@@ -378,12 +378,17 @@ impl Deliverer {
                 .map_err(Failure::Store)?,
             None => None,
         };
-        // A parent without a copy here is quoted; bots and sessions name the author.
-        let quote = payload.reply_quote.as_ref().filter(|_| reply_to.is_none());
+        // A parent without a copy here is quoted (a webhook cannot reply at all, so it
+        // always quotes); bots and sessions name the author.
+        let webhook = claimed.account_kind == AccountKind::DiscordWebhook;
+        let quote = payload
+            .reply_quote
+            .as_ref()
+            .filter(|_| reply_to.is_none() || webhook);
         let author = payload
             .author
             .as_ref()
-            .filter(|_| claimed.show_author && claimed.account_kind != AccountKind::DiscordWebhook)
+            .filter(|_| claimed.show_author && !webhook)
             .map(|a| a.name.as_str());
         Ok(OutgoingMessage {
             text: identity::decorate(&payload.text, author, quote),

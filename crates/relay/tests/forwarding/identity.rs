@@ -1,6 +1,6 @@
 //! Replies and who wrote what, end to end: a reply chain (A, B replying to A, C replying
-//! to B) arrives as replies at a Telegram bot, a Telegram user session and a Discord
-//! webhook; a reply to a message from before the pair arrives with a quote of it; bots and
+//! to B) arrives as replies at a Telegram bot and a Telegram user session, and as quotes
+//! at a Discord webhook (which cannot reply); a reply to a message from before the pair arrives with a quote of it; bots and
 //! sessions start each copy with a bold author line (on by default); webhook copies carry
 //! the author's name and avatar instead.
 
@@ -128,17 +128,17 @@ async fn a_reply_chain_arrives_as_replies_with_author_lines_and_webhook_identiti
     assert_eq!(copies[0].text, "dora:\nA");
     assert!(copies[3].text.contains("↪ dora: an old message from before"));
 
-    // Discord webhook: replies, the author's name and avatar, no author line.
+    // Discord webhook (it cannot reply): every parent quoted, the author's name and
+    // avatar, no author line.
     let hooked = d.messages(hooked);
-    let parents: Vec<Option<u64>> = hooked
+    assert!(hooked.iter().all(|m| m.reference.is_none()));
+    let texts: Vec<String> = hooked
         .iter()
-        .map(|m| m.reference.as_ref().and_then(|r| r.message_id).map(|id| id.get()))
+        .map(|m| from_discord_markdown(&m.content).text)
         .collect();
-    assert_eq!(
-        parents,
-        [None, Some(hooked[0].id.get()), Some(hooked[1].id.get()), None]
-    );
-    assert_eq!(hooked[0].content, "A");
+    assert_eq!(texts[0], "A");
+    assert_eq!(texts[1], "↪ dora: A\nB");
+    assert_eq!(texts[2], "↪ dora: B\nC");
     for m in &hooked {
         assert_eq!(m.author.name, "dora");
         assert_eq!(
@@ -170,22 +170,29 @@ async fn a_telegram_bot_reply_to_an_unforwarded_message_reaches_a_discord_bot_qu
     let dc_bot = d.add_bot("discord-bot-token", "relay bot");
     let guild = d.add_guild("G", &[dc_bot]);
     let target = d.add_channel(guild, "copy");
-    let old = b.user_posts(chat, "tom", "posted before the pair").expect("posted");
+    let warm = b.add_chat("supergroup", "warm-up", &[tg_bot]);
     let telegram_bot = s.telegram_bot(&alice, "111:telegram-bot-token").await;
     let discord_bot = s.discord_bot(&alice, "discord-bot-token").await;
-    s.post(
-        "/api/v1/pairs",
-        &alice,
+    let pair = |chat: i64| {
         json!({
             "source": {"account_id": telegram_bot, "chat_id": chat.to_string()},
             "destinations": [{"account_id": discord_bot, "chat_id": target.to_string()}],
-        }),
-    )
+        })
+    };
+    // The bot listens (through another pair) when the old message is posted, so it is
+    // read and dropped: no pair reads its chat yet.
+    s.post("/api/v1/pairs", &alice, pair(warm)).await;
+    b.user_posts(warm, "tom", "warm").expect("posted");
+    s.eventually("the bot listens", WITHIN, || async {
+        d.messages(target).len() == 1
+    })
     .await;
-    // The listener may still be starting: the first message waits for it.
+    let old = b.user_posts(chat, "tom", "posted before the pair").expect("posted");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    s.post("/api/v1/pairs", &alice, pair(chat)).await;
     let first = b.user_posts(chat, "tom", "first").expect("posted");
     s.eventually("the first message arrives", WITHIN, || async {
-        d.messages(target).len() == 1
+        d.messages(target).len() == 2
     })
     .await;
     let old_id = old["message_id"].as_i64().expect("id");
@@ -193,10 +200,10 @@ async fn a_telegram_bot_reply_to_an_unforwarded_message_reaches_a_discord_bot_qu
     let first_id = first["message_id"].as_i64().expect("id");
     b.user_replies(chat, "ann", "quick answer", first_id).expect("posted");
     s.eventually("both replies arrive", WITHIN, || async {
-        d.messages(target).len() == 3
+        d.messages(target).len() == 4
     })
     .await;
-    let shown = d.messages(target);
+    let shown = d.messages(target).split_off(1);
     let first_copy = from_discord_markdown(&shown[0].content);
     assert_eq!(first_copy.text, "tom:\nfirst");
     assert!(first_copy.spans.iter().any(|s| s.style == Style::Bold && s.start == 0 && s.end == 4));
