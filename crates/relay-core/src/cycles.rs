@@ -99,8 +99,8 @@ pub fn unbridged_loop(
     let mut queue = VecDeque::new();
     for d in destinations {
         let state = (d, !bridge);
-        if !came_from.contains_key(&state) {
-            came_from.insert(state, None);
+        if let std::collections::hash_map::Entry::Vacant(e) = came_from.entry(state) {
+            e.insert(None);
             queue.push_back(state);
         }
     }
@@ -123,8 +123,8 @@ pub fn unbridged_loop(
         }
         for &(to, is_bridge) in next.get(chat).into_iter().flatten() {
             let to_state = (to, unbridged || !is_bridge);
-            if !came_from.contains_key(&to_state) {
-                came_from.insert(to_state, Some(state));
+            if let std::collections::hash_map::Entry::Vacant(e) = came_from.entry(to_state) {
+                e.insert(Some(state));
                 queue.push_back(to_state);
             }
         }
@@ -189,7 +189,10 @@ mod tests {
     #[test]
     fn a_loop_of_bridges_only_is_allowed() {
         let edges = marked(&[(tg("-1001"), dc("42"))], true);
-        assert_eq!(unbridged_loop(&edges, &dc("42"), &[tg("-1001")], true), None);
+        assert_eq!(
+            unbridged_loop(&edges, &dc("42"), &[tg("-1001")], true),
+            None
+        );
         let long = marked(&[(tg("a"), dc("b")), (dc("b"), tg("c"))], true);
         assert_eq!(unbridged_loop(&long, &tg("c"), &[tg("a")], true), None);
     }

@@ -38,7 +38,10 @@ pub struct EchoFinding {
 
 impl Database {
     /// One finding per probe, in order, in one statement.
-    pub async fn find_echoes(&self, probes: &[EchoProbe<'_>]) -> Result<Vec<EchoFinding>, StoreError> {
+    pub async fn find_echoes(
+        &self,
+        probes: &[EchoProbe<'_>],
+    ) -> Result<Vec<EchoFinding>, StoreError> {
         if probes.is_empty() {
             return Ok(Vec::new());
         }

@@ -29,24 +29,28 @@ fn probe<'a>(
 async fn copies_are_found_by_id_per_platform_and_authors_by_external_id() {
     let w = world().await;
     // A Discord copy: sent into "c" as message 900.
-    let id = w.db.insert_deliveries(&[delivery(&w, "10", 0)]).await.expect("insert")[0].id;
-    let claimed = w
-        .db
-        .claim_delivery(id, 1, Duration::from_secs(30))
+    let id =
+        w.db.insert_deliveries(&[delivery(&w, "10", 0)])
+            .await
+            .expect("insert")[0]
+            .id;
+    let claimed =
+        w.db.claim_delivery(id, 1, Duration::from_secs(30))
+            .await
+            .expect("claim")
+            .expect("claimable");
+    w.db.record_copy(&claimed, "10", 0, "c", "900")
         .await
-        .expect("claim")
-        .expect("claimable");
-    w.db.record_copy(&claimed, "10", 0, "c", "900").await.expect("record");
+        .expect("record");
 
     // Telegram copies by a bot of another tenant: into a channel and into a small group.
     let bob = user(&w.db, "bob@example.com").await;
     let tg = account(&w.db, bob, AccountKind::TelegramBot, "777").await;
     for (chat, sent) in [("-1002", "31"), ("-5", "32")] {
-        let pair = w
-            .db
-            .create_pair(bob, &new_pair(tg, "-1001", vec![dest(tg, Some(chat))]))
-            .await
-            .expect("pair");
+        let pair =
+            w.db.create_pair(bob, &new_pair(tg, "-1001", vec![dest(tg, Some(chat))]))
+                .await
+                .expect("pair");
         let row = NewDelivery {
             owner_id: bob,
             pair_id: pair.id,
@@ -56,13 +60,14 @@ async fn copies_are_found_by_id_per_platform_and_authors_by_external_id() {
             ..delivery(&w, "1", 0)
         };
         let id = w.db.insert_deliveries(&[row]).await.expect("insert")[0].id;
-        let claimed = w
-            .db
-            .claim_delivery(id, 1, Duration::from_secs(30))
+        let claimed =
+            w.db.claim_delivery(id, 1, Duration::from_secs(30))
+                .await
+                .expect("claim")
+                .expect("claimable");
+        w.db.record_copy(&claimed, "1", 0, chat, sent)
             .await
-            .expect("claim")
-            .expect("claimable");
-        w.db.record_copy(&claimed, "1", 0, chat, sent).await.expect("record");
+            .expect("record");
     }
 
     let reader = AccountId::from(uuid::Uuid::from_u128(99));

@@ -18,8 +18,8 @@ pub mod testing;
 pub mod users;
 
 pub use accounts::{Account, NewAccount};
-pub use echoes::{EchoFinding, EchoProbe};
 pub use db::{Database, DbConfig, StoreError};
+pub use echoes::{EchoFinding, EchoProbe};
 pub use fan_out::{SourceMessage, Through, fan_out};
 pub use outbox::{
     ClaimedDelivery, DeliveryAction, ErrorEntry, FailedDelivery, NewDelivery, QueuedDelivery,

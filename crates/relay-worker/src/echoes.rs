@@ -166,7 +166,11 @@ impl EchoFilter {
                 Some((
                     i,
                     EchoProbe {
-                        platform: if seen[i].discord { "discord" } else { "telegram" },
+                        platform: if seen[i].discord {
+                            "discord"
+                        } else {
+                            "telegram"
+                        },
                         account_id: seen[i].account,
                         chat_id: p.chat,
                         message_id: p.message_id,
@@ -194,7 +198,8 @@ impl EchoFilter {
         }
         match self.check_marks(seen, &probes, &open, &mut echo).await {
             Ok(waiting) if !waiting.is_empty() => {
-                self.wait_for_sends(seen, &probes, waiting, &mut echo).await?;
+                self.wait_for_sends(seen, &probes, waiting, &mut echo)
+                    .await?;
             }
             Ok(_) => {}
             Err(e) => {
@@ -328,7 +333,11 @@ impl EchoFilter {
             .filter_map(|&i| {
                 let p = probes[i].as_ref()?;
                 Some(EchoProbe {
-                    platform: if seen[i].discord { "discord" } else { "telegram" },
+                    platform: if seen[i].discord {
+                        "discord"
+                    } else {
+                        "telegram"
+                    },
                     account_id: seen[i].account,
                     chat_id: p.chat,
                     message_id: p.message_id,
@@ -360,7 +369,10 @@ mod tests {
             id_mark(true, "123", "55", account()),
             id_mark(true, "", "55", account())
         );
-        assert_eq!(id_mark(false, "-1009", "5", account()), "id:telegram:-1009:5");
+        assert_eq!(
+            id_mark(false, "-1009", "5", account()),
+            "id:telegram:-1009:5"
+        );
         assert!(id_mark(false, "-9", "5", account()).ends_with(&account().to_string()));
         assert!(id_mark(false, "42", "5", account()).ends_with(&account().to_string()));
     }

@@ -12,7 +12,11 @@ use relay_core::messages::Quote;
 pub const EXCERPT_CHARS: usize = 100;
 
 /// `text` with an author line and a quote of its parent before it (each when given).
-pub fn decorate(text: &FormattedText, author: Option<&str>, quote: Option<&Quote>) -> FormattedText {
+pub fn decorate(
+    text: &FormattedText,
+    author: Option<&str>,
+    quote: Option<&Quote>,
+) -> FormattedText {
     let author = author.map(str::trim).filter(|a| !a.is_empty());
     if author.is_none() && quote.is_none() {
         return text.clone();
@@ -100,14 +104,21 @@ mod tests {
 
     #[test]
     fn a_quote_is_a_blockquote_line_before_the_text() {
-        let out = decorate(&"yes".into(), Some("Bob"), Some(&quote("Alice", "are you\nthere?")));
+        let out = decorate(
+            &"yes".into(),
+            Some("Bob"),
+            Some(&quote("Alice", "are you\nthere?")),
+        );
         assert_eq!(out.text, "Bob:\n↪ Alice: are you there?\nyes");
         let quoted = out
             .spans
             .iter()
             .find(|s| matches!(s.style, Style::Blockquote { .. }))
             .expect("a quote");
-        assert_eq!(&out.text[quoted.start..quoted.end], "↪ Alice: are you there?");
+        assert_eq!(
+            &out.text[quoted.start..quoted.end],
+            "↪ Alice: are you there?"
+        );
     }
 
     #[test]
@@ -116,7 +127,10 @@ mod tests {
         assert_eq!(decorate(&text, None, None), text);
         assert_eq!(decorate(&text, Some("  "), None), text);
         assert_eq!(decorate(&"".into(), Some("Ann"), None).text, "Ann:");
-        assert_eq!(decorate(&"a".into(), None, Some(&quote("", ""))).text, "↪ …\na");
+        assert_eq!(
+            decorate(&"a".into(), None, Some(&quote("", ""))).text,
+            "↪ …\na"
+        );
     }
 
     #[test]

@@ -1113,7 +1113,12 @@ async fn a_loop_of_pairs_all_marked_as_bridges_is_allowed() {
     // A flag that is not a boolean is a 422 naming it.
     let path = format!("/api/v1/pairs/{}", there["id"].as_str().expect("id"));
     let res = app
-        .call(Method::PATCH, &path, &s.access, Some(&json!({"bridge": "yes"})))
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"bridge": "yes"})),
+        )
         .await;
     let fields = field_errors(res, "bridge: \"yes\"").await;
     assert_eq!(first_message(&fields, "bridge"), "must be true or false");
@@ -1128,20 +1133,40 @@ async fn a_loop_of_pairs_all_marked_as_bridges_is_allowed() {
 
     // Both sides bridges: stored, and shown.
     let res = app
-        .call(Method::PATCH, &path, &s.access, Some(&json!({"bridge": true})))
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"bridge": true})),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let back = created(&app, &s, back).await;
     assert_eq!(back["bridge"], true);
     assert_eq!(back["destinations"][0]["show_author"], false);
-    let shown: Value = app.get_as(&path, &s.access).await.json().await.expect("json");
+    let shown: Value = app
+        .get_as(&path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(shown["bridge"], true);
 
     // Turning one side back into a plain pair would reopen the loop: refused, unchanged.
     let res = app
-        .call(Method::PATCH, &path, &s.access, Some(&json!({"bridge": false})))
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"bridge": false})),
+        )
         .await;
     assert_eq!(res.status(), 409);
-    let shown: Value = app.get_as(&path, &s.access).await.json().await.expect("json");
+    let shown: Value = app
+        .get_as(&path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(shown["bridge"], true);
 }

@@ -9,9 +9,7 @@
 //! longer than that (teloxide's default client gives up after 17 s).
 
 use super::{TelegramBot, send_error};
-use relay_core::messages::{
-    Author, IncomingMessage, MediaRef, MediaSource, Quote, SourceEvent,
-};
+use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, Quote, SourceEvent};
 use relay_core::source::SourceSender;
 use std::time::Duration;
 use teloxide_core::payloads::setters::*;

@@ -36,7 +36,9 @@ async fn a_reply_chain_arrives_as_replies_with_author_lines_and_webhook_identiti
     let session = s.telegram_user(&alice, "+15550100").await;
     let webhook = s.discord_webhook(&alice, hook_id, &hook_token).await;
     // An older message, posted before the pair exists: it will have no copies.
-    let old = d.user_posts(source, dora, "an **old** message\nfrom before").expect("posted");
+    let old = d
+        .user_posts(source, dora, "an **old** message\nfrom before")
+        .expect("posted");
     let pair = s
         .post(
             "/api/v1/pairs",
@@ -101,11 +103,20 @@ async fn a_reply_chain_arrives_as_replies_with_author_lines_and_webhook_identiti
     assert_eq!(parent(&bot[2]), Some(id(&bot[1])));
     assert_eq!(bot[0]["text"], "dora:\nA");
     let bold = &bot[0]["entities"][0];
-    assert_eq!((bold["type"].as_str(), bold["offset"].as_i64(), bold["length"].as_i64()),
-        (Some("bold"), Some(0), Some(5)));
+    assert_eq!(
+        (
+            bold["type"].as_str(),
+            bold["offset"].as_i64(),
+            bold["length"].as_i64()
+        ),
+        (Some("bold"), Some(0), Some(5))
+    );
     // The old message has no copy: quoted, and no reply.
     assert_eq!(parent(&bot[3]), None);
-    assert_eq!(bot[3]["text"], "dora:\n↪ dora: an old message from before\nanswering the old one");
+    assert_eq!(
+        bot[3]["text"],
+        "dora:\n↪ dora: an old message from before\nanswering the old one"
+    );
     assert!(
         bot[3]["entities"]
             .as_array()
@@ -126,7 +137,11 @@ async fn a_reply_chain_arrives_as_replies_with_author_lines_and_webhook_identiti
     assert_eq!(copies[2].reply_to, Some(copies[1].id));
     assert_eq!(copies[3].reply_to, None);
     assert_eq!(copies[0].text, "dora:\nA");
-    assert!(copies[3].text.contains("↪ dora: an old message from before"));
+    assert!(
+        copies[3]
+            .text
+            .contains("↪ dora: an old message from before")
+    );
 
     // Discord webhook (it cannot reply): every parent quoted, the author's name and
     // avatar, no author line.
@@ -147,7 +162,10 @@ async fn a_reply_chain_arrives_as_replies_with_author_lines_and_webhook_identiti
         );
     }
     let quoted = from_discord_markdown(&hooked[3].content);
-    assert_eq!(quoted.text, "↪ dora: an old message from before\nanswering the old one");
+    assert_eq!(
+        quoted.text,
+        "↪ dora: an old message from before\nanswering the old one"
+    );
     assert!(
         quoted
             .spans
@@ -187,7 +205,9 @@ async fn a_telegram_bot_reply_to_an_unforwarded_message_reaches_a_discord_bot_qu
         d.messages(target).len() == 1
     })
     .await;
-    let old = b.user_posts(chat, "tom", "posted before the pair").expect("posted");
+    let old = b
+        .user_posts(chat, "tom", "posted before the pair")
+        .expect("posted");
     tokio::time::sleep(Duration::from_secs(2)).await;
     s.post("/api/v1/pairs", &alice, pair(chat)).await;
     let first = b.user_posts(chat, "tom", "first").expect("posted");
@@ -196,9 +216,11 @@ async fn a_telegram_bot_reply_to_an_unforwarded_message_reaches_a_discord_bot_qu
     })
     .await;
     let old_id = old["message_id"].as_i64().expect("id");
-    b.user_replies(chat, "ann", "late answer", old_id).expect("posted");
+    b.user_replies(chat, "ann", "late answer", old_id)
+        .expect("posted");
     let first_id = first["message_id"].as_i64().expect("id");
-    b.user_replies(chat, "ann", "quick answer", first_id).expect("posted");
+    b.user_replies(chat, "ann", "quick answer", first_id)
+        .expect("posted");
     s.eventually("both replies arrive", WITHIN, || async {
         d.messages(target).len() == 4
     })
@@ -206,15 +228,27 @@ async fn a_telegram_bot_reply_to_an_unforwarded_message_reaches_a_discord_bot_qu
     let shown = d.messages(target).split_off(1);
     let first_copy = from_discord_markdown(&shown[0].content);
     assert_eq!(first_copy.text, "tom:\nfirst");
-    assert!(first_copy.spans.iter().any(|s| s.style == Style::Bold && s.start == 0 && s.end == 4));
+    assert!(
+        first_copy
+            .spans
+            .iter()
+            .any(|s| s.style == Style::Bold && s.start == 0 && s.end == 4)
+    );
     let late = from_discord_markdown(&shown[1].content);
-    assert_eq!(late.text, "ann:\n↪ tom: posted before the pair\nlate answer");
+    assert_eq!(
+        late.text,
+        "ann:\n↪ tom: posted before the pair\nlate answer"
+    );
     assert!(shown[1].reference.is_none());
     // A parent with a copy: a real reply, no quote.
     let quick = from_discord_markdown(&shown[2].content);
     assert_eq!(quick.text, "ann:\nquick answer");
     assert_eq!(
-        shown[2].reference.as_ref().and_then(|r| r.message_id).map(|i| i.get()),
+        shown[2]
+            .reference
+            .as_ref()
+            .and_then(|r| r.message_id)
+            .map(|i| i.get()),
         Some(shown[0].id.get())
     );
     s.stop().await;

@@ -57,7 +57,12 @@ async fn a_discord_bot_channel_and_a_telegram_bot_chat_bridged_carry_each_messag
     let there = s.post("/api/v1/pairs", &alice, there).await;
     let back = bridge((&telegram_bot, chat.to_string()), to(&discord_bot, channel));
     let (status, body) = s
-        .call(reqwest::Method::POST, "/api/v1/pairs", &alice, Some(back.clone()))
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/pairs",
+            &alice,
+            Some(back.clone()),
+        )
         .await;
     assert_eq!(status, 409, "{body}");
     let named = format!("telegram:{chat} → discord:{channel} → telegram:{chat}");
@@ -65,12 +70,19 @@ async fn a_discord_bot_channel_and_a_telegram_bot_chat_bridged_carry_each_messag
     // Both sides marked: allowed.
     let path = format!("/api/v1/pairs/{}", there["id"].as_str().expect("id"));
     let (status, _) = s
-        .call(reqwest::Method::PATCH, &path, &alice, Some(json!({"bridge": true})))
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            &alice,
+            Some(json!({"bridge": true})),
+        )
         .await;
     assert_eq!(status, 200);
     s.post("/api/v1/pairs", &alice, back).await;
 
-    let from_discord = d.user_posts(channel, human, "from discord").expect("posted");
+    let from_discord = d
+        .user_posts(channel, human, "from discord")
+        .expect("posted");
     s.eventually("Discord → Telegram", WITHIN, || async {
         s.bot_texts(chat) == ["from discord"]
     })
@@ -143,7 +155,9 @@ async fn a_session_supergroup_and_a_webhook_channel_read_by_a_bot_bridged_echo_n
         s.discord_texts(channel) == ["from telegram"]
     })
     .await;
-    let from_dora = d.user_posts(channel, human, "from discord").expect("posted");
+    let from_dora = d
+        .user_posts(channel, human, "from discord")
+        .expect("posted");
     s.eventually("Discord → Telegram by the session", WITHIN, || async {
         session_texts(&s, peer) == ["from telegram", "from discord"]
     })
@@ -209,7 +223,9 @@ async fn a_user_session_and_a_telegram_bot_bridged_carry_each_message_once() {
         s.bot_texts(chat) == ["from the session's group"]
     })
     .await;
-    let from_tom = b.user_posts(chat, "tom", "from the bot's group").expect("posted");
+    let from_tom = b
+        .user_posts(chat, "tom", "from the bot's group")
+        .expect("posted");
     s.eventually("bot → session", WITHIN, || async {
         session_texts(&s, peer) == ["from the session's group", "from the bot's group"]
     })
@@ -265,7 +281,8 @@ async fn a_webhook_of_another_tenant_posting_into_a_source_chat_is_not_forwarded
         s.discord_texts(channel) == ["bob's news"]
     })
     .await;
-    d.user_posts(channel, human, "said on discord").expect("posted");
+    d.user_posts(channel, human, "said on discord")
+        .expect("posted");
     s.eventually("a person's message is forwarded", WITHIN, || async {
         s.bot_texts(alice_chat) == ["said on discord"]
     })

@@ -83,7 +83,8 @@ pub(super) fn check_destinations<'a>(
                 continue;
             }
         };
-        let Some(show_author) = check_flag(fields, &format!("{at}.show_author"), &d.show_author, true)
+        let Some(show_author) =
+            check_flag(fields, &format!("{at}.show_author"), &d.show_author, true)
         else {
             targets.push(None);
             continue;
