@@ -92,6 +92,7 @@ impl UserListener {
             }
         };
         let mut backoff = Duration::from_millis(500);
+        let mut recent = super::recent::RecentMessages::default();
         loop {
             let next = tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -123,6 +124,7 @@ impl UserListener {
             let position = position(&state);
             let update = Update::from_raw(&self.connection.client, raw, state, peers);
             let mut batch = events_of(&update);
+            recent.fill(&mut batch);
             // Files travel with the message: the destination's worker may not hold this
             // session, so small media is fetched now and carried inline.
             if let (
