@@ -49,6 +49,20 @@ pub struct Quote {
     pub text: String,
 }
 
+impl Quote {
+    /// How much of the parent's text a source keeps, in characters (destinations show
+    /// less).
+    pub const KEPT_CHARS: usize = 300;
+
+    /// The parent by `author`, its text cut to [`Quote::KEPT_CHARS`].
+    pub fn of(author: impl Into<String>, text: &str) -> Self {
+        Quote {
+            author: author.into(),
+            text: text.chars().take(Self::KEPT_CHARS).collect(),
+        }
+    }
+}
+
 /// A message as a source saw it. Constructors name what they know and take the rest from
 /// `Default` (`..IncomingMessage::default()`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -13,7 +13,7 @@
 use crate::rest::{DiscordEndpoints, DiscordRest};
 use relay_core::format::{MentionNames, from_discord_markdown_with};
 use relay_core::messages::{
-    Author, EmbedPart, IncomingMessage, MediaRef, MediaSource, SendError, SourceEvent,
+    Author, EmbedPart, IncomingMessage, MediaRef, MediaSource, Quote, SendError, SourceEvent,
 };
 use relay_core::source::{Position, SourceSender};
 use std::collections::HashMap;
@@ -271,8 +271,21 @@ pub fn incoming(m: &Message) -> IncomingMessage {
             .map(|id| id.to_string()),
         posted_at_ms: m.timestamp.as_micros() / 1000,
         edited_at_ms: m.edited_timestamp.map(|at| at.as_micros() / 1000),
+        reply_quote: m.referenced_message.as_deref().map(parent_quote),
         ..IncomingMessage::default()
     }
+}
+
+/// The parent of a reply as Discord sends it along (`referenced_message`), quoted where it
+/// has no copy.
+fn parent_quote(parent: &Message) -> Quote {
+    let name = parent
+        .author
+        .global_name
+        .clone()
+        .unwrap_or_else(|| parent.author.name.clone());
+    let text = from_discord_markdown_with(&parent.content, &mention_names(parent)).text;
+    Quote::of(name, &text)
 }
 
 /// The names behind the message's mentions, as Discord sends them with the message: users

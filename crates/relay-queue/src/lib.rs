@@ -4,6 +4,7 @@
 //!
 //! Postgres stays the source of truth; anything here can be rebuilt from it.
 
+mod echo_marks;
 mod jobs;
 mod keys;
 mod leases;
@@ -14,6 +15,7 @@ mod scripts;
 pub mod testing;
 mod workers;
 
+pub use echo_marks::EchoMarks;
 pub use jobs::{
     DeadLetter, Entry, GROUP, Job, JobQueue, Priority, QueueConfig, StreamKind, backoff,
     partition_of,

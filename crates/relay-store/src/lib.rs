@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod crypto;
 pub mod db;
+pub mod echoes;
 pub mod fan_out;
 pub mod media;
 pub mod outbox;
@@ -22,6 +23,7 @@ pub mod users;
 
 pub use accounts::{Account, NewAccount};
 pub use db::{Database, DbConfig, StoreError};
+pub use echoes::{EchoFinding, EchoProbe};
 pub use fan_out::{SourceMessage, Through, fan_out};
 pub use outbox::{
     ClaimedDelivery, DeliveryAction, ErrorEntry, FailedDelivery, NewDelivery, QueuedDelivery,
@@ -41,6 +43,8 @@ pub use users::{User, UserCredentials};
 mod copies_tests;
 #[cfg(test)]
 mod decisions_tests;
+#[cfg(test)]
+mod echoes_tests;
 #[cfg(test)]
 mod media_tests;
 #[cfg(test)]

@@ -16,6 +16,9 @@ pub struct NewDestination {
     pub account_id: AccountId,
     /// `None` for a Discord webhook, whose channel is fixed by the webhook.
     pub chat_id: Option<String>,
+    /// Whether a bold author line starts each copy (bots and sessions; webhooks show the
+    /// author as the sender). Stored in the destination's `options`.
+    pub show_author: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +27,8 @@ pub struct NewPair {
     pub source_account_id: AccountId,
     pub source_chat_id: String,
     pub destinations: Vec<NewDestination>,
+    /// One side of a two-way bridge: may close a loop with other bridge pairs.
+    pub bridge: bool,
 }
 
 /// What to change; `None` leaves a field as it is.
@@ -35,6 +40,7 @@ pub struct PairChanges {
     /// chat) keep their ids, so their outbox rows and message map stay theirs.
     pub destinations: Option<Vec<NewDestination>>,
     pub enabled: Option<bool>,
+    pub bridge: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +57,8 @@ pub struct Pair {
     pub paused_reason: Option<String>,
     /// In their order (`position`).
     pub destinations: Vec<Destination>,
+    /// One side of a two-way bridge (see [`NewPair::bridge`]).
+    pub bridge: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -61,6 +69,8 @@ pub struct Destination {
     pub account_id: AccountId,
     pub chat_id: Option<String>,
     pub position: i32,
+    /// See [`NewDestination::show_author`].
+    pub show_author: bool,
 }
 
 /// What the owner's plan allows.
@@ -101,6 +111,7 @@ struct PairRow {
     enabled: bool,
     paused_at: Option<DateTime<Utc>>,
     paused_reason: Option<String>,
+    bridge: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -112,6 +123,7 @@ struct DestinationRow {
     account_id: Uuid,
     chat_id: Option<String>,
     position: i32,
+    show_author: bool,
 }
 
 impl PairRow {
@@ -126,6 +138,7 @@ impl PairRow {
             paused_at: self.paused_at,
             paused_reason: self.paused_reason,
             destinations,
+            bridge: self.bridge,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -139,12 +152,14 @@ impl From<DestinationRow> for Destination {
             account_id: r.account_id.into(),
             chat_id: r.chat_id,
             position: r.position,
+            show_author: r.show_author,
         }
     }
 }
 
-const PAIR_COLUMNS: &str = "id, owner_id, name, source_account_id, source_chat_id, enabled, paused_at, paused_reason, created_at, updated_at";
-const DESTINATION_COLUMNS: &str = "id, pair_id, account_id, chat_id, position";
+const PAIR_COLUMNS: &str = "id, owner_id, name, source_account_id, source_chat_id, enabled, paused_at, paused_reason, bridge, created_at, updated_at";
+const DESTINATION_COLUMNS: &str = "id, pair_id, account_id, chat_id, position, \
+     COALESCE((options->>'show_author')::boolean, true) AS show_author";
 
 /// The composite foreign keys that prove an account is the pair owner's.
 const ACCOUNT_KEYS: &[(&str, &str)] = &[
@@ -193,13 +208,14 @@ impl Database {
         }
         check_destination_count(&limits, new.destinations.len())?;
         let row: PairRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO forwarding_pairs (owner_id, name, source_account_id, source_chat_id) \
-             VALUES ($1, $2, $3, $4) RETURNING {PAIR_COLUMNS}"
+            "INSERT INTO forwarding_pairs (owner_id, name, source_account_id, source_chat_id, bridge) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING {PAIR_COLUMNS}"
         )))
         .bind(owner.as_uuid())
         .bind(&new.name)
         .bind(new.source_account_id.as_uuid())
         .bind(&new.source_chat_id)
+        .bind(new.bridge)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| StoreError::on_foreign(e, ACCOUNT_KEYS))?;
@@ -271,15 +287,20 @@ impl Database {
                 .as_ref()
                 .is_some_and(|c| *c != current.source_chat_id)
             || changes.enabled.is_some_and(|e| e != current.enabled)
+            || changes.bridge.is_some_and(|b| b != current.bridge)
             || changes.destinations.as_ref().is_some_and(|wanted| {
-                !wanted.iter().map(|d| (d.account_id, &d.chat_id)).eq(current
-                    .destinations
+                !wanted
                     .iter()
-                    .map(|d| (d.account_id, &d.chat_id)))
+                    .map(|d| (d.account_id, &d.chat_id, d.show_author))
+                    .eq(current
+                        .destinations
+                        .iter()
+                        .map(|d| (d.account_id, &d.chat_id, d.show_author)))
             });
         let done = sqlx::query(
             "UPDATE forwarding_pairs SET name = COALESCE($3, name), \
              source_chat_id = COALESCE($4, source_chat_id), enabled = COALESCE($5, enabled), \
+             bridge = COALESCE($7, bridge), \
              updated_at = CASE WHEN $6 THEN now() ELSE updated_at END \
              WHERE id = $1 AND owner_id = $2",
         )
@@ -289,6 +310,7 @@ impl Database {
         .bind(changes.source_chat_id.as_deref())
         .bind(changes.enabled)
         .bind(changed)
+        .bind(changes.bridge)
         .execute(&mut *tx)
         .await?;
         StoreError::found(done)?;
@@ -326,10 +348,14 @@ impl Database {
                 match existing.get(&key(d.account_id, &d.chat_id)) {
                     Some(dest) => {
                         sqlx::query(
-                            "UPDATE pair_destinations SET position = $2 WHERE id = $1 AND position <> $2",
+                            "UPDATE pair_destinations SET position = $2, \
+                             options = jsonb_set(options, '{show_author}', to_jsonb($3::boolean)) \
+                             WHERE id = $1 AND (position <> $2 \
+                               OR COALESCE((options->>'show_author')::boolean, true) <> $3)",
                         )
                         .bind(dest.as_uuid())
                         .bind(position)
+                        .bind(d.show_author)
                         .execute(&mut *tx)
                         .await?;
                     }
@@ -541,10 +567,13 @@ async fn insert_destinations(
         .map(|d| d.account_id.as_uuid())
         .collect();
     let chats: Vec<Option<String>> = destinations.iter().map(|d| d.chat_id.clone()).collect();
+    let show_author: Vec<bool> = destinations.iter().map(|d| d.show_author).collect();
     sqlx::query(
-        "INSERT INTO pair_destinations (pair_id, owner_id, account_id, chat_id, position) \
-         SELECT $1, $2, t.account_id, t.chat_id, $3 + (t.ord - 1)::int \
-         FROM UNNEST($4::uuid[], $5::text[]) WITH ORDINALITY AS t(account_id, chat_id, ord) \
+        "INSERT INTO pair_destinations (pair_id, owner_id, account_id, chat_id, position, options) \
+         SELECT $1, $2, t.account_id, t.chat_id, $3 + (t.ord - 1)::int, \
+                jsonb_build_object('show_author', t.show_author) \
+         FROM UNNEST($4::uuid[], $5::text[], $6::bool[]) \
+              WITH ORDINALITY AS t(account_id, chat_id, show_author, ord) \
          ORDER BY t.ord",
     )
     .bind(pair.as_uuid())
@@ -552,6 +581,7 @@ async fn insert_destinations(
     .bind(first)
     .bind(&accounts)
     .bind(&chats)
+    .bind(&show_author)
     .execute(&mut *conn)
     .await
     .map_err(|e| match e {

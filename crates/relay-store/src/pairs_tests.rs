@@ -37,6 +37,7 @@ pub(crate) fn dest(account: AccountId, chat: Option<&str>) -> NewDestination {
     NewDestination {
         account_id: account,
         chat_id: chat.map(str::to_owned),
+        show_author: true,
     }
 }
 
@@ -50,6 +51,7 @@ pub(crate) fn new_pair(
         source_account_id: source,
         source_chat_id: chat.into(),
         destinations,
+        bridge: false,
     }
 }
 
@@ -216,6 +218,7 @@ async fn updating_destinations_keeps_the_ids_of_those_that_stay() {
                     dest(bot, Some("100000000000000002")),
                 ]),
                 enabled: Some(false),
+                bridge: Some(true),
             },
         )
         .await
@@ -223,6 +226,7 @@ async fn updating_destinations_keeps_the_ids_of_those_that_stay() {
     assert_eq!(changed.name, "renamed");
     assert_eq!(changed.source_chat_id, "100000000000000009");
     assert!(!changed.enabled);
+    assert!(changed.bridge);
     assert!(changed.updated_at >= before);
     let got: Vec<_> = changed
         .destinations

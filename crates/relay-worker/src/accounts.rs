@@ -217,6 +217,11 @@ impl AccountHub {
         true
     }
 
+    /// The kind of a running account.
+    pub fn kind_of(&self, account: AccountId) -> Option<AccountKind> {
+        self.running().get(&account).map(|r| r.kind)
+    }
+
     pub fn is_listening(&self, account: AccountId) -> bool {
         self.running().get(&account).is_some_and(|r| r.listening)
     }

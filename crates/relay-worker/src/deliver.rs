@@ -10,13 +10,15 @@ use crate::accounts::{AccountError, AccountHub};
 use crate::album;
 use crate::claim::{ClaimResult, Claimer};
 use crate::complete::Completer;
+use crate::echoes;
+use crate::identity;
 use crate::media;
 use crate::parts;
 use crate::supervise::Supervisor;
 use chrono::Utc;
 use relay_core::delivery::DeliveryAction;
 use relay_core::messages::{DeliveryPayload, LimitScope, OutgoingMessage, SendError};
-use relay_core::{AccountId, AccountState};
+use relay_core::{AccountId, AccountKind, AccountState};
 use relay_queue::{Entry, JobQueue, backoff};
 use relay_store::outbox::ClaimedDelivery;
 use relay_store::{Database, StoreError};
@@ -55,6 +57,8 @@ pub struct Deliverer {
     _media_task: crate::supervise::Supervised,
     completer: Completer,
     claimer: Claimer,
+    /// What a send leaves for the router to recognise its echo (see [`crate::echoes`]).
+    echo_marks: relay_queue::EchoMarks,
 }
 
 impl Deliverer {
@@ -75,6 +79,7 @@ impl Deliverer {
             _media_task,
             completer: Completer::start(db.clone(), queue.clone(), supervisor, stop.clone()),
             claimer: Claimer::start(db.clone(), CLAIM_HOLD, supervisor, stop),
+            echo_marks: queue.echo_marks(),
             db,
             queue,
             hub,
@@ -161,7 +166,7 @@ impl Deliverer {
                 )
                 .await;
         }
-        let result = self.send(claimed).await;
+        let result = self.send_marked(claimed).await;
         match result {
             Ok(dest_message) => {
                 let chat = claimed.dest_chat_id.clone().unwrap_or_default();
@@ -258,7 +263,53 @@ impl Deliverer {
         }
     }
 
-    async fn send(&self, claimed: &ClaimedDelivery) -> Result<String, Failure> {
+    /// Sends, with a new message's echo marks around it: the sender's in-flight count up
+    /// before, the sent ids and fingerprints set (and the count down) after. Redis
+    /// trouble here is logged: the message map still recognises the echo once recorded.
+    async fn send_marked(&self, claimed: &ClaimedDelivery) -> Result<String, Failure> {
+        if claimed.action != DeliveryAction::Create {
+            return self.send(claimed, &mut Vec::new()).await;
+        }
+        let account = claimed.sender_account_id.to_string();
+        let counted = match self.echo_marks.begin_send(&account).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not mark a send in flight");
+                false
+            }
+        };
+        let mut contents = Vec::new();
+        let result = self.send(claimed, &mut contents).await;
+        let sent: Vec<String> = result.iter().cloned().collect();
+        let discord = matches!(
+            claimed.account_kind,
+            AccountKind::DiscordBot | AccountKind::DiscordWebhook
+        );
+        let chat = claimed.dest_chat_id.as_deref().unwrap_or_default();
+        let marks = echoes::marks_of_send(
+            discord,
+            chat,
+            claimed.sender_account_id,
+            &sent,
+            if sent.is_empty() { &[] } else { &contents },
+        );
+        let ended = if counted {
+            self.echo_marks.end_send(&account, &marks).await
+        } else {
+            self.echo_marks.mark(&marks).await
+        };
+        if let Err(e) = ended {
+            tracing::warn!(error = %e, "could not record a send's echo marks");
+        }
+        result
+    }
+
+    /// Sends; `contents` gets the text and file count of each message a create put out.
+    async fn send(
+        &self,
+        claimed: &ClaimedDelivery,
+        contents: &mut Vec<(String, usize)>,
+    ) -> Result<String, Failure> {
         let sink = self
             .hub
             .sink_of(claimed.owner_id, claimed.sender_account_id)
@@ -274,6 +325,7 @@ impl Deliverer {
                     .map_err(Failure::Store)?;
                 let message = self.message(claimed, &payload).await?;
                 let parts = parts::split(claimed.account_kind, message);
+                *contents = echoes::contents(parts.iter().map(|p| &p.message));
                 let ([part], false) = (parts.as_slice(), parts::several(&parts)) else {
                     return parts::send(&self.db, &sink, claimed, &chat, &parts).await;
                 };
@@ -332,8 +384,20 @@ impl Deliverer {
                 .map_err(Failure::Store)?,
             None => None,
         };
+        // A parent without a copy here is quoted (a webhook cannot reply at all, so it
+        // always quotes); bots and sessions name the author.
+        let webhook = claimed.account_kind == AccountKind::DiscordWebhook;
+        let quote = payload
+            .reply_quote
+            .as_ref()
+            .filter(|_| reply_to.is_none() || webhook);
+        let author = payload
+            .author
+            .as_ref()
+            .filter(|_| claimed.show_author && !webhook)
+            .map(|a| a.name.as_str());
         Ok(OutgoingMessage {
-            text: carried.text(&payload.text),
+            text: identity::decorate(&carried.text(&payload.text), author, quote),
             embeds: payload.embeds.clone(),
             files: carried.files,
             reply_to,

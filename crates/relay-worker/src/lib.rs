@@ -11,6 +11,8 @@ mod any_sink;
 mod claim;
 mod complete;
 pub mod deliver;
+mod echoes;
+mod identity;
 mod lane;
 pub mod lease_keeper;
 mod media;

@@ -12,6 +12,7 @@
 //! left is dropped unacknowledged, so its source reads it again.
 
 use crate::accounts::AccountHub;
+use crate::echoes::{EchoFilter, Seen};
 use crate::revisions::Revision;
 use chrono::Utc;
 use relay_core::delivery::DeliveryAction;
@@ -41,6 +42,7 @@ pub struct Router {
     db: Database,
     queue: JobQueue,
     hub: AccountHub,
+    echoes: EchoFilter,
     cache: Mutex<RouteCache>,
     /// The route version the cache was filled under.
     version: Mutex<Option<i64>>,
@@ -49,6 +51,7 @@ pub struct Router {
 impl Router {
     pub fn new(db: Database, queue: JobQueue, hub: AccountHub) -> Self {
         Self {
+            echoes: EchoFilter::new(db.clone(), queue.echo_marks()),
             db,
             queue,
             hub,
@@ -181,6 +184,41 @@ impl Router {
         Ok(!self.routes(account, &chat).await?.is_empty())
     }
 
+    /// Which events are copies Relay sent (see [`crate::echoes`]); only events in chats
+    /// some pair reads are looked up.
+    async fn echoes_among(
+        &self,
+        events: &[(AccountId, &SourceEvent)],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut seen = Vec::new();
+        let mut at = Vec::new();
+        for (i, (account, event)) in events.iter().enumerate() {
+            let chat = match event {
+                SourceEvent::Created(m) | SourceEvent::Edited(m) => &m.chat_id,
+                SourceEvent::Deleted { chat_id, .. } => chat_id,
+                SourceEvent::Unauthorized { .. } => continue,
+            };
+            if self.routes(*account, chat).await?.is_empty() {
+                continue;
+            }
+            let discord = self
+                .hub
+                .kind_of(*account)
+                .is_some_and(|k| k == relay_core::AccountKind::DiscordBot);
+            seen.push(Seen {
+                account: *account,
+                discord,
+                event,
+            });
+            at.push(i);
+        }
+        let mut echo = vec![false; events.len()];
+        for (i, found) in at.into_iter().zip(self.echoes.echoes(&seen).await?) {
+            echo[i] = found;
+        }
+        Ok(echo)
+    }
+
     /// The outbox rows of a batch of events and the positions reached after them, in one
     /// transaction; then each listener's acknowledgement (the batch is emptied), the jobs
     /// in one pipeline, and the accounts that stopped working. On an error nothing is
@@ -198,7 +236,12 @@ impl Router {
         for (account, b) in batch.iter() {
             events.extend(b.events.iter().map(|e| (*account, e)));
         }
-        for (account, event) in events {
+        let echoes = self.echoes_among(&events).await?;
+        for ((account, event), echo) in events.into_iter().zip(echoes) {
+            if echo {
+                metrics::counter!("relay_echoes_dropped_total").increment(1);
+                continue;
+            }
             let (chat, message_id, action, payload) = match event {
                 SourceEvent::Created(m) => (
                     &m.chat_id,

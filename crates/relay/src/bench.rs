@@ -240,6 +240,7 @@ async fn arrange(
         dests.push(NewDestination {
             account_id: id,
             chat_id: Some(target.to_string()),
+            show_author: true,
         });
     }
     db.create_pair(
@@ -249,6 +250,7 @@ async fn arrange(
             source_account_id: source_account,
             source_chat_id: source.to_string(),
             destinations: dests,
+            bridge: false,
         },
     )
     .await

@@ -1107,3 +1107,95 @@ async fn the_openapi_document_describes_the_pair_routes() {
     }
     assert!(paths["/api/v1/pairs"]["post"]["responses"]["403"].is_object());
 }
+
+#[tokio::test]
+async fn a_loop_of_pairs_all_marked_as_bridges_is_allowed() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    subscribe(&app, &s, "pro").await;
+    let a = setup(&app, &s, "alice").await;
+    let there = created(
+        &app,
+        &s,
+        json!({"source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+        "destinations": [{"account_id": a.discord_bot, "chat_id": a.channel_a}]}),
+    )
+    .await;
+    assert_eq!(there["bridge"], false);
+    assert_eq!(there["destinations"][0]["show_author"], true);
+    let back = json!({"source": {"account_id": a.discord_bot, "chat_id": a.channel_a},
+        "destinations": [{"account_id": a.telegram_bot2, "chat_id": TG_CHAT_A.to_string(),
+                          "show_author": false}],
+        "bridge": true});
+    // Only the new pair is a bridge: the loop is still refused, naming it and the way out.
+    let res = create(&app, &s, &back).await;
+    assert_eq!(res.status(), 409);
+    let body: Value = res.json().await.expect("json");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    let expected = format!(
+        "discord:{} → telegram:{TG_CHAT_A} → discord:{}",
+        a.channel_a, a.channel_a
+    );
+    assert!(message.contains(&expected), "{message}");
+    assert!(message.contains("\"bridge\": true"), "{message}");
+
+    // A flag that is not a boolean is a 422 naming it.
+    let path = format!("/api/v1/pairs/{}", there["id"].as_str().expect("id"));
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"bridge": "yes"})),
+        )
+        .await;
+    let fields = field_errors(res, "bridge: \"yes\"").await;
+    assert_eq!(first_message(&fields, "bridge"), "must be true or false");
+    let mut bad = back.clone();
+    bad["destinations"][0]["show_author"] = json!(1);
+    let res = create(&app, &s, &bad).await;
+    let fields = field_errors(res, "show_author: 1").await;
+    assert_eq!(
+        first_message(&fields, "destinations[0].show_author"),
+        "must be true or false"
+    );
+
+    // Both sides bridges: stored, and shown.
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"bridge": true})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let back = created(&app, &s, back).await;
+    assert_eq!(back["bridge"], true);
+    assert_eq!(back["destinations"][0]["show_author"], false);
+    let shown: Value = app
+        .get_as(&path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(shown["bridge"], true);
+
+    // Turning one side back into a plain pair would reopen the loop: refused, unchanged.
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            &s.access,
+            Some(&json!({"bridge": false})),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let shown: Value = app
+        .get_as(&path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(shown["bridge"], true);
+}

@@ -167,6 +167,14 @@ impl FakeDiscord {
         id
     }
 
+    /// Gives a user an avatar (`hash`: 32 hex digits), shown on their messages from now on.
+    pub fn set_avatar(&self, user_id: u64, hash: &str) {
+        let hash = twilight_model::util::ImageHash::parse(hash.as_bytes()).expect("an avatar hash");
+        if let Some(user) = self.state().users.get_mut(&user_id) {
+            user.avatar = Some(hash);
+        }
+    }
+
     // ---- acting as users ----
 
     /// User `user_id` posts `content` in a channel; bots in the guild get MESSAGE_CREATE.

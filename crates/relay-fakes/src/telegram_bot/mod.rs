@@ -184,6 +184,33 @@ impl FakeBotApi {
         Some(message)
     }
 
+    /// A person replies to message `reply_to` of the chat; the update carries the parent as
+    /// `reply_to_message` (without its own parent, as the Bot API sends it).
+    pub fn user_replies(
+        &self,
+        chat_id: i64,
+        user_name: &str,
+        text: &str,
+        reply_to: i64,
+    ) -> Option<Value> {
+        let message = {
+            let mut state = self.state();
+            let mut parent = state.find(chat_id, reply_to)?.clone();
+            if let Some(parent) = parent.as_object_mut() {
+                parent.remove("reply_to_message");
+            }
+            let from = state.user(user_name);
+            state.store(
+                chat_id,
+                from,
+                json!({"text": text, "reply_to_message": parent}),
+                None,
+            )?
+        };
+        self.inner.updates.notify_waiters();
+        Some(message)
+    }
+
     /// The person edits their message; bots get an `edited_message` (or channel post).
     pub fn user_edits(&self, chat_id: i64, message_id: i64, text: &str) -> Option<Value> {
         let message = self

@@ -285,6 +285,11 @@ impl JobQueue {
         &self.inner.redis
     }
 
+    /// The echo marks on the same connection (see [`crate::EchoMarks`]).
+    pub fn echo_marks(&self) -> crate::EchoMarks {
+        crate::EchoMarks::new(self.inner.redis.clone())
+    }
+
     fn tag(partition: u16) -> String {
         format!("{{p{partition}}}")
     }

@@ -22,6 +22,7 @@ struct ClaimedRow {
     part: i16,
     payload: serde_json::Value,
     attempts: i32,
+    show_author: bool,
 }
 
 impl TryFrom<ClaimedRow> for ClaimedDelivery {
@@ -41,6 +42,7 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
             part: r.part,
             payload: r.payload,
             attempts: r.attempts,
+            show_author: r.show_author,
         })
     }
 }
@@ -102,7 +104,8 @@ impl Database {
                AND pd.id = d.destination_id AND a.id = d.sender_account_id \
              RETURNING d.id, d.owner_id, d.pair_id, d.destination_id, d.sender_account_id, \
                  a.kind AS account_kind, pd.chat_id AS dest_chat_id, d.source_chat_id, \
-                 d.source_message_id, d.action, d.part, d.payload, d.attempts",
+                 d.source_message_id, d.action, d.part, d.payload, d.attempts, \
+                 COALESCE((pd.options->>'show_author')::boolean, true) AS show_author",
         )
         .bind(&ids)
         .bind(&tokens)

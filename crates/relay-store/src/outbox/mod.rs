@@ -89,6 +89,8 @@ pub struct ClaimedDelivery {
     pub payload: serde_json::Value,
     /// Including this attempt.
     pub attempts: i32,
+    /// Whether the destination shows a bold author line (a pair destination option).
+    pub show_author: bool,
 }
 
 /// A sent delivery to mark done: under which claim, and where it landed (an empty

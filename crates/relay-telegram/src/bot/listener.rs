@@ -12,7 +12,7 @@
 
 use super::{TelegramBot, send_error};
 use crate::album::AlbumGrouper;
-use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, SourceEvent};
+use relay_core::messages::{Author, IncomingMessage, MediaRef, MediaSource, Quote, SourceEvent};
 use relay_core::source::SourceSender;
 use std::time::{Duration, Instant};
 use teloxide_core::payloads::setters::*;
@@ -239,6 +239,19 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         reply_to: m.reply_to_message().map(|r| r.id.0.to_string()),
         posted_at_ms: m.date.timestamp_millis(),
         edited_at_ms: m.edit_date().map(|at| at.timestamp_millis()),
+        reply_quote: m.reply_to_message().map(parent_quote),
         ..IncomingMessage::default()
     }
+}
+
+/// The parent of a reply as the Bot API sends it along (`reply_to_message`), quoted where
+/// it has no copy.
+fn parent_quote(parent: &Message) -> Quote {
+    let name = match (parent.author_signature(), parent.from.as_ref()) {
+        (Some(signature), _) => signature.to_owned(),
+        (None, Some(user)) => user.full_name(),
+        (None, None) => parent.chat.title().unwrap_or_default().to_owned(),
+    };
+    let text = parent.text().or(parent.caption()).unwrap_or_default();
+    Quote::of(name, text)
 }

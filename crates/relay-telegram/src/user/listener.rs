@@ -104,6 +104,7 @@ impl UserListener {
         let _reader = AbortOnDrop(tokio::spawn(read_updates(stream, raw_tx)));
         let mut albums = AlbumGrouper::default();
         let mut held = HeldPositions::default();
+        let mut recent = super::recent::RecentMessages::default();
         loop {
             let due = albums.deadline().map(tokio::time::Instant::from_std);
             let next = tokio::select! {
@@ -137,7 +138,8 @@ impl UserListener {
             let update = Update::from_raw(&self.connection.client, raw, state, peers);
             // Files are not fetched here: a delivery that needs one has the worker fetch it
             // through this session (once per message), so chats no pair reads cost nothing.
-            let batch = events_of(&update);
+            let mut batch = events_of(&update);
+            recent.fill(&mut batch);
             // Album members are held and reported as one message (see `crate::album`).
             let group = match &update {
                 Update::NewMessage(m) => m.grouped_id().map(|g| g.to_string()),

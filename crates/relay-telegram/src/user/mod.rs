@@ -12,6 +12,7 @@ mod entities;
 mod errors;
 mod listener;
 pub mod login;
+mod recent;
 mod session;
 mod sink;
 

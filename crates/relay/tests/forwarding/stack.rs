@@ -322,6 +322,9 @@ impl Stack {
         account["id"].as_str().expect("id").to_owned()
     }
 
+    /// A pair whose copies show exactly the source text (`"show_author": false`: the tests
+    /// of text fidelity compare texts; `identity.rs` tests the author line, which is on
+    /// by default).
     pub async fn pair(
         &self,
         token: &str,
@@ -331,8 +334,8 @@ impl Stack {
         let destinations: Vec<Value> = destinations
             .iter()
             .map(|(account, chat)| match chat {
-                Some(chat) => json!({"account_id": account, "chat_id": chat}),
-                None => json!({"account_id": account}),
+                Some(chat) => json!({"account_id": account, "chat_id": chat, "show_author": false}),
+                None => json!({"account_id": account, "show_author": false}),
             })
             .collect();
         let pair = self

@@ -2,7 +2,9 @@
 
 use super::NewPairRequest;
 use super::cycles::check_cycles;
-use super::destinations::{check_destinations, check_loops, check_webhook_loops, new_destinations};
+use super::destinations::{
+    check_destinations, check_flag, check_loops, check_webhook_loops, new_destinations,
+};
 use super::validation::{check_name, check_source_account, check_source_chat, plan_limit, refused};
 use super::views::{PairView, accounts_of, present};
 use crate::auth::AuthUser;
@@ -58,6 +60,7 @@ pub async fn create(
             Vec::new()
         }
     };
+    let bridge = check_flag(&mut fields, "bridge", &body.bridge, false);
     let (Some(source), Some(source_chat)) = (source, source_chat) else {
         return Err(fields
             .finish()
@@ -66,13 +69,14 @@ pub async fn create(
     };
     let webhooks = check_loops(&mut fields, source, &source_chat, &targets);
     fields.finish()?;
+    let bridge = bridge.unwrap_or_default();
     check_webhook_loops(&state, &auth, &source_chat, &webhooks).await?;
     check_cycles(
         &state,
         owner,
         None,
         &accounts,
-        (source.kind, &source_chat),
+        ((source.kind, &source_chat), bridge),
         &targets,
     )
     .await?;
@@ -82,6 +86,7 @@ pub async fn create(
         source_account_id: source.id,
         source_chat_id: source_chat,
         destinations: new_destinations(targets),
+        bridge,
     };
     let pair = state
         .db

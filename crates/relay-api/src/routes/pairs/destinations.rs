@@ -21,6 +21,7 @@ pub(super) struct Target<'a> {
     pub(super) field: String,
     pub(super) account: &'a Account,
     pub(super) chat_id: Option<String>,
+    pub(super) show_author: bool,
 }
 
 /// Checks a destination list on its own (accounts, chat ids, count, repeats); `None` for
@@ -82,6 +83,12 @@ pub(super) fn check_destinations<'a>(
                 continue;
             }
         };
+        let Some(show_author) =
+            check_flag(fields, &format!("{at}.show_author"), &d.show_author, true)
+        else {
+            targets.push(None);
+            continue;
+        };
         if let Some(first) = seen.insert((account.id, chat.clone()), i) {
             fields.add(&at, format!("is the same as destinations[{first}]"));
             targets.push(None);
@@ -91,6 +98,7 @@ pub(super) fn check_destinations<'a>(
             field: at,
             account,
             chat_id: chat,
+            show_author,
         }));
     }
     targets
@@ -183,6 +191,25 @@ pub(super) fn new_destinations(targets: Vec<Option<Target<'_>>>) -> Vec<NewDesti
         .map(|t| NewDestination {
             account_id: t.account.id,
             chat_id: t.chat_id,
+            show_author: t.show_author,
         })
         .collect()
+}
+
+/// A true/false option: `default` when left out (or `null`), `None` (and a field error)
+/// when it is not a boolean.
+pub(super) fn check_flag(
+    fields: &mut Fields,
+    field: &str,
+    value: &Option<serde_json::Value>,
+    default: bool,
+) -> Option<bool> {
+    match value {
+        None | Some(serde_json::Value::Null) => Some(default),
+        Some(serde_json::Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            fields.add(field, "must be true or false");
+            None
+        }
+    }
 }

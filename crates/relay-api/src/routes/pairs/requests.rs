@@ -11,6 +11,12 @@ pub struct NewPairRequest {
     pub source: Option<SourceRequest>,
     /// One or more, up to the plan's limit per pair, in the order they are served.
     pub destinations: Option<Vec<DestinationRequest>>,
+    /// One side of a two-way bridge (default `false`). Pairs that would forward a
+    /// message back to where it was posted (A→B with B→A, or longer) are refused with a
+    /// 409 unless every pair in the loop is a bridge; then each message crosses once
+    /// (Relay never forwards a message it sent itself).
+    #[schema(value_type = Option<bool>)]
+    pub bridge: Option<Value>,
 }
 
 /// Where messages are read.
@@ -34,6 +40,12 @@ pub struct DestinationRequest {
     /// The chat or channel; left out for a Discord webhook, whose channel is fixed.
     #[schema(value_type = Option<String>, example = "1234567890123456789")]
     pub chat_id: Option<Value>,
+    /// Whether each copy starts with a bold line naming the source author (default
+    /// `true`). Telegram bots and sessions and Discord bots send as themselves, so this
+    /// is how readers see who wrote the message; a Discord webhook shows the author's
+    /// name and avatar as the sender instead and ignores it.
+    #[schema(value_type = Option<bool>)]
+    pub show_author: Option<Value>,
 }
 
 /// Fields left out stay as they are.
@@ -47,6 +59,9 @@ pub struct PairPatch {
     /// their ids and their history; the others are removed.
     pub destinations: Option<Vec<DestinationRequest>>,
     pub enabled: Option<bool>,
+    /// See `bridge` on a new pair; turning it off is checked for loops again.
+    #[schema(value_type = Option<bool>)]
+    pub bridge: Option<Value>,
 }
 
 /// `?limit=` for lists of failures and errors.

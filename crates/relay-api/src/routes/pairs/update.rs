@@ -3,7 +3,7 @@
 
 use super::cycles::check_cycles;
 use super::destinations::{
-    Target, check_destinations, check_loops, check_webhook_loops, new_destinations,
+    Target, check_destinations, check_flag, check_loops, check_webhook_loops, new_destinations,
 };
 use super::validation::{check_name, check_source_chat, present_value, refused};
 use super::views::{PairView, accounts_of, present};
@@ -71,11 +71,16 @@ pub async fn update(
                         field: format!("destinations[{i}]"),
                         account,
                         chat_id: d.chat_id.clone(),
+                        show_author: d.show_author,
                     })
                 })
                 .collect();
             (targets, false)
         }
+    };
+    let bridge = match body.bridge {
+        None => Some(None),
+        Some(_) => check_flag(&mut fields, "bridge", &body.bridge, current.bridge).map(Some),
     };
     let mut webhooks = Vec::new();
     if source_chat.is_some() || destinations {
@@ -87,6 +92,7 @@ pub async fn update(
         }
     }
     fields.finish()?;
+    let bridge = bridge.flatten();
     let chat = source_chat.as_deref().unwrap_or(&current.source_chat_id);
     match check_webhook_loops(&state, &auth, chat, &webhooks).await {
         Ok(()) => {}
@@ -97,13 +103,13 @@ pub async fn update(
         }
         Err(e) => return Err(e),
     }
-    if source_chat.is_some() || destinations {
+    if source_chat.is_some() || destinations || bridge.is_some() {
         check_cycles(
             &state,
             owner,
             Some(id),
             &accounts,
-            (source.kind, chat),
+            ((source.kind, chat), bridge.unwrap_or(current.bridge)),
             &targets,
         )
         .await?;
@@ -113,6 +119,7 @@ pub async fn update(
         source_chat_id: source_chat,
         destinations: destinations.then(|| new_destinations(targets)),
         enabled: body.enabled,
+        bridge,
     };
     let pair = state
         .db

@@ -23,6 +23,8 @@ pub struct PairView {
     /// Why Relay paused the pair, when it did (e.g. its last destination's account was
     /// deleted); `null` when its owner paused it or it runs.
     pub paused_reason: Option<String>,
+    /// One side of a two-way bridge (see `bridge` on a new pair).
+    pub bridge: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -48,6 +50,9 @@ pub struct DestinationView {
     pub account_kind: AccountKind,
     /// `null` for a Discord webhook.
     pub chat_id: Option<String>,
+    /// Whether copies start with a bold author line (not for webhooks, which show the
+    /// author as the sender).
+    pub show_author: bool,
 }
 
 /// A delivery that was given up on after its retries.
@@ -94,6 +99,7 @@ fn view(pair: Pair, accounts: &Accounts) -> Option<PairView> {
                 account_kind: kind(&d.account_id)?,
                 account_id: d.account_id,
                 chat_id: d.chat_id,
+                show_author: d.show_author,
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -110,6 +116,7 @@ fn view(pair: Pair, accounts: &Accounts) -> Option<PairView> {
         paused: pair.paused_at.is_some(),
         paused_at: pair.paused_at,
         paused_reason: pair.paused_reason.clone(),
+        bridge: pair.bridge,
         created_at: pair.created_at,
         updated_at: pair.updated_at,
     })
