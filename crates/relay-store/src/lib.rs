@@ -4,12 +4,14 @@
 pub mod accounts;
 pub mod crypto;
 pub mod db;
+pub mod deleted_messages;
 pub mod fan_out;
 pub mod outbox;
 pub mod pairs;
 pub mod positions;
 pub mod refresh;
 pub mod route_changes;
+pub mod seen_chats;
 pub mod session_store;
 pub mod telegram;
 #[cfg(any(test, feature = "testing"))]
@@ -46,5 +48,7 @@ mod refresh_tests;
 mod route_changes_tests;
 #[cfg(test)]
 mod schema_tests;
+#[cfg(test)]
+mod seen_chats_tests;
 #[cfg(test)]
 mod telegram_tests;

@@ -1,0 +1,43 @@
+//! Where a deleted message was. MTProto reports deletions in private chats and basic groups
+//! by message id only (those ids are unique per account, not per chat); the chat is found
+//! from what Relay recorded when the message was forwarded: the outbox rows and the message
+//! map of the account's pairs that read such chats.
+
+use crate::{Database, StoreError};
+use relay_core::AccountId;
+
+impl Database {
+    /// The chat of each of `message_ids` among the non-channel chats that `account`'s pairs
+    /// read, for the messages Relay forwarded (or is forwarding) from there. Ids Relay never
+    /// recorded are left out.
+    pub async fn chats_of_forwarded_messages(
+        &self,
+        account: AccountId,
+        message_ids: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Every lookup goes by (destination, chat, message): the message map's and the
+        // outbox's unique indexes.
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT m.id, p.source_chat_id \
+             FROM forwarding_pairs p \
+             JOIN pair_destinations d ON d.pair_id = p.id \
+             CROSS JOIN UNNEST($2::text[]) AS m (id) \
+             WHERE p.source_account_id = $1 AND p.source_chat_id NOT LIKE '-100%' \
+               AND (EXISTS (SELECT 1 FROM message_map mm WHERE mm.destination_id = d.id \
+                            AND mm.source_chat_id = p.source_chat_id \
+                            AND mm.source_message_id = m.id) \
+                 OR EXISTS (SELECT 1 FROM deliveries o WHERE o.pair_id = p.id \
+                            AND o.destination_id = d.id \
+                            AND o.source_chat_id = p.source_chat_id \
+                            AND o.source_message_id = m.id AND o.action = 'create')) \
+             ORDER BY 1, 2",
+        )
+        .bind(account.as_uuid())
+        .bind(message_ids)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
