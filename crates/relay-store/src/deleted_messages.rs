@@ -18,14 +18,15 @@ impl Database {
         if message_ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Every lookup goes by (destination, chat, message): the message map's and the
+        // Channels (and their topics) are -100 and the bare id: 13 digits or more (basic
+        // groups have fewer, even when theirs start with 100). Every lookup goes by (destination, chat, message): the message map's and the
         // outbox's unique indexes.
         Ok(sqlx::query_as(
             "SELECT DISTINCT m.id, p.source_chat_id \
              FROM forwarding_pairs p \
              JOIN pair_destinations d ON d.pair_id = p.id \
              CROSS JOIN UNNEST($2::text[]) AS m (id) \
-             WHERE p.source_account_id = $1 AND p.source_chat_id NOT LIKE '-100%' \
+             WHERE p.source_account_id = $1 AND p.source_chat_id !~ '^-[0-9]{13}' \
                AND (EXISTS (SELECT 1 FROM message_map mm WHERE mm.destination_id = d.id \
                             AND mm.source_chat_id = p.source_chat_id \
                             AND mm.source_message_id = m.id) \

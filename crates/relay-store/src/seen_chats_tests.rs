@@ -90,7 +90,7 @@ async fn a_deleted_message_is_found_in_the_non_channel_chat_it_was_forwarded_fro
         .await
         .expect("pair");
     let group = db
-        .create_pair(alice, &new_pair(session, "-77", vec![dest(hook, None)]))
+        .create_pair(alice, &new_pair(session, "-1003", vec![dest(hook, None)]))
         .await
         .expect("pair");
     let channel = db
@@ -135,8 +135,8 @@ async fn a_deleted_message_is_found_in_the_non_channel_chat_it_was_forwarded_fro
         .expect("lookup");
     assert_eq!(
         found,
-        [("10".into(), "42".into()), ("11".into(), "-77".into())],
-        "channels name their chat themselves; unknown ids stay unknown"
+        [("10".into(), "42".into()), ("11".into(), "-1003".into())],
+        "a basic group whose id starts with 100 is no channel; channels name their chat themselves; unknown ids stay unknown"
     );
     assert!(
         db.chats_of_forwarded_messages(other, &asked)

@@ -20,6 +20,14 @@ pub fn channel_chat_id(bare_id: i64) -> String {
     (-1_000_000_000_000 - bare_id).to_string()
 }
 
+/// Whether a chat id (Bot API form, as pairs name chats, a topic suffix allowed) names a
+/// channel or supergroup: `-100` and the bare id, at most -10^12. Basic groups are above
+/// that (`-4012345678`), even when their digits start with 100 (`-1003`).
+pub fn is_channel_chat(chat_id: &str) -> bool {
+    let id = chat_id.split_once('/').map_or(chat_id, |(id, _)| id);
+    id.parse::<i64>().is_ok_and(|id| id <= -1_000_000_000_000)
+}
+
 /// Checks that a string looks like a Bot API token, `{bot id}:{secret}` (whether Telegram
 /// knows it is for `getMe` to say).
 pub fn check_bot_token(token: &str) -> Result<(), &'static str> {
@@ -61,6 +69,16 @@ mod tests {
     fn a_channels_chat_id_is_minus_100_then_its_bare_id() {
         assert_eq!(channel_chat_id(1234567890), "-1001234567890");
         assert_eq!(channel_chat_id(7), "-1000000000007");
+    }
+
+    #[test]
+    fn channels_are_told_from_basic_groups_by_value_not_by_prefix() {
+        for channel in ["-1001234567890", "-1000000000007", "-1000000000007/42"] {
+            assert!(is_channel_chat(channel), "{channel}");
+        }
+        for other in ["-1003", "-100", "-4012345678", "1003", "-999999999999", "x"] {
+            assert!(!is_channel_chat(other), "{other}");
+        }
     }
 
     #[test]

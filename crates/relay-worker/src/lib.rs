@@ -9,6 +9,7 @@ pub mod accounts;
 mod any_sink;
 mod claim;
 mod complete;
+mod deletes;
 pub mod deliver;
 mod lane;
 pub mod lease_keeper;

@@ -3,6 +3,7 @@
 //! it matters (ownership, crashes).
 
 mod crash;
+mod deletes;
 mod directions;
 mod formatting;
 mod live_pairs;
