@@ -94,7 +94,10 @@ async fn a_deleted_message_is_found_in_the_non_channel_chat_it_was_forwarded_fro
         .await
         .expect("pair");
     let channel = db
-        .create_pair(alice, &new_pair(session, "-1001234567890", vec![dest(hook, None)]))
+        .create_pair(
+            alice,
+            &new_pair(session, "-1001234567890", vec![dest(hook, None)]),
+        )
         .await
         .expect("pair");
     let row = |pair: &crate::Pair, message: &str| NewDelivery {

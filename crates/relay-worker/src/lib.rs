@@ -18,6 +18,7 @@ pub mod ownership;
 pub mod partition;
 mod parts;
 pub mod router;
+mod seen_chats;
 pub mod supervise;
 pub mod sweeper;
 

@@ -26,6 +26,8 @@ pub struct BotListener {
     bot: Bot,
     /// Seconds a poll may wait for updates.
     poll_timeout: u32,
+    /// Where the chats of its updates are reported, if anywhere.
+    seen: Option<tokio::sync::mpsc::Sender<Vec<relay_core::chats::SeenChat>>>,
 }
 
 /// How much longer than a poll its HTTP request may take.
@@ -57,13 +59,25 @@ impl BotListener {
         Self {
             bot,
             poll_timeout: poll_timeout.as_secs().clamp(0, 50) as u32,
+            seen: None,
         }
+    }
+
+    /// Reports the chats of its updates (each now and then, see [`super::seen`]), so the
+    /// chats a bot can pick are known; the receiver records them.
+    pub fn recording_chats(
+        mut self,
+        seen: tokio::sync::mpsc::Sender<Vec<relay_core::chats::SeenChat>>,
+    ) -> Self {
+        self.seen = Some(seen);
+        self
     }
 
     /// Polls until `shutdown`, the router is gone, or the token is refused. A poll's
     /// updates are confirmed (by the next offset) only once the router acknowledged them.
     pub async fn run(self, events: SourceSender, shutdown: CancellationToken) {
         let mut offset: i32 = 0;
+        let mut seen = self.seen.clone().map(super::seen::SeenChats::new);
         let mut backoff = Duration::from_millis(500);
         loop {
             let poll = self
@@ -109,6 +123,9 @@ impl BotListener {
             let Some(next) = updates.iter().map(|u| u.id.0 as i32 + 1).max() else {
                 continue;
             };
+            if let Some(seen) = seen.as_mut() {
+                seen.note(&updates);
+            }
             let batch: Vec<SourceEvent> = updates
                 .into_iter()
                 .filter_map(|update| match update.kind {

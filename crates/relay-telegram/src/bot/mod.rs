@@ -24,6 +24,7 @@ use teloxide_core::{ApiError, Bot, RequestError};
 
 mod entities;
 mod listener;
+pub mod seen;
 
 use crate::files::{FileKind, kind_of as kind_of_name};
 

@@ -56,6 +56,11 @@ impl UserSink {
             .map_err(send_error)
     }
 
+    /// The session's dialogs, as chats a pair can name ([`super::dialogs`]).
+    pub async fn dialogs(&self) -> Result<Vec<relay_core::chats::SeenChat>, SendError> {
+        super::dialogs::list(&self.client).await
+    }
+
     /// The chat, from its Bot API style id, with the access hash the session has for it.
     async fn peer(&self, chat_id: &str) -> Result<PeerRef, SendError> {
         let id = chat_id

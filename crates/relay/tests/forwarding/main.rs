@@ -2,6 +2,7 @@
 //! the fake platforms, arriving at the fake destinations — with workers as processes where
 //! it matters (ownership, crashes).
 
+mod chats;
 mod crash;
 mod deletes;
 mod directions;
