@@ -50,7 +50,8 @@ impl MessageSink for BotSink {
     }
 }
 
-/// Sends through one webhook; the chat is the webhook's own channel, so `chat_id` is unused.
+/// Sends through one webhook, into its own channel; a `chat_id` names a thread of that
+/// channel (sent as `?thread_id=`), an empty one the channel itself.
 ///
 /// Webhooks have no idempotency key: after an ambiguous failure (a timeout) the caller
 /// must check the outbox before sending again.
@@ -69,13 +70,13 @@ impl WebhookSink {
 impl MessageSink for WebhookSink {
     async fn send(
         &self,
-        _chat_id: &str,
+        chat_id: &str,
         message: &OutgoingMessage,
         _idempotency_key: &str,
     ) -> Result<Sent, SendError> {
         let sent = self
             .rest
-            .execute_webhook(self.target.id, &self.target.token, message)
+            .execute_webhook_in(self.target.id, &self.target.token, thread(chat_id), message)
             .await?;
         Ok(Sent {
             message_id: sent.id.to_string(),
@@ -84,19 +85,30 @@ impl MessageSink for WebhookSink {
 
     async fn edit(
         &self,
-        _chat_id: &str,
+        chat_id: &str,
         message_id: &str,
         message: &OutgoingMessage,
     ) -> Result<(), SendError> {
         self.rest
-            .edit_webhook_message(self.target.id, &self.target.token, message_id, message)
+            .edit_webhook_message_in(
+                self.target.id,
+                &self.target.token,
+                thread(chat_id),
+                message_id,
+                message,
+            )
             .await
             .map(drop)
     }
 
-    async fn delete(&self, _chat_id: &str, message_id: &str) -> Result<(), SendError> {
+    async fn delete(&self, chat_id: &str, message_id: &str) -> Result<(), SendError> {
         self.rest
-            .delete_webhook_message(self.target.id, &self.target.token, message_id)
+            .delete_webhook_message_in(self.target.id, &self.target.token, thread(chat_id), message_id)
             .await
     }
+}
+
+/// The thread a webhook destination names, if any.
+fn thread(chat_id: &str) -> Option<&str> {
+    (!chat_id.is_empty()).then_some(chat_id)
 }
