@@ -294,7 +294,10 @@ impl DiscordRest {
         }
         let req = self.request(
             Method::POST,
-            &format!("webhooks/{id}/{token}?wait=true{}", thread_query(thread, '&')),
+            &format!(
+                "webhooks/{id}/{token}?wait=true{}",
+                thread_query(thread, '&')
+            ),
         );
         self.call_as(with_body(req, payload, message), Resend::Unsafe)
             .await

@@ -103,7 +103,12 @@ impl MessageSink for WebhookSink {
 
     async fn delete(&self, chat_id: &str, message_id: &str) -> Result<(), SendError> {
         self.rest
-            .delete_webhook_message_in(self.target.id, &self.target.token, thread(chat_id), message_id)
+            .delete_webhook_message_in(
+                self.target.id,
+                &self.target.token,
+                thread(chat_id),
+                message_id,
+            )
             .await
     }
 }

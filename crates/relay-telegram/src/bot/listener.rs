@@ -128,14 +128,14 @@ impl BotListener {
             }
             let batch: Vec<SourceEvent> = updates
                 .into_iter()
-                .filter_map(|update| match update.kind {
+                .flat_map(|update| match update.kind {
                     UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => {
-                        Some(SourceEvent::Created(incoming(&m)))
+                        in_chat_and_topic(&m, SourceEvent::Created)
                     }
                     UpdateKind::EditedMessage(m) | UpdateKind::EditedChannelPost(m) => {
-                        Some(SourceEvent::Edited(incoming(&m)))
+                        in_chat_and_topic(&m, SourceEvent::Edited)
                     }
-                    _ => None,
+                    _ => Vec::new(),
                 })
                 .collect();
             // Updates that make no events are confirmed the same way, after what came
@@ -149,6 +149,24 @@ impl BotListener {
             }
             offset = offset.max(next);
         }
+    }
+}
+
+/// A message's event for its chat and, for a message in a forum topic, the same event for
+/// the topic (`-100…/42`): a pair reading the whole forum and one reading the topic each
+/// get it once.
+fn in_chat_and_topic(m: &Message, event: fn(IncomingMessage) -> SourceEvent) -> Vec<SourceEvent> {
+    let message = incoming(m);
+    let topic = match (m.is_topic_message, m.thread_id) {
+        (true, Some(thread)) => Some(crate::platform::topic_chat_id(m.chat.id.0, thread.0.0)),
+        _ => None,
+    };
+    match topic {
+        Some(chat_id) => vec![
+            event(message.clone()),
+            event(IncomingMessage { chat_id, ..message }),
+        ],
+        None => vec![event(message)],
     }
 }
 

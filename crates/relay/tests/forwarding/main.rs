@@ -12,3 +12,4 @@ mod long_text;
 mod outages;
 mod recovery;
 mod stack;
+mod threads;

@@ -46,9 +46,13 @@ pub(super) async fn gateway_bot(AxState(fake): Fake, headers: HeaderMap) -> Resp
 pub(super) fn channel_json(c: &crate::discord::state::Channel) -> Value {
     match c.parent_id {
         // A public thread (type 11).
-        Some(parent) => json!({"id": c.id.to_string(), "type": 11, "guild_id": c.guild_id.to_string(),
-            "name": c.name, "parent_id": parent.to_string()}),
-        None => json!({"id": c.id.to_string(), "type": 0, "guild_id": c.guild_id.to_string(), "name": c.name, "position": 0}),
+        Some(parent) => {
+            json!({"id": c.id.to_string(), "type": 11, "guild_id": c.guild_id.to_string(),
+            "name": c.name, "parent_id": parent.to_string()})
+        }
+        None => {
+            json!({"id": c.id.to_string(), "type": 0, "guild_id": c.guild_id.to_string(), "name": c.name, "position": 0})
+        }
     }
 }
 

@@ -32,9 +32,17 @@ fn target_channel(
     let Some(thread) = query.get("thread_id") else {
         return Ok(hook.channel_id);
     };
-    match thread.parse::<u64>().ok().and_then(|t| state.channels.get(&t)) {
+    match thread
+        .parse::<u64>()
+        .ok()
+        .and_then(|t| state.channels.get(&t))
+    {
         Some(c) if c.parent_id == Some(hook.channel_id) => Ok(c.id),
-        _ => Err(discord_error(StatusCode::BAD_REQUEST, 10003, "Unknown Channel")),
+        _ => Err(discord_error(
+            StatusCode::BAD_REQUEST,
+            10003,
+            "Unknown Channel",
+        )),
     }
 }
 
