@@ -50,8 +50,8 @@ impl MessageSink for BotSink {
     }
 }
 
-/// Sends through one webhook, into its own channel; a `chat_id` names a thread of that
-/// channel (sent as `?thread_id=`), an empty one the channel itself.
+/// Sends through one webhook, into its own channel; a `chat_id` other than that channel
+/// names a thread of it (sent as `?thread_id=`); an empty one means the channel itself.
 ///
 /// Webhooks have no idempotency key: after an ambiguous failure (a timeout) the caller
 /// must check the outbox before sending again.
@@ -59,11 +59,35 @@ impl MessageSink for BotSink {
 pub struct WebhookSink {
     rest: DiscordRest,
     target: WebhookTarget,
+    /// The webhook's own channel, asked of Discord once, the first time a send names a
+    /// chat (naming that channel means no thread).
+    channel: std::sync::Arc<tokio::sync::OnceCell<Option<String>>>,
 }
 
 impl WebhookSink {
     pub fn new(rest: DiscordRest, target: WebhookTarget) -> Self {
-        Self { rest, target }
+        Self {
+            rest,
+            target,
+            channel: std::sync::Arc::default(),
+        }
+    }
+
+    /// The thread a send names: none for an empty chat or the webhook's own channel.
+    async fn thread<'a>(&self, chat_id: &'a str) -> Result<Option<&'a str>, SendError> {
+        if chat_id.is_empty() {
+            return Ok(None);
+        }
+        let channel = self
+            .channel
+            .get_or_try_init(|| async {
+                self.rest
+                    .get_webhook(self.target.id, &self.target.token)
+                    .await
+                    .map(|hook| hook.channel_id)
+            })
+            .await?;
+        Ok((channel.as_deref() != Some(chat_id)).then_some(chat_id))
     }
 }
 
@@ -76,7 +100,12 @@ impl MessageSink for WebhookSink {
     ) -> Result<Sent, SendError> {
         let sent = self
             .rest
-            .execute_webhook_in(self.target.id, &self.target.token, thread(chat_id), message)
+            .execute_webhook_in(
+                self.target.id,
+                &self.target.token,
+                self.thread(chat_id).await?,
+                message,
+            )
             .await?;
         Ok(Sent {
             message_id: sent.id.to_string(),
@@ -93,7 +122,7 @@ impl MessageSink for WebhookSink {
             .edit_webhook_message_in(
                 self.target.id,
                 &self.target.token,
-                thread(chat_id),
+                self.thread(chat_id).await?,
                 message_id,
                 message,
             )
@@ -106,14 +135,9 @@ impl MessageSink for WebhookSink {
             .delete_webhook_message_in(
                 self.target.id,
                 &self.target.token,
-                thread(chat_id),
+                self.thread(chat_id).await?,
                 message_id,
             )
             .await
     }
-}
-
-/// The thread a webhook destination names, if any.
-fn thread(chat_id: &str) -> Option<&str> {
-    (!chat_id.is_empty()).then_some(chat_id)
 }

@@ -1,7 +1,8 @@
 //! Where a deleted message was. MTProto reports deletions in private chats and basic groups
 //! by message id only (those ids are unique per account, not per chat); the chat is found
 //! from what Relay recorded when the message was forwarded: the outbox rows and the message
-//! map of the account's pairs that read such chats.
+//! map of the account's pairs that read such chats. Likewise a channel's deletion names the
+//! channel, not the forum topic a pair may read: the topics are found the same way.
 
 use crate::{Database, StoreError};
 use relay_core::AccountId;
@@ -38,6 +39,41 @@ impl Database {
         )
         .bind(account.as_uuid())
         .bind(message_ids)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The forum topics (`{chat}/{topic}` source chats of `account`'s pairs) that each of
+    /// `deleted` (channel chat, message id) was forwarded from: a channel's deletion names
+    /// the channel, not the topic.
+    pub async fn topics_of_forwarded_messages(
+        &self,
+        account: AccountId,
+        deleted: &[(String, String)],
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        if deleted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let chats: Vec<&str> = deleted.iter().map(|(c, _)| c.as_str()).collect();
+        let ids: Vec<&str> = deleted.iter().map(|(_, m)| m.as_str()).collect();
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT m.chat, m.id, p.source_chat_id \
+             FROM UNNEST($2::text[], $3::text[]) AS m (chat, id) \
+             JOIN forwarding_pairs p ON p.source_account_id = $1 \
+              AND p.source_chat_id LIKE m.chat || '/%' \
+             JOIN pair_destinations d ON d.pair_id = p.id \
+             WHERE EXISTS (SELECT 1 FROM message_map mm WHERE mm.destination_id = d.id \
+                           AND mm.source_chat_id = p.source_chat_id \
+                           AND mm.source_message_id = m.id) \
+                OR EXISTS (SELECT 1 FROM deliveries o WHERE o.pair_id = p.id \
+                           AND o.destination_id = d.id \
+                           AND o.source_chat_id = p.source_chat_id \
+                           AND o.source_message_id = m.id AND o.action = 'create') \
+             ORDER BY 1, 2, 3",
+        )
+        .bind(account.as_uuid())
+        .bind(&chats)
+        .bind(&ids)
         .fetch_all(self.pool())
         .await?)
     }

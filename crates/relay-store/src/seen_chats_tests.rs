@@ -100,6 +100,13 @@ async fn a_deleted_message_is_found_in_the_non_channel_chat_it_was_forwarded_fro
         )
         .await
         .expect("pair");
+    let topic = db
+        .create_pair(
+            alice,
+            &new_pair(session, "-1001234567890/42", vec![dest(hook, None)]),
+        )
+        .await
+        .expect("pair");
     let row = |pair: &crate::Pair, message: &str| NewDelivery {
         owner_id: alice,
         pair_id: pair.id,
@@ -115,7 +122,12 @@ async fn a_deleted_message_is_found_in_the_non_channel_chat_it_was_forwarded_fro
         source_at: Utc::now(),
     };
     let ids = db
-        .insert_deliveries(&[row(&private, "10"), row(&group, "11"), row(&channel, "12")])
+        .insert_deliveries(&[
+            row(&private, "10"),
+            row(&group, "11"),
+            row(&channel, "12"),
+            row(&topic, "14"),
+        ])
         .await
         .expect("insert");
     // The private chat's message is already sent (in the message map).
@@ -140,6 +152,21 @@ async fn a_deleted_message_is_found_in_the_non_channel_chat_it_was_forwarded_fro
         found,
         [("10".into(), "42".into()), ("11".into(), "-1003".into())],
         "a basic group whose id starts with 100 is no channel; channels name their chat themselves; unknown ids stay unknown"
+    );
+    let channel_deletes = [
+        ("-1001234567890".to_owned(), "14".to_owned()),
+        ("-1001234567890".to_owned(), "12".to_owned()),
+    ];
+    assert_eq!(
+        db.topics_of_forwarded_messages(session, &channel_deletes)
+            .await
+            .expect("topics"),
+        [(
+            "-1001234567890".to_owned(),
+            "14".to_owned(),
+            "-1001234567890/42".to_owned()
+        )],
+        "a channel's deletion reaches the topic its message was forwarded from"
     );
     assert!(
         db.chats_of_forwarded_messages(other, &asked)

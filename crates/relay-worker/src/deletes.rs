@@ -3,8 +3,10 @@
 //! reports them with an empty chat, and here each one gets the chat Relay forwarded it
 //! from — a create in the same router batch, or else the outbox and the message map
 //! ([`Database::chats_of_forwarded_messages`]). Ids Relay never forwarded are dropped:
-//! no pair has a copy of them. (Channels name themselves in `updateDeleteChannelMessages`;
-//! Discord deletions carry their channel; the Bot API tells bots of no deletions at all.)
+//! no pair has a copy of them. Channels name themselves in `updateDeleteChannelMessages`,
+//! but not the forum topic a message was in: a channel deletion is also given to each topic
+//! of that channel whose pair forwarded the message. (Discord deletions carry their channel
+//! or thread; the Bot API tells bots of no deletions at all.)
 
 use relay_core::AccountId;
 use relay_core::messages::SourceEvent;
@@ -28,6 +30,7 @@ pub(crate) async fn resolve_chatless_deletes(
     db: &Database,
     batch: &mut [(AccountId, SourceBatch)],
 ) -> Result<(), StoreError> {
+    add_topic_deletes(db, batch).await?;
     let any = batch
         .iter()
         .any(|(_, b)| b.events.iter().any(|e| chatless(e).is_some()));
@@ -83,6 +86,53 @@ pub(crate) async fn resolve_chatless_deletes(
                     chat_id,
                     message_id: id.to_owned(),
                 });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A channel's deletion, for the forum topics of that channel that forwarded the message.
+fn channel_delete(event: &SourceEvent) -> Option<(String, String)> {
+    match event {
+        SourceEvent::Deleted {
+            chat_id,
+            message_id,
+        } if !chat_id.contains('/') && relay_telegram::platform::is_channel_chat(chat_id) => {
+            Some((chat_id.clone(), message_id.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// Adds, after each channel deletion, the same deletion for every topic of that channel
+/// that forwarded the message (idempotent: a retried batch finds them already there).
+async fn add_topic_deletes(
+    db: &Database,
+    batch: &mut [(AccountId, SourceBatch)],
+) -> Result<(), StoreError> {
+    for (account, b) in batch.iter_mut() {
+        let deleted: Vec<(String, String)> = b.events.iter().filter_map(channel_delete).collect();
+        if deleted.is_empty() {
+            continue;
+        }
+        let topics = db.topics_of_forwarded_messages(*account, &deleted).await?;
+        if topics.is_empty() {
+            continue;
+        }
+        let events = std::mem::take(&mut b.events);
+        for event in events {
+            let found = channel_delete(&event);
+            b.events.push(event);
+            let Some((chat, id)) = found else { continue };
+            for (_, _, topic) in topics.iter().filter(|(c, m, _)| *c == chat && *m == id) {
+                let topic_event = SourceEvent::Deleted {
+                    chat_id: topic.clone(),
+                    message_id: id.clone(),
+                };
+                if !b.events.contains(&topic_event) {
+                    b.events.push(topic_event);
+                }
             }
         }
     }
