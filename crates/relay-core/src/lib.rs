@@ -1,6 +1,7 @@
 //! Relay's domain vocabulary: typed ids and the closed sets of states that the database,
 //! the queue and the API share. Pure types and logic, no I/O.
 
+pub mod chats;
 pub mod credentials;
 pub mod cycles;
 pub mod delivery;

@@ -273,6 +273,18 @@ impl DiscordRest {
         token: &str,
         message: &OutgoingMessage,
     ) -> Result<Message, SendError> {
+        self.execute_webhook_in(id, token, None, message).await
+    }
+
+    /// [`Self::execute_webhook`] into a thread of the webhook's channel (`?thread_id=`), or
+    /// the channel itself with `None`.
+    pub async fn execute_webhook_in(
+        &self,
+        id: u64,
+        token: &str,
+        thread: Option<&str>,
+        message: &OutgoingMessage,
+    ) -> Result<Message, SendError> {
         let mut payload = message_payload(message);
         if let Some(author) = &message.author {
             payload["username"] = json!(webhook_username(&author.name));
@@ -280,7 +292,13 @@ impl DiscordRest {
                 payload["avatar_url"] = json!(avatar);
             }
         }
-        let req = self.request(Method::POST, &format!("webhooks/{id}/{token}?wait=true"));
+        let req = self.request(
+            Method::POST,
+            &format!(
+                "webhooks/{id}/{token}?wait=true{}",
+                thread_query(thread, '&')
+            ),
+        );
         self.call_as(with_body(req, payload, message), Resend::Unsafe)
             .await
     }
@@ -292,8 +310,24 @@ impl DiscordRest {
         message_id: &str,
         message: &OutgoingMessage,
     ) -> Result<Message, SendError> {
+        self.edit_webhook_message_in(id, token, None, message_id, message)
+            .await
+    }
+
+    /// Edits a webhook's message in a thread of its channel (`None`: the channel itself).
+    pub async fn edit_webhook_message_in(
+        &self,
+        id: u64,
+        token: &str,
+        thread: Option<&str>,
+        message_id: &str,
+        message: &OutgoingMessage,
+    ) -> Result<Message, SendError> {
         self.patch_message(
-            &format!("webhooks/{id}/{token}/messages/{message_id}"),
+            &format!(
+                "webhooks/{id}/{token}/messages/{message_id}{}",
+                thread_query(thread, '?')
+            ),
             message,
         )
         .await
@@ -305,12 +339,37 @@ impl DiscordRest {
         token: &str,
         message_id: &str,
     ) -> Result<(), SendError> {
+        self.delete_webhook_message_in(id, token, None, message_id)
+            .await
+    }
+
+    /// Deletes a webhook's message in a thread of its channel (`None`: the channel itself).
+    pub async fn delete_webhook_message_in(
+        &self,
+        id: u64,
+        token: &str,
+        thread: Option<&str>,
+        message_id: &str,
+    ) -> Result<(), SendError> {
         self.send_raw(self.request(
             Method::DELETE,
-            &format!("webhooks/{id}/{token}/messages/{message_id}"),
+            &format!(
+                "webhooks/{id}/{token}/messages/{message_id}{}",
+                thread_query(thread, '?')
+            ),
         ))
         .await
         .map(drop)
+    }
+}
+
+/// `thread_id={thread}` after `sep`, or nothing; only a snowflake is sent.
+fn thread_query(thread: Option<&str>, sep: char) -> String {
+    match thread {
+        Some(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{sep}thread_id={t}")
+        }
+        _ => String::new(),
     }
 }
 

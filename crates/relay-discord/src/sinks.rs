@@ -48,7 +48,8 @@ impl MessageSink for BotSink {
     }
 }
 
-/// Sends through one webhook; the chat is the webhook's own channel, so `chat_id` is unused.
+/// Sends through one webhook, into its own channel; a `chat_id` other than that channel
+/// names a thread of it (sent as `?thread_id=`); an empty one means the channel itself.
 ///
 /// Webhooks have no idempotency key: after an ambiguous failure (a timeout) the caller
 /// must check the outbox before sending again.
@@ -56,43 +57,83 @@ impl MessageSink for BotSink {
 pub struct WebhookSink {
     rest: DiscordRest,
     target: WebhookTarget,
+    /// The webhook's own channel, asked of Discord once, the first time a send names a
+    /// chat (naming that channel means no thread).
+    channel: std::sync::Arc<tokio::sync::OnceCell<Option<String>>>,
 }
 
 impl WebhookSink {
     pub fn new(rest: DiscordRest, target: WebhookTarget) -> Self {
-        Self { rest, target }
+        Self {
+            rest,
+            target,
+            channel: std::sync::Arc::default(),
+        }
+    }
+
+    /// The thread a send names: none for an empty chat or the webhook's own channel.
+    async fn thread<'a>(&self, chat_id: &'a str) -> Result<Option<&'a str>, SendError> {
+        if chat_id.is_empty() {
+            return Ok(None);
+        }
+        let channel = self
+            .channel
+            .get_or_try_init(|| async {
+                self.rest
+                    .get_webhook(self.target.id, &self.target.token)
+                    .await
+                    .map(|hook| hook.channel_id)
+            })
+            .await?;
+        Ok((channel.as_deref() != Some(chat_id)).then_some(chat_id))
     }
 }
 
 impl MessageSink for WebhookSink {
     async fn send(
         &self,
-        _chat_id: &str,
+        chat_id: &str,
         message: &OutgoingMessage,
         _idempotency_key: &str,
     ) -> Result<Sent, SendError> {
         let sent = self
             .rest
-            .execute_webhook(self.target.id, &self.target.token, message)
+            .execute_webhook_in(
+                self.target.id,
+                &self.target.token,
+                self.thread(chat_id).await?,
+                message,
+            )
             .await?;
         Ok(Sent::one(sent.id.to_string()))
     }
 
     async fn edit(
         &self,
-        _chat_id: &str,
+        chat_id: &str,
         message_id: &str,
         message: &OutgoingMessage,
     ) -> Result<(), SendError> {
         self.rest
-            .edit_webhook_message(self.target.id, &self.target.token, message_id, message)
+            .edit_webhook_message_in(
+                self.target.id,
+                &self.target.token,
+                self.thread(chat_id).await?,
+                message_id,
+                message,
+            )
             .await
             .map(drop)
     }
 
-    async fn delete(&self, _chat_id: &str, message_id: &str) -> Result<(), SendError> {
+    async fn delete(&self, chat_id: &str, message_id: &str) -> Result<(), SendError> {
         self.rest
-            .delete_webhook_message(self.target.id, &self.target.token, message_id)
+            .delete_webhook_message_in(
+                self.target.id,
+                &self.target.token,
+                self.thread(chat_id).await?,
+                message_id,
+            )
             .await
     }
 }

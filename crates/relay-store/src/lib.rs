@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod crypto;
 pub mod db;
+pub mod deleted_messages;
 pub mod echoes;
 pub mod fan_out;
 pub mod media;
@@ -15,6 +16,7 @@ pub mod plans;
 pub mod positions;
 pub mod refresh;
 pub mod route_changes;
+pub mod seen_chats;
 pub mod session_store;
 pub mod telegram;
 #[cfg(any(test, feature = "testing"))]
@@ -59,5 +61,7 @@ mod refresh_tests;
 mod route_changes_tests;
 #[cfg(test)]
 mod schema_tests;
+#[cfg(test)]
+mod seen_chats_tests;
 #[cfg(test)]
 mod telegram_tests;

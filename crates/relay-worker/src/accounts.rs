@@ -304,7 +304,15 @@ impl AccountHub {
                 let bot = TelegramBot::new(&token, &p.telegram_bot_api_url)
                     .map_err(AccountError::Unusable)?;
                 if listen {
-                    let listener = BotListener::new(&bot, Duration::from_secs(25));
+                    let (seen, reports) = mpsc::channel(crate::seen_chats::PENDING);
+                    crate::seen_chats::record_reports(
+                        self.db.clone(),
+                        account.id,
+                        reports,
+                        shutdown.clone(),
+                    );
+                    let listener =
+                        BotListener::new(&bot, Duration::from_secs(25)).recording_chats(seen);
                     task = Some(self.spawn_listener(
                         account.id,
                         generation,
@@ -348,6 +356,10 @@ impl AccountHub {
             }
         };
         let listening = listen || account.kind == AccountKind::TelegramUser;
+        let dialogs = match &sink {
+            AnySink::TelegramUser(sink) => Some(sink.clone()),
+            _ => None,
+        };
         self.record_start(
             account.id,
             Running {
@@ -362,6 +374,11 @@ impl AccountHub {
             },
         )?;
         tracing::info!(account = %account.id, kind = %account.kind, listening, "account started");
+        if let Some(sink) = dialogs {
+            // The session's chats, for the API to list (and again at each health check).
+            let (db, id) = (self.db.clone(), account.id);
+            tokio::spawn(async move { crate::seen_chats::list_dialogs(&db, id, &sink).await });
+        }
         if account.state != AccountState::Connected
             && let Err(e) = self
                 .db
@@ -546,7 +563,11 @@ impl AccountHub {
                     .map(drop)
             }
             AccountKind::TelegramUser => match self.sink(account).await.map_err(store)? {
-                AnySink::TelegramUser(sink) => sink.check().await,
+                AnySink::TelegramUser(sink) => {
+                    sink.check().await?;
+                    crate::seen_chats::list_dialogs(&self.db, account.id, &sink).await;
+                    Ok(())
+                }
                 _ => Ok(()),
             },
         }

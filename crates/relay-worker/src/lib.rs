@@ -10,6 +10,7 @@ mod album;
 mod any_sink;
 mod claim;
 mod complete;
+mod deletes;
 pub mod deliver;
 mod echoes;
 mod identity;
@@ -25,6 +26,7 @@ mod parts;
 mod revisions;
 pub mod router;
 pub mod rules_step;
+mod seen_chats;
 pub mod supervise;
 pub mod sweeper;
 

@@ -305,7 +305,7 @@ impl Ownership {
     }
 
     /// Runs the accounts of the held partitions: listeners for those pairs read from (and
-    /// every user session), and stops accounts whose partition moved away or that are no
+    /// every user session and Telegram bot), and stops accounts whose partition moved away or that are no
     /// longer active. `only`: just these accounts are (re)considered for starting;
     /// `changed`: the route changes told (running user sessions follow their pairs' chats).
     async fn refresh_accounts(&self, only: Option<&HashSet<AccountId>>, changed: &Pending) {
@@ -349,7 +349,15 @@ impl Ownership {
                 Ok(chats) => !chats.is_empty(),
                 Err(_) => return,
             };
-            if watched || account.kind == AccountKind::TelegramUser {
+            // Bots poll even without pairs: the Bot API cannot list a bot's chats, so the
+            // chats it is in are learnt from its updates (those of chats no pair reads are
+            // confirmed and dropped, as they always were).
+            if watched
+                || matches!(
+                    account.kind,
+                    AccountKind::TelegramUser | AccountKind::TelegramBot
+                )
+            {
                 self.work.start(&self.hub, account);
             }
         }

@@ -229,6 +229,7 @@ impl Router {
         revision: &mut Revision,
     ) -> Result<(), StoreError> {
         self.sync_version().await?;
+        crate::deletes::resolve_chatless_deletes(&self.db, batch).await?;
         let mut rows = Vec::new();
         let mut unauthorized = Vec::new();
         let mut positions = Positions::default();

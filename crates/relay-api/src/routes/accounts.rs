@@ -60,7 +60,7 @@ pub struct NewDiscordAccount {
     pub url: Option<String>,
 }
 
-/// A chat an account can post in.
+/// A chat an account can read or post in; `id` is what a pair's `chat_id` takes.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatView {
     pub id: String,
@@ -68,6 +68,25 @@ pub struct ChatView {
     /// The server (guild) it belongs to, when there is one.
     pub guild_id: Option<String>,
     pub guild_name: Option<String>,
+    /// Telegram chats: `private`, `group` (a basic group), `supergroup`, `channel` or
+    /// `forum` (a supergroup with topics; `{id}/{topic id}` names one topic).
+    pub kind: Option<String>,
+    /// Telegram chats: when the account last saw it (a bot, in an update) or listed it (a
+    /// user session, in its dialogs).
+    pub seen_at: Option<DateTime<Utc>>,
+}
+
+impl ChatView {
+    fn telegram((chat, seen_at): (relay_core::chats::SeenChat, DateTime<Utc>)) -> Self {
+        Self {
+            id: chat.chat_id,
+            name: chat.title,
+            guild_id: None,
+            guild_name: None,
+            kind: Some(chat.kind.as_str().to_owned()),
+            seen_at: Some(seen_at),
+        }
+    }
 }
 
 /// Checks against Discord or Telegram per user and minute: each costs a request to the
@@ -351,25 +370,46 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The chats an account can post in: for a bot, the text channels of its servers; for a
-/// webhook, its channel.
+/// The chats an account can pick for a pair: for a Discord bot, the text channels of its
+/// servers; for a webhook, its channel; for a Telegram user session, its dialogs (as the
+/// worker driving the session last listed them: when it connected, and at each health
+/// check); for a Telegram bot, the chats it has seen in its updates (the Bot API cannot
+/// list a bot's chats: post a message in a chat, or add the bot to it, and it appears).
+/// Telegram ids are Bot API dialog ids (`-100…` for channels and supergroups).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/chats", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, description = "Chats", body = [ChatView]),
     (status = 404, description = "No such account", body = crate::ErrorBody),
+    (status = 409, description = "The Telegram session is unauthorized or revoked; reconnect it", body = crate::ErrorBody),
     (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
-    (status = 503, description = "The platform is unreachable", body = crate::ErrorBody)))]
+    (status = 503, description = "The platform is unreachable, or a Telegram session's chats are not known yet", body = crate::ErrorBody)))]
 pub async fn chats(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ChatView>>, ApiError> {
-    limit_platform_checks(&state, &auth).await?;
     let id = parse_id(&id)?;
     let account = state.db.account(auth.id(), id).await?;
+    match account.kind {
+        AccountKind::TelegramUser | AccountKind::TelegramBot => {
+            telegram_chats(&state, &auth, &account).await.map(Json)
+        }
+        AccountKind::DiscordBot | AccountKind::DiscordWebhook => {
+            discord_chats(&state, &auth, &account).await.map(Json)
+        }
+    }
+}
+
+/// A Discord bot's text channels, or a webhook's channel, asked of Discord.
+async fn discord_chats(
+    state: &AppState,
+    auth: &AuthUser,
+    account: &Account,
+) -> Result<Vec<ChatView>, ApiError> {
+    limit_platform_checks(state, auth).await?;
     let secret = state
         .db
-        .account_secret(&state.keyring, auth.id(), id)
+        .account_secret(&state.keyring, auth.id(), account.id)
         .await?;
     let secret = String::from_utf8(secret).map_err(ApiError::internal)?;
     let endpoints = &state.config.discord;
@@ -396,10 +436,12 @@ pub async fn chats(
                             id: c.id,
                             guild_id: Some(guild.id.clone()),
                             guild_name: Some(guild.name.clone()),
+                            kind: None,
+                            seen_at: None,
                         }),
                 );
             }
-            Ok(Json(chats))
+            Ok(chats)
         }
         AccountKind::DiscordWebhook => {
             let hook_id: u64 = account.external_id.parse().map_err(ApiError::internal)?;
@@ -407,22 +449,55 @@ pub async fn chats(
                 .get_webhook(hook_id, &secret)
                 .await
                 .map_err(|e| platform_failure(e, "account", refused, "Discord"))?;
-            Ok(Json(vec![ChatView {
+            Ok(vec![ChatView {
                 id: hook.channel_id.unwrap_or_default(),
                 name: hook.name.unwrap_or_default(),
                 guild_id: hook.guild_id,
                 guild_name: None,
-            }]))
+                kind: None,
+                seen_at: None,
+            }])
         }
-        AccountKind::TelegramBot => Err(ApiError::field(
-            "account",
-            "the Bot API cannot list a bot's chats: add the bot to the chat and use the chat's id",
-        )),
-        AccountKind::TelegramUser => Err(ApiError::field(
-            "account",
-            "listing chats of Telegram user accounts is not available yet",
-        )),
+        AccountKind::TelegramBot | AccountKind::TelegramUser => {
+            Err(ApiError::field("account", "is not a Discord account"))
+        }
     }
+}
+
+/// A Telegram account's chats, from what the worker driving it recorded: a user session's
+/// dialogs (listed when the session starts and at each health check; the API never opens
+/// a session itself, since two processes on one session get it revoked) or the chats a bot
+/// has seen in its updates (the Bot API cannot list them).
+async fn telegram_chats(
+    state: &AppState,
+    auth: &AuthUser,
+    account: &Account,
+) -> Result<Vec<ChatView>, ApiError> {
+    let known = state.db.known_chats(auth.id(), account.id).await?;
+    let chats = known.chats.into_iter().map(ChatView::telegram).collect();
+    if account.kind == AccountKind::TelegramBot {
+        return Ok(chats);
+    }
+    if matches!(
+        account.state,
+        AccountState::Unauthorized | AccountState::Revoked | AccountState::Disabled
+    ) {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "the Telegram session is {}, so its chats cannot be listed; reconnect the account",
+                account.state
+            ),
+            fields: Default::default(),
+        });
+    }
+    if known.listed_at.is_none() {
+        return Err(ApiError::Unavailable(
+            "the session's chats are not known yet: they are listed as soon as the session \
+             connects; try again in a moment"
+                .into(),
+        ));
+    }
+    Ok(chats)
 }
 
 /// A malformed id names no account of anyone's: 404, like another tenant's.

@@ -139,6 +139,26 @@ impl FakeDiscord {
                 guild_id,
                 name: name.to_owned(),
                 messages: Vec::new(),
+                parent_id: None,
+            },
+        );
+        id
+    }
+
+    /// A public thread in `parent` (a channel of type 11 with its own id: bots read and
+    /// post in it by that id, webhooks of the parent post in it with `?thread_id=`).
+    pub fn add_thread(&self, parent: u64, name: &str) -> u64 {
+        let id = self.next_id();
+        let mut state = self.state();
+        let guild_id = state.channels.get(&parent).map_or(0, |c| c.guild_id);
+        state.channels.insert(
+            id,
+            Channel {
+                id,
+                guild_id,
+                name: name.to_owned(),
+                messages: Vec::new(),
+                parent_id: Some(parent),
             },
         );
         id

@@ -42,6 +42,8 @@ pub struct Channel {
     pub guild_id: u64,
     pub name: String,
     pub messages: Vec<Message>,
+    /// For a thread: the channel it was started in (a thread is a channel of its own).
+    pub parent_id: Option<u64>,
 }
 
 #[derive(Debug, Clone)]

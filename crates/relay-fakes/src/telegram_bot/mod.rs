@@ -98,7 +98,41 @@ impl FakeBotApi {
         self.state().add_chat(kind, title, bots)
     }
 
-    /// A person posts text in a chat; its bots get an update.
+    /// A forum (a supergroup with topics) with these bots in it.
+    pub fn add_forum(&self, title: &str, bots: &[i64]) -> i64 {
+        let mut state = self.state();
+        let id = state.add_chat("supergroup", title, bots);
+        if let Some(chat) = state.chats.get_mut(&id) {
+            chat.forum = true;
+        }
+        id
+    }
+
+    /// Opens a topic in a forum; returns its id (that of the message that opened it).
+    pub fn add_topic(&self, forum: i64, name: &str) -> Option<i64> {
+        self.state().add_topic(forum, name)
+    }
+
+    /// A person posts text in a forum topic (`message_thread_id`, `is_topic_message`).
+    pub fn user_posts_in_topic(
+        &self,
+        chat_id: i64,
+        topic: i64,
+        user_name: &str,
+        text: &str,
+    ) -> Option<Value> {
+        let message = {
+            let mut state = self.state();
+            state.topic_of(chat_id, Some(topic)).ok()?;
+            let from = state.user(user_name);
+            let content =
+                json!({"text": text, "message_thread_id": topic, "is_topic_message": true});
+            state.store(chat_id, from, content, None)?
+        };
+        self.inner.updates.notify_waiters();
+        Some(message)
+    }
+
     /// A user posts a photo with a caption; the bots in the chat get the update.
     pub fn user_posts_photo(
         &self,

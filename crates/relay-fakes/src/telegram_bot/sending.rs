@@ -43,6 +43,25 @@ pub(super) fn target(state: &State, bot_id: i64, params: &Params) -> Result<i64,
     Ok(chat_id)
 }
 
+/// A send's `message_thread_id`: the message goes into that topic of a forum
+/// (`is_topic_message`), or the Bot API's 400 when the chat has no such topic.
+fn in_topic(
+    state: &State,
+    chat_id: i64,
+    params: &Params,
+    content: &mut Value,
+) -> Result<(), Response> {
+    let thread = params.int("message_thread_id");
+    if let Some(topic) = state
+        .topic_of(chat_id, thread)
+        .map_err(|e| bad(e.trim_start_matches("Bad Request: ")))?
+    {
+        content["message_thread_id"] = json!(topic);
+        content["is_topic_message"] = json!(true);
+    }
+    Ok(())
+}
+
 /// Checks a text or caption parameter with its entities parameter.
 fn check_text(
     params: &Params,
@@ -166,6 +185,7 @@ fn try_send(
     };
     let mut state = fake.state();
     let chat_id = target(&state, bot_id, params)?;
+    in_topic(&state, chat_id, params, &mut content)?;
     if let Some(field) = media {
         let Some(reference) = params
             .str(field)
@@ -201,6 +221,8 @@ fn try_send_media_group(
     let album = input::album(params).map_err(|e| refuse(&e))?;
     let mut state = fake.state();
     let chat_id = target(&state, bot_id, params)?;
+    let mut topic = json!({});
+    in_topic(&state, chat_id, params, &mut topic)?;
     let replied = reply_to(&state, chat_id, reply)?;
     let mut prepared = Vec::new();
     for item in &album {
@@ -221,6 +243,9 @@ fn try_send_media_group(
         }
         if let Some(original) = &replied {
             content["reply_to_message"] = original.clone();
+        }
+        if let (Some(content), Some(topic)) = (content.as_object_mut(), topic.as_object()) {
+            content.extend(topic.clone());
         }
         prepared.push(content);
     }

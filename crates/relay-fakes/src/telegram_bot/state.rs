@@ -22,6 +22,10 @@ pub struct Chat {
     pub bots: HashSet<i64>,
     pub messages: Vec<Value>,
     pub next_message_id: i64,
+    /// A supergroup with topics: each topic is named by the id of the message that
+    /// opened it.
+    pub forum: bool,
+    pub topics: Vec<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -80,6 +84,8 @@ impl State {
             bots: bots.iter().copied().collect(),
             messages: Vec::new(),
             next_message_id: 1,
+            forum: false,
+            topics: Vec::new(),
         };
         self.chats.insert(id, chat);
         id
@@ -105,6 +111,9 @@ impl State {
     pub fn chat_json(chat: &Chat) -> Value {
         match chat.kind.as_str() {
             "private" => json!({"id": chat.id, "type": "private", "first_name": chat.title}),
+            kind if chat.forum => {
+                json!({"id": chat.id, "type": kind, "title": chat.title, "is_forum": true})
+            }
             kind => json!({"id": chat.id, "type": kind, "title": chat.title}),
         }
     }
@@ -164,6 +173,37 @@ impl State {
             self.next_update_id += 1;
             bot.updates
                 .push(json!({"update_id": self.next_update_id, kind: message}));
+        }
+    }
+
+    /// Opens a topic in a forum: a `forum_topic_created` service message whose id names
+    /// the topic (as Telegram's). `None` unless the chat is a forum.
+    pub fn add_topic(&mut self, chat_id: i64, name: &str) -> Option<i64> {
+        if !self.chats.get(&chat_id)?.forum {
+            return None;
+        }
+        let from = self.user("forum admin");
+        let content = json!({"forum_topic_created": {"name": name, "icon_color": 7322096}});
+        let id = self.store(chat_id, from, content, None)?["message_id"].as_i64()?;
+        if let Some(chat) = self.chats.get_mut(&chat_id) {
+            chat.topics.push(id);
+            if let Some(m) = chat.messages.last_mut() {
+                m["message_thread_id"] = json!(id);
+                m["is_topic_message"] = json!(true);
+            }
+        }
+        Some(id)
+    }
+
+    /// The topic a send names (`message_thread_id`), checked as Telegram does: only forums
+    /// have topics, and only those that exist.
+    pub fn topic_of(&self, chat_id: i64, thread: Option<i64>) -> Result<Option<i64>, String> {
+        let Some(thread) = thread else {
+            return Ok(None);
+        };
+        match self.chats.get(&chat_id) {
+            Some(chat) if chat.forum && chat.topics.contains(&thread) => Ok(Some(thread)),
+            _ => Err("Bad Request: message thread not found".into()),
         }
     }
 

@@ -1,12 +1,12 @@
 //! The user's dialogs: messages.getDialogs (every channel, megagroup and basic group the
-//! user is a member of, with each channel's pts, in one `messages.dialogs` — the fake has
-//! no folders and no paging) and messages.getPeerDialogs (the channels asked for: where
+//! user is a member of, with each channel's pts, then the private chats they have messages
+//! in, in one `messages.dialogs` — the fake has no folders and no paging) and messages.getPeerDialogs (the channels asked for: where
 //! each stands, what a client reads to start following a channel).
 
 use super::FakeDc;
 use super::auth::me;
 use super::reply::{Ctx, Reply, err, ok};
-use super::state::ChannelRec;
+use super::state::{ChannelRec, ChatKey};
 use super::tl;
 use grammers_tl_types::{enums, functions, types};
 
@@ -67,12 +67,31 @@ pub(crate) fn get_dialogs(dc: &FakeDc, ctx: &Ctx, _req: functions::messages::Get
         dialogs.push(dialog(types::PeerChat { chat_id: g.id }.into(), 0, None));
         chats.push(tl::group(g, Some(me)));
     }
+    // Private chats: everyone the user exchanged a message with, in first-message order.
+    let mut users = Vec::new();
+    for m in &st.msgs {
+        let ChatKey::Private(a, b) = m.key() else {
+            continue;
+        };
+        let other = match (a == me, b == me) {
+            (true, _) => b,
+            (_, true) => a,
+            _ => continue,
+        };
+        if other == me || users.iter().any(|u: &enums::User| u.id() == other) {
+            continue;
+        }
+        if let Some(u) = st.users.get(&other) {
+            dialogs.push(dialog(tl::peer_user(other), m.id, None));
+            users.push(tl::user(u, Some(me)));
+        }
+    }
     ok(enums::messages::Dialogs::Dialogs(
         types::messages::Dialogs {
             dialogs,
             messages: Vec::new(),
             chats,
-            users: Vec::new(),
+            users,
         },
     ))
 }

@@ -29,6 +29,8 @@ pub struct BotListener {
     bot: Bot,
     /// Seconds a poll may wait for updates.
     poll_timeout: u32,
+    /// Where the chats of its updates are reported, if anywhere.
+    seen: Option<tokio::sync::mpsc::Sender<Vec<relay_core::chats::SeenChat>>>,
 }
 
 /// How much longer than a poll its HTTP request may take.
@@ -60,7 +62,18 @@ impl BotListener {
         Self {
             bot,
             poll_timeout: poll_timeout.as_secs().clamp(0, 50) as u32,
+            seen: None,
         }
+    }
+
+    /// Reports the chats of its updates (each now and then, see [`super::seen`]), so the
+    /// chats a bot can pick are known; the receiver records them.
+    pub fn recording_chats(
+        mut self,
+        seen: tokio::sync::mpsc::Sender<Vec<relay_core::chats::SeenChat>>,
+    ) -> Self {
+        self.seen = Some(seen);
+        self
     }
 
     /// Polls until `shutdown`, the router is gone, or the token is refused. A poll's
@@ -73,6 +86,7 @@ impl BotListener {
         // The first update taken while an album is held: the offset stays there until the
         // album is reported, so a stop before that reads the members again.
         let mut held_since: Option<i32> = None;
+        let mut seen = self.seen.clone().map(super::seen::SeenChats::new);
         let mut backoff = Duration::from_millis(500);
         loop {
             // While an album is held: wait for it to fall due, then look for more members
@@ -126,6 +140,9 @@ impl BotListener {
             let now = Instant::now();
             let mut batch = Vec::new();
             let mut new = false;
+            if let Some(seen) = seen.as_mut() {
+                seen.note(&updates);
+            }
             for update in updates {
                 let id = update.id.0 as i32;
                 if id < taken {
@@ -133,18 +150,21 @@ impl BotListener {
                 }
                 taken = id + 1;
                 new = true;
-                let (event, group) = match update.kind {
+                // A forum topic's message counts for the forum and for its topic.
+                let (events, group) = match update.kind {
                     UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => (
-                        SourceEvent::Created(incoming(&m)),
+                        in_chat_and_topic(&m, SourceEvent::Created),
                         m.media_group_id().map(|g| g.0.clone()),
                     ),
                     UpdateKind::EditedMessage(m) | UpdateKind::EditedChannelPost(m) => {
-                        (SourceEvent::Edited(incoming(&m)), None)
+                        (in_chat_and_topic(&m, SourceEvent::Edited), None)
                     }
                     _ => continue,
                 };
                 let was_holding = albums.is_holding();
-                batch.extend(albums.push(event, group, now));
+                for event in events {
+                    batch.extend(albums.push(event, group.clone(), now));
+                }
                 if !was_holding && albums.is_holding() {
                     held_since = Some(id);
                 }
@@ -170,6 +190,24 @@ impl BotListener {
             }
             offset = held_since.unwrap_or(taken);
         }
+    }
+}
+
+/// A message's event for its chat and, for a message in a forum topic, the same event for
+/// the topic (`-100…/42`): a pair reading the whole forum and one reading the topic each
+/// get it once.
+fn in_chat_and_topic(m: &Message, event: fn(IncomingMessage) -> SourceEvent) -> Vec<SourceEvent> {
+    let message = incoming(m);
+    let topic = match (m.is_topic_message, m.thread_id) {
+        (true, Some(thread)) => Some(crate::platform::topic_chat_id(m.chat.id.0, thread.0.0)),
+        _ => None,
+    };
+    match topic {
+        Some(chat_id) => vec![
+            event(message.clone()),
+            event(IncomingMessage { chat_id, ..message }),
+        ],
+        None => vec![event(message)],
     }
 }
 

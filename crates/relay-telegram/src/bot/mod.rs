@@ -18,13 +18,14 @@ use teloxide_core::payloads::setters::*;
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{
     ChatId, InputFile, InputMedia, InputMediaDocument, InputMediaPhoto, InputMediaVideo, Message,
-    MessageId, ReplyParameters,
+    MessageId, ReplyParameters, ThreadId,
 };
 use teloxide_core::{ApiError, Bot, RequestError};
 
 mod download;
 mod entities;
 mod listener;
+pub mod seen;
 
 use crate::files::{FileKind, kind_of as kind_of_name};
 
@@ -153,14 +154,23 @@ pub fn create_error(err: RequestError) -> SendError {
     }
 }
 
+/// The chat a chat id names (a forum topic's chat is its forum's).
 fn chat(chat_id: &str) -> Result<ChatId, SendError> {
-    chat_id
+    crate::platform::split_topic(chat_id)
+        .0
         .parse::<i64>()
         .map(ChatId)
         .map_err(|_| SendError::Rejected {
             code: "chat_id".into(),
             message: format!("'{chat_id}' is not a Telegram chat id"),
         })
+}
+
+/// The forum topic a chat id names (`-100…/42`), sent as `message_thread_id`.
+fn thread(chat_id: &str) -> Option<ThreadId> {
+    crate::platform::split_topic(chat_id)
+        .1
+        .map(|t| ThreadId(MessageId(t)))
 }
 
 fn message_id(id: &str) -> Result<MessageId, SendError> {
@@ -211,9 +221,13 @@ impl BotSink {
         chat: ChatId,
         formatted: &FormattedText,
         reply: Option<MessageId>,
+        thread: Option<ThreadId>,
     ) -> Result<Message, SendError> {
         let (text, entities) = entities::to_send(formatted);
         let mut req = self.bot.send_message(chat, text);
+        if let Some(t) = thread {
+            req = req.message_thread_id(t);
+        }
         if !entities.is_empty() {
             req = req.entities(entities);
         }
@@ -229,6 +243,7 @@ impl BotSink {
         file: &OutgoingFile,
         caption: Option<&FormattedText>,
         reply: Option<MessageId>,
+        thread: Option<ThreadId>,
     ) -> Result<Message, SendError> {
         let reply = reply.map(|id| ReplyParameters::new(id).allow_sending_without_reply());
         let (caption, entities) = caption.map(entities::to_send).unwrap_or_default();
@@ -244,6 +259,9 @@ impl BotSink {
                 if let Some(r) = reply.clone() {
                     req = req.reply_parameters(r);
                 }
+                if let Some(t) = thread {
+                    req = req.message_thread_id(t);
+                }
                 req.await.map_err(create_error)
             }};
         }
@@ -258,6 +276,9 @@ impl BotSink {
                 if let Some(r) = reply.clone() {
                     req = req.reply_parameters(r);
                 }
+                if let Some(t) = thread {
+                    req = req.message_thread_id(t);
+                }
                 req.await.map_err(create_error)
             }
         }
@@ -270,6 +291,7 @@ impl BotSink {
         files: &[OutgoingFile],
         caption: Option<&FormattedText>,
         reply: Option<MessageId>,
+        thread: Option<ThreadId>,
     ) -> Result<Vec<Message>, SendError> {
         let caption = caption.map(entities::to_send);
         let visual = files
@@ -303,6 +325,9 @@ impl BotSink {
             })
             .collect();
         let mut req = self.bot.send_media_group(chat, media);
+        if let Some(t) = thread {
+            req = req.message_thread_id(t);
+        }
         if let Some(id) = reply {
             req = req.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
         }
@@ -317,7 +342,7 @@ impl MessageSink for BotSink {
         message: &OutgoingMessage,
         _idempotency_key: &str,
     ) -> Result<Sent, SendError> {
-        let chat = chat(chat_id)?;
+        let (chat, thread) = (chat(chat_id)?, thread(chat_id));
         let reply = message.reply_to.as_deref().map(message_id).transpose()?;
         let text = &message.text;
         let single_sticker =
@@ -325,13 +350,13 @@ impl MessageSink for BotSink {
         let fits_caption = text.text.encode_utf16().count() <= MAX_CAPTION && !single_sticker;
         let caption = (fits_caption && !text.is_empty()).then_some(text);
         let mut sent = match message.files.len() {
-            0 => vec![self.send_text(chat, text, reply).await?],
+            0 => vec![self.send_text(chat, text, reply, thread).await?],
             1 => vec![
-                self.send_one_file(chat, &message.files[0], caption, reply)
+                self.send_one_file(chat, &message.files[0], caption, reply, thread)
                     .await?,
             ],
             n if n <= MAX_ALBUM => {
-                self.send_album(chat, &message.files, caption, reply)
+                self.send_album(chat, &message.files, caption, reply, thread)
                     .await?
             }
             n => {
@@ -347,7 +372,7 @@ impl MessageSink for BotSink {
             .ok_or_else(|| SendError::Transient("Telegram returned an empty album".into()))?;
         // A text too long for a caption follows the media as its own message.
         if !message.files.is_empty() && !text.is_empty() && !fits_caption {
-            sent.push(self.send_text(chat, text, Some(first)).await?);
+            sent.push(self.send_text(chat, text, Some(first), thread).await?);
         }
         let mut ids = sent.into_iter().map(|m| m.id.0.to_string());
         Ok(Sent {

@@ -361,8 +361,12 @@ fn position(state: &State) -> Option<Position> {
 
 fn events_of(update: &Update) -> Vec<SourceEvent> {
     match update {
-        Update::NewMessage(m) if m.action().is_none() => vec![SourceEvent::Created(incoming(m))],
-        Update::MessageEdited(m) if m.action().is_none() => vec![SourceEvent::Edited(incoming(m))],
+        Update::NewMessage(m) if m.action().is_none() => {
+            in_chat_and_topic(m, incoming(m), SourceEvent::Created)
+        }
+        Update::MessageEdited(m) if m.action().is_none() => {
+            in_chat_and_topic(m, incoming(m), SourceEvent::Edited)
+        }
         Update::MessageDeleted(deletion) => {
             // Telegram names the channel of a channel deletion; in private chats and small
             // groups the ids are unique per account, so the chat is left empty.
@@ -380,6 +384,42 @@ fn events_of(update: &Update) -> Vec<SourceEvent> {
                 .collect()
         }
         _ => Vec::new(),
+    }
+}
+
+/// A message's event for its chat and, for a message in a forum topic, the same event for
+/// the topic (`-100…/42`): pairs reading the whole forum and pairs reading the topic each
+/// get it once.
+fn in_chat_and_topic(
+    m: &Message,
+    message: IncomingMessage,
+    event: fn(IncomingMessage) -> SourceEvent,
+) -> Vec<SourceEvent> {
+    let header = match &m.raw {
+        tl::enums::Message::Message(raw) => raw.reply_to.as_ref(),
+        _ => None,
+    };
+    match topic_of(header) {
+        Some(topic) if crate::platform::is_channel_chat(&message.chat_id) => {
+            let chat_id = format!("{}/{topic}", message.chat_id);
+            vec![
+                event(message.clone()),
+                event(IncomingMessage { chat_id, ..message }),
+            ]
+        }
+        _ => vec![event(message)],
+    }
+}
+
+/// The forum topic a message is in, from its reply header: the thread's top message when
+/// it answers a message in the topic, else the message it answers (the topic's first).
+/// Messages of the General topic carry no header.
+fn topic_of(header: Option<&tl::enums::MessageReplyHeader>) -> Option<i32> {
+    match header? {
+        tl::enums::MessageReplyHeader::Header(h) if h.forum_topic => {
+            h.reply_to_top_id.or(h.reply_to_msg_id)
+        }
+        _ => None,
     }
 }
 
@@ -457,5 +497,54 @@ fn document_ref(doc: &grammers_client::media::Document, source: MediaSource) -> 
         source,
         size: doc.size().unwrap_or_default() as u64,
         content_type: doc.mime_type().map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod topic_tests {
+    use super::*;
+
+    fn header(
+        forum_topic: bool,
+        msg: Option<i32>,
+        top: Option<i32>,
+    ) -> tl::enums::MessageReplyHeader {
+        tl::types::MessageReplyHeader {
+            reply_to_scheduled: false,
+            forum_topic,
+            quote: false,
+            reply_to_ephemeral: false,
+            reply_to_msg_id: msg,
+            reply_to_peer_id: None,
+            reply_from: None,
+            reply_media: None,
+            reply_to_top_id: top,
+            quote_text: None,
+            quote_entities: None,
+            quote_offset: None,
+            todo_item_id: None,
+            poll_option: None,
+        }
+        .into()
+    }
+
+    #[test]
+    fn a_messages_topic_comes_from_its_reply_header() {
+        assert_eq!(
+            topic_of(Some(&header(true, Some(42), None))),
+            Some(42),
+            "in the topic"
+        );
+        assert_eq!(
+            topic_of(Some(&header(true, Some(57), Some(42)))),
+            Some(42),
+            "a reply inside the topic"
+        );
+        assert_eq!(
+            topic_of(Some(&header(false, Some(57), None))),
+            None,
+            "a plain reply"
+        );
+        assert_eq!(topic_of(None), None, "the General topic, or no forum");
     }
 }

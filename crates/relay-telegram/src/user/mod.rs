@@ -7,6 +7,7 @@
 //! first half plus 128 random bytes of its own, which the fake treats as the device.
 
 mod connection;
+pub mod dialogs;
 mod download;
 mod entities;
 mod errors;

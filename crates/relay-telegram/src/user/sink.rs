@@ -56,9 +56,16 @@ impl UserSink {
             .map_err(send_error)
     }
 
+    /// The session's dialogs, as chats a pair can name ([`super::dialogs`]).
+    pub async fn dialogs(&self) -> Result<Vec<relay_core::chats::SeenChat>, SendError> {
+        super::dialogs::list(&self.client).await
+    }
+
     /// The chat, from its Bot API style id, with the access hash the session has for it.
     pub(super) async fn peer(&self, chat_id: &str) -> Result<PeerRef, SendError> {
-        let id = chat_id
+        // A forum topic (`-100…/42`) is in its forum.
+        let id = crate::platform::split_topic(chat_id)
+            .0
             .parse::<i64>()
             .ok()
             .and_then(PeerId::from_bot_api_dialog_id)
@@ -395,7 +402,12 @@ impl MessageSink for UserSink {
         idempotency_key: &str,
     ) -> Result<Sent, SendError> {
         let peer = self.peer(chat_id).await?;
+        // Into a forum topic: a message without a reply answers the topic's first message,
+        // which is how Telegram places a message in a topic (a reply goes where its parent
+        // is).
+        let topic = crate::platform::split_topic(chat_id).1;
         let reply_to = message.reply_to.as_deref().map(message_id).transpose()?;
+        let reply_to = reply_to.or(topic);
         let text = &message.text;
         let fits_caption = text.text.encode_utf16().count() <= MAX_CAPTION;
         let none = FormattedText::default();

@@ -3,7 +3,9 @@
 //! it matters (ownership, crashes).
 
 mod albums;
+mod chats;
 mod crash;
+mod deletes;
 mod directions;
 mod formatting;
 mod identity;
@@ -14,3 +16,4 @@ mod media;
 mod outages;
 mod recovery;
 mod stack;
+mod threads;

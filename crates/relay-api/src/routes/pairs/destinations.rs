@@ -67,9 +67,12 @@ pub(super) fn check_destinations<'a>(
         };
         let chat = match (names_chat(account.kind), present_value(&d.chat_id)) {
             (false, None) => Ok(None),
-            (false, Some(_)) => Err(
-                "must be left out: a Discord webhook always posts to its own channel".to_owned(),
-            ),
+            // A webhook posts into its own channel, or a thread of it named by the thread's id.
+            (false, Some(value)) => chat_id(account.kind, value).map(Some).map_err(|_| {
+                "must be left out (a Discord webhook posts to its own channel) or be the id of a \
+                 thread in the webhook's channel"
+                    .to_owned()
+            }),
             (true, None) => Err("is required".to_owned()),
             (true, Some(value)) => chat_id(account.kind, value)
                 .map(Some)

@@ -25,8 +25,11 @@ pub struct SourceRequest {
     /// A Telegram user or bot account, or a Discord bot (a webhook cannot read).
     #[schema(format = Uuid)]
     pub account_id: Option<String>,
-    /// Telegram: the chat id, e.g. -1001234567890 (string or number). Discord: the
-    /// channel id (a snowflake).
+    /// Telegram: the chat id, e.g. -1001234567890 (string or number); one topic of a
+    /// forum is the forum's id, `/` and the topic's id, e.g. `-1001234567890/42` (only that
+    /// topic's messages; the plain forum id reads the whole forum). Discord: the channel
+    /// id (a snowflake); a thread is named by its own id. `GET /accounts/{id}/chats` lists
+    /// the ids an account can use.
     #[schema(value_type = Option<String>, example = "-1001234567890")]
     pub chat_id: Option<Value>,
 }
@@ -37,7 +40,10 @@ pub struct DestinationRequest {
     /// The account that sends.
     #[schema(format = Uuid)]
     pub account_id: Option<String>,
-    /// The chat or channel; left out for a Discord webhook, whose channel is fixed.
+    /// The chat or channel, in the source's forms (a Telegram forum topic as
+    /// `-1001234567890/42`, sent with `message_thread_id`; a Discord thread by its id).
+    /// Left out for a Discord webhook, which posts into its own channel, or the id of a
+    /// thread in that channel (sent with `?thread_id=`).
     #[schema(value_type = Option<String>, example = "1234567890123456789")]
     pub chat_id: Option<Value>,
     /// Whether each copy starts with a bold line naming the source author (default

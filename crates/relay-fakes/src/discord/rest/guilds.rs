@@ -44,7 +44,16 @@ pub(super) async fn gateway_bot(AxState(fake): Fake, headers: HeaderMap) -> Resp
 }
 
 pub(super) fn channel_json(c: &crate::discord::state::Channel) -> Value {
-    json!({"id": c.id.to_string(), "type": 0, "guild_id": c.guild_id.to_string(), "name": c.name, "position": 0})
+    match c.parent_id {
+        // A public thread (type 11).
+        Some(parent) => {
+            json!({"id": c.id.to_string(), "type": 11, "guild_id": c.guild_id.to_string(),
+            "name": c.name, "parent_id": parent.to_string()})
+        }
+        None => {
+            json!({"id": c.id.to_string(), "type": 0, "guild_id": c.guild_id.to_string(), "name": c.name, "position": 0})
+        }
+    }
 }
 
 pub(super) async fn guild_channels(
@@ -66,7 +75,8 @@ pub(super) async fn guild_channels(
     let mut channels: Vec<&crate::discord::state::Channel> = state
         .channels
         .values()
-        .filter(|c| c.guild_id == gid)
+        // Threads are not among a guild's channels (Discord lists them elsewhere).
+        .filter(|c| c.guild_id == gid && c.parent_id.is_none())
         .collect();
     channels.sort_by_key(|c| c.id);
     json_ok(&channels.into_iter().map(channel_json).collect::<Vec<_>>())

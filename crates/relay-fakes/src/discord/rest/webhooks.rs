@@ -1,4 +1,5 @@
-//! Webhooks: get, execute (`wait`), edit and delete their messages; attachments.
+//! Webhooks: get, execute (`wait`), edit and delete their messages (in the webhook's
+//! channel, or a thread of it with `?thread_id=`); attachments.
 
 use super::*;
 
@@ -19,6 +20,30 @@ pub(super) fn webhook(
         ));
     }
     Ok(hook.clone())
+}
+
+/// Where a webhook's message goes: its channel, or with `?thread_id=` a thread of that
+/// channel (anything else is refused as Discord does).
+fn target_channel(
+    state: &State,
+    hook: &crate::discord::state::Webhook,
+    query: &HashMap<String, String>,
+) -> Result<u64, Response> {
+    let Some(thread) = query.get("thread_id") else {
+        return Ok(hook.channel_id);
+    };
+    match thread
+        .parse::<u64>()
+        .ok()
+        .and_then(|t| state.channels.get(&t))
+    {
+        Some(c) if c.parent_id == Some(hook.channel_id) => Ok(c.id),
+        _ => Err(discord_error(
+            StatusCode::BAD_REQUEST,
+            10003,
+            "Unknown Channel",
+        )),
+    }
 }
 
 pub(super) async fn get_webhook(
@@ -60,14 +85,11 @@ pub(super) async fn execute_webhook(
     };
     let base = fake.base_url();
     let mut state = fake.state();
-    let mut new = match build(
-        &mut state,
-        &base,
-        &fake.inner.ids,
-        hook.channel_id,
-        &payload,
-        files,
-    ) {
+    let channel = match target_channel(&state, &hook, &query) {
+        Ok(channel) => channel,
+        Err(e) => return e,
+    };
+    let mut new = match build(&mut state, &base, &fake.inner.ids, channel, &payload, files) {
         Ok(new) => new,
         Err(e) => return e,
     };
@@ -78,7 +100,7 @@ pub(super) async fn execute_webhook(
         true,
     );
     author.avatar = None;
-    let Some(msg) = state.create_message(&fake.inner.ids, hook.channel_id, author, new) else {
+    let Some(msg) = state.create_message(&fake.inner.ids, channel, author, new) else {
         return discord_error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
     };
     if let Some(avatar) = payload.avatar_url {
@@ -109,7 +131,11 @@ pub(super) async fn patch_webhook_message(
         Ok((payload, _files)) => payload,
         Err(e) => return e,
     };
-    apply_edit(&mut fake.state(), hook.channel_id, mid, hook.id, payload)
+    let mut state = fake.state();
+    match target_channel(&state, &hook, &query) {
+        Ok(channel) => apply_edit(&mut state, channel, mid, hook.id, payload),
+        Err(e) => e,
+    }
 }
 
 pub(super) async fn delete_webhook_message(
@@ -125,10 +151,14 @@ pub(super) async fn delete_webhook_message(
         Ok(h) => h,
         Err(e) => return e,
     };
+    let channel = match target_channel(&state, &hook, &query) {
+        Ok(channel) => channel,
+        Err(e) => return e,
+    };
     let own = state
-        .find_message(hook.channel_id, mid)
+        .find_message(channel, mid)
         .is_some_and(|m| m.webhook_id.is_some_and(|w| w.get() == wid));
-    if own && delete_message(&mut state, hook.channel_id, mid) {
+    if own && delete_message(&mut state, channel, mid) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message")
