@@ -620,15 +620,14 @@ fn remove(text: &FormattedText, what: Removable) -> FormattedText {
         }
         Removable::Formatting => return FormattedText::plain(text.text.clone()),
     }
-    let kept = FormattedText {
-        text: text.text.clone(),
-        spans: text
-            .spans
+    let kept = FormattedText::new(
+        text.text.clone(),
+        text.spans
             .iter()
             .filter(|s| !plain_spans.contains(s))
             .cloned()
             .collect(),
-    };
+    );
     ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
     let mut edits: Vec<Edit> = Vec::new();
     for r in ranges {
