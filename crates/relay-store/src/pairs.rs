@@ -19,6 +19,9 @@ pub struct NewDestination {
     /// Whether a bold author line starts each copy (bots and sessions; webhooks show the
     /// author as the sender). Stored in the destination's `options`.
     pub show_author: bool,
+    /// The destination's own rules (`relay_core::rules::DestinationRules` as JSON, checked
+    /// by the caller), in `options.rules`.
+    pub rules: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,8 @@ pub struct NewPair {
     pub destinations: Vec<NewDestination>,
     /// One side of a two-way bridge: may close a loop with other bridge pairs.
     pub bridge: bool,
+    /// The pair's rules (`relay_core::rules::Rules` as JSON, checked by the caller).
+    pub rules: serde_json::Value,
 }
 
 /// What to change; `None` leaves a field as it is.
@@ -41,6 +46,9 @@ pub struct PairChanges {
     pub destinations: Option<Vec<NewDestination>>,
     pub enabled: Option<bool>,
     pub bridge: Option<bool>,
+    pub rules: Option<serde_json::Value>,
+    /// `skip` or `hold`: what a pause does with the messages meanwhile.
+    pub pause_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +67,9 @@ pub struct Pair {
     pub destinations: Vec<Destination>,
     /// One side of a two-way bridge (see [`NewPair::bridge`]).
     pub bridge: bool,
+    pub rules: serde_json::Value,
+    /// `skip` (messages during a pause are not forwarded) or `hold` (they are, on resume).
+    pub pause_mode: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -71,6 +82,8 @@ pub struct Destination {
     pub position: i32,
     /// See [`NewDestination::show_author`].
     pub show_author: bool,
+    /// See [`NewDestination::rules`].
+    pub rules: Option<serde_json::Value>,
 }
 
 /// What the owner's plan allows.
@@ -87,8 +100,15 @@ pub struct PlanLimits {
 pub struct Route {
     pub pair_id: PairId,
     pub owner_id: UserId,
+    pub name: String,
     /// The owner's plan's queue priority.
     pub priority: Priority,
+    /// The owner's plan's features (`relay_core::plans`).
+    pub features: serde_json::Value,
+    /// The pair's rules, as saved.
+    pub rules: serde_json::Value,
+    /// Paused with `pause_mode` `hold`: its messages are recorded and held until resumed.
+    pub held: bool,
     pub destinations: Vec<RouteDestination>,
 }
 
@@ -99,6 +119,8 @@ pub struct RouteDestination {
     pub account_id: AccountId,
     pub account_kind: AccountKind,
     pub chat_id: Option<String>,
+    /// The destination's own rules, as saved.
+    pub rules: Option<serde_json::Value>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -112,6 +134,8 @@ struct PairRow {
     paused_at: Option<DateTime<Utc>>,
     paused_reason: Option<String>,
     bridge: bool,
+    rules: serde_json::Value,
+    pause_mode: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -124,6 +148,7 @@ struct DestinationRow {
     chat_id: Option<String>,
     position: i32,
     show_author: bool,
+    rules: Option<serde_json::Value>,
 }
 
 impl PairRow {
@@ -139,6 +164,8 @@ impl PairRow {
             paused_reason: self.paused_reason,
             destinations,
             bridge: self.bridge,
+            rules: self.rules,
+            pause_mode: self.pause_mode,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -153,13 +180,14 @@ impl From<DestinationRow> for Destination {
             chat_id: r.chat_id,
             position: r.position,
             show_author: r.show_author,
+            rules: r.rules,
         }
     }
 }
 
-const PAIR_COLUMNS: &str = "id, owner_id, name, source_account_id, source_chat_id, enabled, paused_at, paused_reason, bridge, created_at, updated_at";
+const PAIR_COLUMNS: &str = "id, owner_id, name, source_account_id, source_chat_id, enabled, paused_at, paused_reason, bridge, rules, pause_mode, created_at, updated_at";
 const DESTINATION_COLUMNS: &str = "id, pair_id, account_id, chat_id, position, \
-     COALESCE((options->>'show_author')::boolean, true) AS show_author";
+     COALESCE((options->>'show_author')::boolean, true) AS show_author, options->'rules' AS rules";
 
 /// The composite foreign keys that prove an account is the pair owner's.
 const ACCOUNT_KEYS: &[(&str, &str)] = &[
@@ -208,14 +236,15 @@ impl Database {
         }
         check_destination_count(&limits, new.destinations.len())?;
         let row: PairRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO forwarding_pairs (owner_id, name, source_account_id, source_chat_id, bridge) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING {PAIR_COLUMNS}"
+            "INSERT INTO forwarding_pairs (owner_id, name, source_account_id, source_chat_id, bridge, rules) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {PAIR_COLUMNS}"
         )))
         .bind(owner.as_uuid())
         .bind(&new.name)
         .bind(new.source_account_id.as_uuid())
         .bind(&new.source_chat_id)
         .bind(new.bridge)
+        .bind(&new.rules)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| StoreError::on_foreign(e, ACCOUNT_KEYS))?;
@@ -288,19 +317,25 @@ impl Database {
                 .is_some_and(|c| *c != current.source_chat_id)
             || changes.enabled.is_some_and(|e| e != current.enabled)
             || changes.bridge.is_some_and(|b| b != current.bridge)
+            || changes.rules.as_ref().is_some_and(|r| *r != current.rules)
+            || changes
+                .pause_mode
+                .as_ref()
+                .is_some_and(|m| *m != current.pause_mode)
             || changes.destinations.as_ref().is_some_and(|wanted| {
                 !wanted
                     .iter()
-                    .map(|d| (d.account_id, &d.chat_id, d.show_author))
+                    .map(|d| (d.account_id, &d.chat_id, d.show_author, &d.rules))
                     .eq(current
                         .destinations
                         .iter()
-                        .map(|d| (d.account_id, &d.chat_id, d.show_author)))
+                        .map(|d| (d.account_id, &d.chat_id, d.show_author, &d.rules)))
             });
         let done = sqlx::query(
             "UPDATE forwarding_pairs SET name = COALESCE($3, name), \
              source_chat_id = COALESCE($4, source_chat_id), enabled = COALESCE($5, enabled), \
-             bridge = COALESCE($7, bridge), \
+             bridge = COALESCE($7, bridge), rules = COALESCE($8, rules), \
+             pause_mode = COALESCE($9, pause_mode), \
              updated_at = CASE WHEN $6 THEN now() ELSE updated_at END \
              WHERE id = $1 AND owner_id = $2",
         )
@@ -311,6 +346,8 @@ impl Database {
         .bind(changes.enabled)
         .bind(changed)
         .bind(changes.bridge)
+        .bind(changes.rules.as_ref())
+        .bind(changes.pause_mode.as_deref())
         .execute(&mut *tx)
         .await?;
         StoreError::found(done)?;
@@ -349,13 +386,16 @@ impl Database {
                     Some(dest) => {
                         sqlx::query(
                             "UPDATE pair_destinations SET position = $2, \
-                             options = jsonb_set(options, '{show_author}', to_jsonb($3::boolean)) \
+                             options = jsonb_strip_nulls(jsonb_set(jsonb_set(options, '{show_author}', \
+                                 to_jsonb($3::boolean)), '{rules}', COALESCE($4::jsonb, 'null'::jsonb))) \
                              WHERE id = $1 AND (position <> $2 \
-                               OR COALESCE((options->>'show_author')::boolean, true) <> $3)",
+                               OR COALESCE((options->>'show_author')::boolean, true) <> $3 \
+                               OR (options->'rules') IS DISTINCT FROM $4::jsonb)",
                         )
                         .bind(dest.as_uuid())
                         .bind(position)
                         .bind(d.show_author)
+                        .bind(d.rules.as_ref())
                         .execute(&mut *tx)
                         .await?;
                     }
@@ -409,6 +449,18 @@ impl Database {
         .execute(&mut *tx)
         .await?;
         StoreError::found(done)?;
+        if !paused {
+            // What a holding pause kept goes out now, in order (the sweeper queues it).
+            sqlx::query(
+                "UPDATE deliveries SET next_attempt_at = now(), decided_by = NULL, \
+                 updated_at = now() - interval '1 hour' \
+                 WHERE pair_id = $1 AND owner_id = $2 AND state = 'pending' AND decided_by = 'paused'",
+            )
+            .bind(id.as_uuid())
+            .bind(owner.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+        }
         let pair = load_pair(&mut tx, owner, id, false).await?;
         tx.commit().await?;
         Ok(pair)
@@ -432,15 +484,21 @@ impl Database {
         struct Row {
             pair_id: Uuid,
             owner_id: Uuid,
+            name: String,
             priority: String,
+            features: serde_json::Value,
+            rules: serde_json::Value,
+            held: bool,
             destination_id: Uuid,
             account_id: Uuid,
             account_kind: String,
             chat_id: Option<String>,
+            dest_rules: Option<serde_json::Value>,
         }
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT p.id AS pair_id, p.owner_id, pl.priority, d.id AS destination_id, \
-                    d.account_id, a.kind AS account_kind, d.chat_id \
+            "SELECT p.id AS pair_id, p.owner_id, p.name, pl.priority, pl.features, p.rules, \
+                    p.paused_at IS NOT NULL AS held, d.id AS destination_id, \
+                    d.account_id, a.kind AS account_kind, d.chat_id, d.options->'rules' AS dest_rules \
              FROM forwarding_pairs p \
              JOIN users u ON u.id = p.owner_id AND u.status = 'active' \
              JOIN plans pl ON pl.id = COALESCE((SELECT s.plan_id FROM subscriptions s \
@@ -448,7 +506,7 @@ impl Database {
              JOIN pair_destinations d ON d.pair_id = p.id \
              JOIN platform_accounts a ON a.id = d.account_id \
              WHERE p.source_account_id = $1 AND p.source_chat_id = $2 \
-               AND p.enabled AND p.paused_at IS NULL \
+               AND p.enabled AND (p.paused_at IS NULL OR p.pause_mode = 'hold') \
              ORDER BY p.created_at, p.id, d.position, d.id",
         )
         .bind(account.as_uuid())
@@ -462,6 +520,7 @@ impl Database {
                 account_id: r.account_id.into(),
                 account_kind: r.account_kind.parse().map_err(StoreError::corrupt)?,
                 chat_id: r.chat_id,
+                rules: r.dest_rules,
             };
             match routes.last_mut() {
                 Some(route) if route.pair_id.as_uuid() == r.pair_id => {
@@ -470,7 +529,11 @@ impl Database {
                 _ => routes.push(Route {
                     pair_id: r.pair_id.into(),
                     owner_id: r.owner_id.into(),
+                    name: r.name,
                     priority: r.priority.parse().map_err(StoreError::corrupt)?,
+                    features: r.features,
+                    rules: r.rules,
+                    held: r.held,
                     destinations: vec![destination],
                 }),
             }
@@ -568,12 +631,14 @@ async fn insert_destinations(
         .collect();
     let chats: Vec<Option<String>> = destinations.iter().map(|d| d.chat_id.clone()).collect();
     let show_author: Vec<bool> = destinations.iter().map(|d| d.show_author).collect();
+    let rules: Vec<Option<&serde_json::Value>> =
+        destinations.iter().map(|d| d.rules.as_ref()).collect();
     sqlx::query(
         "INSERT INTO pair_destinations (pair_id, owner_id, account_id, chat_id, position, options) \
          SELECT $1, $2, t.account_id, t.chat_id, $3 + (t.ord - 1)::int, \
-                jsonb_build_object('show_author', t.show_author) \
-         FROM UNNEST($4::uuid[], $5::text[], $6::bool[]) \
-              WITH ORDINALITY AS t(account_id, chat_id, show_author, ord) \
+                jsonb_strip_nulls(jsonb_build_object('show_author', t.show_author, 'rules', t.rules)) \
+         FROM UNNEST($4::uuid[], $5::text[], $6::bool[], $7::jsonb[]) \
+              WITH ORDINALITY AS t(account_id, chat_id, show_author, rules, ord) \
          ORDER BY t.ord",
     )
     .bind(pair.as_uuid())
@@ -582,6 +647,7 @@ async fn insert_destinations(
     .bind(&accounts)
     .bind(&chats)
     .bind(&show_author)
+    .bind(&rules)
     .execute(&mut *conn)
     .await
     .map_err(|e| match e {

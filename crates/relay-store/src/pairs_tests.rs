@@ -38,6 +38,7 @@ pub(crate) fn dest(account: AccountId, chat: Option<&str>) -> NewDestination {
         account_id: account,
         chat_id: chat.map(str::to_owned),
         show_author: true,
+        rules: None,
     }
 }
 
@@ -52,6 +53,7 @@ pub(crate) fn new_pair(
         source_chat_id: chat.into(),
         destinations,
         bridge: false,
+        rules: serde_json::json!({}),
     }
 }
 
@@ -219,11 +221,15 @@ async fn updating_destinations_keeps_the_ids_of_those_that_stay() {
                 ]),
                 enabled: Some(false),
                 bridge: Some(true),
+                rules: Some(serde_json::json!({"delay_seconds": 5})),
+                pause_mode: Some("hold".into()),
             },
         )
         .await
         .expect("update");
     assert_eq!(changed.name, "renamed");
+    assert_eq!(changed.rules, serde_json::json!({"delay_seconds": 5}));
+    assert_eq!(changed.pause_mode, "hold");
     assert_eq!(changed.source_chat_id, "100000000000000009");
     assert!(!changed.enabled);
     assert!(changed.bridge);

@@ -113,3 +113,34 @@ impl Database {
         })
     }
 }
+
+/// How many of a pair's deliveries a rule (or a pause, or the plan) decided, and in which
+/// state they are now.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Outcome {
+    /// `filters[2]`, `destination.filters[0]`, `rules.delay`, `paused`, `plan.edits`, …
+    pub decided_by: String,
+    /// `skipped` (filtered) or `pending` (held).
+    pub state: String,
+    pub deliveries: i64,
+}
+
+impl Database {
+    /// The pair's deliveries that its rules, its pause or the plan decided, counted per
+    /// rule and state (another owner's pair: none).
+    pub async fn pair_outcomes(
+        &self,
+        owner: UserId,
+        pair: relay_core::PairId,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT decided_by, state, count(*) AS deliveries FROM deliveries \
+             WHERE pair_id = $1 AND owner_id = $2 AND decided_by IS NOT NULL \
+             GROUP BY decided_by, state ORDER BY decided_by, state",
+        )
+        .bind(pair.as_uuid())
+        .bind(owner.as_uuid())
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

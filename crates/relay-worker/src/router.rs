@@ -46,6 +46,8 @@ pub struct Router {
     cache: Mutex<RouteCache>,
     /// The route version the cache was filled under.
     version: Mutex<Option<i64>>,
+    /// Each destination's rules, compiled.
+    rules: crate::rules_step::RulesCache,
 }
 
 impl Router {
@@ -57,6 +59,7 @@ impl Router {
             hub,
             cache: Mutex::default(),
             version: Mutex::default(),
+            rules: Default::default(),
         }
     }
 
@@ -277,11 +280,11 @@ impl Router {
             if routes.is_empty() {
                 continue;
             }
-            let payload = serde_json::to_value(&payload).unwrap_or_default();
+            let value = serde_json::to_value(&payload).unwrap_or_default();
             // Each edit is its own row, the same edit read twice one row; creates and
             // deletes happen once.
             let revision = match event {
-                SourceEvent::Edited(m) => revision.of_edit(m.edited_at_ms, &payload),
+                SourceEvent::Edited(m) => revision.of_edit(m.edited_at_ms, &value),
                 _ => 0,
             };
             let message = SourceMessage {
@@ -289,21 +292,37 @@ impl Router {
                 message_id,
                 action,
                 revision,
-                payload: &payload,
+                payload: &value,
                 at: Utc::now(),
             };
-            rows.extend(routes.iter().flat_map(|route| {
+            let incoming = match event {
+                SourceEvent::Created(m) | SourceEvent::Edited(m) => Some(m),
+                _ => None,
+            };
+            let now_ms = message.at.timestamp_millis();
+            // Per destination, what the pair's rules, its pause and the plan make of it.
+            for route in routes.iter() {
                 let through = Through {
                     owner_id: route.owner_id,
                     pair_id: route.pair_id,
                     priority: route.priority,
                 };
-                fan_out(
+                let fanned = fan_out(
                     through,
                     route.destinations.iter().map(|d| (d.id, d.account_id)),
                     &message,
-                )
-            }));
+                );
+                for (row, destination) in fanned.zip(&route.destinations) {
+                    rows.push(self.rules.apply(
+                        route,
+                        destination,
+                        incoming,
+                        &payload,
+                        row,
+                        now_ms,
+                    ));
+                }
+            }
         }
         for (account, b) in batch.iter() {
             if let Some(position) = b.position

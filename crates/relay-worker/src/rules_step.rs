@@ -5,8 +5,16 @@
 //! transformed like its message (a message no filter let through has no copy to edit), and
 //! a delete always follows. Pure; the rules were compiled once per pair version.
 
+use chrono::{DateTime, Utc};
+use relay_core::DestinationId;
+use relay_core::delivery::DeliveryAction;
 use relay_core::messages::{DeliveryPayload, IncomingMessage, MediaRef};
-use relay_core::rules::{CompiledRules, Dropped, MessageKind, Subject};
+use relay_core::plans::has_feature;
+use relay_core::rules::{CompiledRules, Dropped, Filter, MessageKind, Rules, Subject, Transform};
+use relay_store::pairs::{Route, RouteDestination};
+use relay_store::{NewDelivery, RowDecision};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a destination gets.
 #[derive(Debug, Clone, PartialEq)]
@@ -212,4 +220,162 @@ mod tests {
         m.media = vec![file("report.pdf", Some("application/pdf"))];
         assert_eq!(kinds_of(&m), [MessageKind::Document]);
     }
+}
+
+/// Compiled rules per destination of each pair, kept while the pair's rules, the
+/// destination's and the owner's plan stay as they were (a route reload that changed none
+/// of them compiles nothing).
+#[derive(Default)]
+pub struct RulesCache {
+    compiled: std::sync::Mutex<HashMap<DestinationId, Cached>>,
+}
+
+struct Cached {
+    pair: serde_json::Value,
+    destination: Option<serde_json::Value>,
+    features: serde_json::Value,
+    rules: Option<Arc<CompiledRules>>,
+}
+
+/// The time a holding pause's messages wait for: until the pair is resumed.
+fn until_resumed() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+impl RulesCache {
+    /// The rules of one destination of `route` as its owner's plan allows them; `None`
+    /// when there are none.
+    fn rules(&self, route: &Route, destination: &RouteDestination) -> Option<Arc<CompiledRules>> {
+        let mut compiled = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = compiled.get(&destination.id)
+            && c.pair == route.rules
+            && c.destination == destination.rules
+            && c.features == route.features
+        {
+            return c.rules.clone();
+        }
+        let rules = compile(route, destination);
+        compiled.insert(
+            destination.id,
+            Cached {
+                pair: route.rules.clone(),
+                destination: destination.rules.clone(),
+                features: route.features.clone(),
+                rules: rules.clone(),
+            },
+        );
+        rules
+    }
+
+    /// What the pair's rules, its pause and the owner's plan make of one outbox row
+    /// (`row`, as fanned out for `destination`).
+    pub fn apply(
+        &self,
+        route: &Route,
+        destination: &RouteDestination,
+        incoming: Option<&IncomingMessage>,
+        payload: &DeliveryPayload,
+        mut row: NewDelivery,
+        now_ms: i64,
+    ) -> NewDelivery {
+        if route.held {
+            row.decision = RowDecision::Held {
+                until: until_resumed(),
+                reason: "paused".into(),
+            };
+            return row;
+        }
+        let unsold = match row.action {
+            DeliveryAction::Edit => (!has_feature(&route.features, "edits")).then_some("edits"),
+            DeliveryAction::Delete => {
+                (!has_feature(&route.features, "deletes")).then_some("deletes")
+            }
+            DeliveryAction::Create => None,
+        };
+        if let Some(feature) = unsold {
+            row.decision = RowDecision::Filtered {
+                rule: format!("plan.{feature}"),
+            };
+            return row;
+        }
+        let (Some(m), Some(rules)) = (incoming, self.rules(route, destination)) else {
+            return row;
+        };
+        let event = if row.action == DeliveryAction::Edit {
+            Event::Edit
+        } else {
+            Event::Create
+        };
+        let to_json = |p: &DeliveryPayload| serde_json::to_value(p).unwrap_or_default();
+        match decide(&rules, event, m, payload, &route.name, now_ms) {
+            Decision::Send(sent) => {
+                if sent != *payload {
+                    row.payload = to_json(&sent);
+                }
+            }
+            Decision::Filtered(dropped) => {
+                row.decision = RowDecision::Filtered { rule: dropped.rule };
+            }
+            Decision::Held {
+                payload: held,
+                until_ms,
+                reason,
+            } => {
+                row.payload = to_json(&held);
+                row.decision = RowDecision::Held {
+                    until: DateTime::<Utc>::from_timestamp_millis(until_ms)
+                        .unwrap_or_else(until_resumed),
+                    reason: reason.into(),
+                };
+            }
+        }
+        row
+    }
+}
+
+/// A destination's rules, with what the plan does not include left out (a downgrade stops
+/// a feature applying; the saved rules stay as they were).
+fn compile(route: &Route, destination: &RouteDestination) -> Option<Arc<CompiledRules>> {
+    let features = &route.features;
+    let pair = relay_core::rules::parse(&route.rules)
+        .map_err(|e| tracing::warn!(pair = %route.pair_id, errors = ?e, "saved pair rules do not parse; ignored"))
+        .unwrap_or_default();
+    let own = destination
+        .rules
+        .as_ref()
+        .and_then(|r| relay_core::rules::parse_destination(r).ok());
+    let mut rules = match &own {
+        Some(own) => pair.with_destination(own),
+        None => pair,
+    };
+    let has = |f: &str| has_feature(features, f);
+    if !has("regex") {
+        rules.filters.retain(|f| !matches!(f, Filter::Regex { .. }));
+        rules
+            .transforms
+            .retain(|t| !matches!(t, Transform::RegexReplace { .. }));
+    }
+    if !has("filters") {
+        rules.filters.clear();
+    }
+    if !has("transforms") {
+        rules.transforms.clear();
+    }
+    if !has("delay") {
+        rules.delay_seconds = None;
+        rules.schedule = None;
+    }
+    if rules.is_empty()
+        || rules
+            == (Rules {
+                time_zone: rules.time_zone.clone(),
+                ..Rules::default()
+            })
+    {
+        return None;
+    }
+    CompiledRules::compile(&rules)
+        .map_err(|e| tracing::warn!(pair = %route.pair_id, errors = ?e, "saved rules do not compile; ignored"))
+        .ok()
+        .map(Arc::new)
 }

@@ -241,6 +241,7 @@ async fn arrange(
             account_id: id,
             chat_id: Some(target.to_string()),
             show_author: true,
+            rules: None,
         });
     }
     db.create_pair(
@@ -251,6 +252,7 @@ async fn arrange(
             source_chat_id: source.to_string(),
             destinations: dests,
             bridge: false,
+            rules: serde_json::json!({}),
         },
     )
     .await

@@ -1199,3 +1199,78 @@ async fn a_loop_of_pairs_all_marked_as_bridges_is_allowed() {
         .expect("json");
     assert_eq!(shown["bridge"], true);
 }
+
+#[tokio::test]
+async fn rules_are_checked_when_saved_and_held_against_the_plan() {
+    let app = spawn_app().await;
+    let s = app.signed_in("alice@example.com").await;
+    let a = setup(&app, &s, "alice").await;
+    let body = |rules: Value| {
+        json!({"source": {"account_id": a.telegram_bot, "chat_id": TG_CHAT_A},
+            "destinations": [{"account_id": a.webhook}], "rules": rules})
+    };
+    // Errors point into the JSON, all of them at once, and nothing is stored.
+    let bad = body(json!({
+        "filters": [{"type": "keywords", "words": ["ok"]}, {"type": "regex", "pattern": "("}],
+        "transforms": [{"type": "header", "template": "{sender}"}],
+        "time_zone": "Mars/Base"
+    }));
+    let res = create(&app, &s, &bad).await;
+    let fields = field_errors(res, &bad.to_string()).await;
+    let mut paths: Vec<&String> = fields.as_object().expect("fields").keys().collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "rules.filters[1].pattern",
+            "rules.time_zone",
+            "rules.transforms[0].template"
+        ]
+    );
+    // Free has no filters: a 403 naming the feature and the plan that has it.
+    let filtered = body(json!({"filters": [{"type": "keywords", "words": ["ok"]}]}));
+    let res = create(&app, &s, &filtered).await;
+    assert_eq!(res.status(), 403);
+    let refused: Value = res.json().await.expect("json");
+    assert_eq!(refused["error"]["code"], "plan_feature");
+    assert_eq!(refused["error"]["feature"], "filters");
+    assert_eq!(refused["error"]["upgrade_to"], "pro");
+    // Pro has filters but not regular expressions.
+    subscribe(&app, &s, "pro").await;
+    let pair = created(&app, &s, filtered).await;
+    assert_eq!(pair["rules"]["filters"][0]["words"], json!(["ok"]));
+    let regex = json!({"rules": {"filters": [{"type": "regex", "pattern": "^ok"}]}});
+    let path = format!("/api/v1/pairs/{}", pair["id"].as_str().expect("id"));
+    let res = app
+        .call(Method::PATCH, &path, &s.access, Some(&regex))
+        .await;
+    assert_eq!(res.status(), 403);
+    let refused: Value = res.json().await.expect("json");
+    assert_eq!(refused["error"]["feature"], "regex");
+    assert_eq!(refused["error"]["upgrade_to"], "elite");
+    let kept: Value = app
+        .get_as(&path, &s.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        kept["rules"]["filters"][0]["type"], "keywords",
+        "a refusal changes nothing"
+    );
+    // A destination's own rules, and a holding pause.
+    let change = json!({"pause_mode": "hold", "destinations": [{"account_id": a.webhook,
+        "rules": {"mode": "replace", "transforms": [{"type": "footer", "template": "{link}"}]}}]});
+    let res = app
+        .call(Method::PATCH, &path, &s.access, Some(&change))
+        .await;
+    assert_eq!(res.status(), 200);
+    let changed: Value = res.json().await.expect("json");
+    assert_eq!(changed["pause_mode"], "hold");
+    assert_eq!(changed["destinations"][0]["rules"]["mode"], "replace");
+    let bad_mode = json!({"pause_mode": "later"});
+    let res = app
+        .call(Method::PATCH, &path, &s.access, Some(&bad_mode))
+        .await;
+    assert_eq!(res.status(), 422);
+}

@@ -190,6 +190,12 @@ const ROUTES: &[OwnedRoute] = &[
         scope: Scope::Pair,
     },
     OwnedRoute {
+        method: Method::GET,
+        path: "/api/v1/pairs/{pair}/outcomes",
+        body: no_body,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
         method: Method::DELETE,
         path: "/api/v1/pairs/{pair}",
         body: no_body,

@@ -5,9 +5,11 @@ use super::cycles::check_cycles;
 use super::destinations::{
     check_destinations, check_flag, check_loops, check_webhook_loops, new_destinations,
 };
+use super::rules::{check_pair_rules, gate_rules, stored};
 use super::validation::{check_name, check_source_account, check_source_chat, plan_limit, refused};
 use super::views::{PairView, accounts_of, present};
 use crate::auth::AuthUser;
+use crate::gate::Gate;
 use crate::routes::Fields;
 use crate::{ApiError, AppState};
 use axum::Json;
@@ -19,7 +21,7 @@ use relay_store::NewPair;
 #[utoipa::path(post, path = "/api/v1/pairs", tag = "pairs", security(("bearer" = [])),
     request_body = NewPairRequest, responses(
     (status = 201, description = "Created", body = PairView),
-    (status = 403, description = "The plan's pair limit is reached (`plan_limit`)", body = crate::ErrorBody),
+    (status = 403, description = "The plan's pair limit is reached (`plan_limit`), or the rules use a feature it lacks (`plan_feature`)", body = crate::ErrorBody),
     (status = 409, description = "The pair would close a loop with the owner's other pairs (`conflict`, naming it)", body = crate::ErrorBody),
     (status = 422, description = "Invalid pair: field errors name what (`source.chat_id`, `destinations[1].account_id`, ...)", body = crate::ErrorBody),
     (status = 429, description = "Too many platform checks; see Retry-After", body = crate::ErrorBody),
@@ -61,6 +63,7 @@ pub async fn create(
         }
     };
     let bridge = check_flag(&mut fields, "bridge", &body.bridge, false);
+    let rules = check_pair_rules(&mut fields, "rules", body.rules.as_ref());
     let (Some(source), Some(source_chat)) = (source, source_chat) else {
         return Err(fields
             .finish()
@@ -70,6 +73,12 @@ pub async fn create(
     let webhooks = check_loops(&mut fields, source, &source_chat, &targets);
     fields.finish()?;
     let bridge = bridge.unwrap_or_default();
+    let rules = rules.unwrap_or_default();
+    gate_rules(
+        &Gate::of(&state, owner).await?,
+        &rules,
+        targets.iter().flatten().filter_map(|t| t.rules.as_ref()),
+    )?;
     check_webhook_loops(&state, &auth, &source_chat, &webhooks).await?;
     check_cycles(
         &state,
@@ -87,6 +96,7 @@ pub async fn create(
         source_chat_id: source_chat,
         destinations: new_destinations(targets),
         bridge,
+        rules: stored(&rules),
     };
     let pair = state
         .db

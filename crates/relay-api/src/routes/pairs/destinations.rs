@@ -22,6 +22,7 @@ pub(super) struct Target<'a> {
     pub(super) account: &'a Account,
     pub(super) chat_id: Option<String>,
     pub(super) show_author: bool,
+    pub(super) rules: Option<relay_core::rules::DestinationRules>,
 }
 
 /// Checks a destination list on its own (accounts, chat ids, count, repeats); `None` for
@@ -92,6 +93,12 @@ pub(super) fn check_destinations<'a>(
             targets.push(None);
             continue;
         };
+        let Some(rules) =
+            super::rules::check_destination_rules(fields, &format!("{at}.rules"), d.rules.as_ref())
+        else {
+            targets.push(None);
+            continue;
+        };
         if let Some(first) = seen.insert((account.id, chat.clone()), i) {
             fields.add(&at, format!("is the same as destinations[{first}]"));
             targets.push(None);
@@ -102,6 +109,7 @@ pub(super) fn check_destinations<'a>(
             account,
             chat_id: chat,
             show_author,
+            rules,
         }));
     }
     targets
@@ -195,6 +203,7 @@ pub(super) fn new_destinations(targets: Vec<Option<Target<'_>>>) -> Vec<NewDesti
             account_id: t.account.id,
             chat_id: t.chat_id,
             show_author: t.show_author,
+            rules: super::rules::stored_destination(&t.rules),
         })
         .collect()
 }

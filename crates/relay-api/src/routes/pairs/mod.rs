@@ -11,7 +11,7 @@
 //! checks names, the source and chat ids (each platform's rules are its crate's
 //! `platform` module); `destinations` checks a destination list and loops back into the
 //! source, `cycles` loops through the owner's other pairs (409); the handlers are in
-//! `create`, `update`, `read` and `lifecycle`.
+//! `create`, `update`, `read` and `lifecycle`; `rules` checks rules and their plan features.
 
 mod create;
 mod cycles;
@@ -19,6 +19,7 @@ mod destinations;
 mod lifecycle;
 mod read;
 mod requests;
+mod rules;
 mod update;
 mod validation;
 mod views;

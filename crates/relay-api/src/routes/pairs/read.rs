@@ -1,4 +1,5 @@
-//! Reading pairs: the caller's list, one pair, and a pair's failed deliveries.
+//! Reading pairs: the caller's list, one pair, a pair's failed deliveries, and what its
+//! rules decided.
 
 use super::views::{FailureView, PairView, accounts_of, present};
 use super::{LimitQuery, parse_id, parse_limit};
@@ -66,4 +67,41 @@ pub async fn failures(
         .failed_deliveries(auth.id(), Some(id), limit)
         .await?;
     Ok(Json(failed.into_iter().map(FailureView::from).collect()))
+}
+
+/// What decided some of a pair's deliveries, counted.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OutcomeView {
+    /// The rule (`filters[2]`, `destination.filters[0]`, `rules.delay`), or `paused` (a
+    /// holding pause), or `plan.edits` / `plan.deletes` (the plan does not include them).
+    pub decided_by: String,
+    /// `skipped`: not sent; `pending`: held, sent when its time comes (or on resume).
+    pub state: String,
+    pub deliveries: i64,
+}
+
+/// What the pair's rules, its pause and the plan decided, per rule: answers "does my
+/// rule match anything?".
+#[utoipa::path(get, path = "/api/v1/pairs/{id}/outcomes", tag = "pairs", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "Counts per rule and state", body = [OutcomeView]),
+    (status = 404, description = "No such pair", body = crate::ErrorBody)))]
+pub async fn outcomes(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<OutcomeView>>, ApiError> {
+    let id = parse_id(&id)?;
+    state.db.pair(auth.id(), id).await?;
+    let outcomes = state.db.pair_outcomes(auth.id(), id).await?;
+    Ok(Json(
+        outcomes
+            .into_iter()
+            .map(|o| OutcomeView {
+                decided_by: o.decided_by,
+                state: o.state,
+                deliveries: o.deliveries,
+            })
+            .collect(),
+    ))
 }

@@ -17,6 +17,11 @@ pub struct NewPairRequest {
     /// (Relay never forwards a message it sent itself).
     #[schema(value_type = Option<bool>)]
     pub bridge: Option<Value>,
+    /// Filters, transformations, delay and forwarding hours (see the API description of
+    /// pair rules); checked when saved (422 field errors such as
+    /// `rules.filters[2].pattern`); features the plan lacks are a 403 `plan_feature`.
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<Value>,
 }
 
 /// Where messages are read.
@@ -52,6 +57,10 @@ pub struct DestinationRequest {
     /// name and avatar as the sender instead and ignores it.
     #[schema(value_type = Option<bool>)]
     pub show_author: Option<Value>,
+    /// This destination's own rules: `{mode: "add"|"replace", filters, transforms}` —
+    /// added after the pair's (default) or in their place.
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<Value>,
 }
 
 /// Fields left out stay as they are.
@@ -68,6 +77,12 @@ pub struct PairPatch {
     /// See `bridge` on a new pair; turning it off is checked for loops again.
     #[schema(value_type = Option<bool>)]
     pub bridge: Option<Value>,
+    /// The pair's rules, replaced whole (`{}` for none).
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<Value>,
+    /// What a pause does with messages meanwhile: `skip` them (default) or `hold` them and
+    /// send them in order on resume.
+    pub pause_mode: Option<String>,
 }
 
 /// `?limit=` for lists of failures and errors.

@@ -72,10 +72,26 @@ pub async fn update(
                         account,
                         chat_id: d.chat_id.clone(),
                         show_author: d.show_author,
+                        rules: d
+                            .rules
+                            .as_ref()
+                            .and_then(|r| relay_core::rules::parse_destination(r).ok()),
                     })
                 })
                 .collect();
             (targets, false)
+        }
+    };
+    let rules = match &body.rules {
+        None => Some(None),
+        Some(value) => super::rules::check_pair_rules(&mut fields, "rules", Some(value)).map(Some),
+    };
+    let pause_mode = match body.pause_mode.as_deref() {
+        None => None,
+        Some(mode @ ("skip" | "hold")) => Some(mode.to_owned()),
+        Some(_) => {
+            fields.add("pause_mode", "must be skip or hold");
+            None
         }
     };
     let bridge = match body.bridge {
@@ -93,6 +109,18 @@ pub async fn update(
     }
     fields.finish()?;
     let bridge = bridge.flatten();
+    let rules = rules.flatten();
+    if rules.is_some() || destinations {
+        let pair_rules = match &rules {
+            Some(r) => r.clone(),
+            None => relay_core::rules::parse(&current.rules).unwrap_or_default(),
+        };
+        super::rules::gate_rules(
+            &crate::gate::Gate::of(&state, owner).await?,
+            &pair_rules,
+            targets.iter().flatten().filter_map(|t| t.rules.as_ref()),
+        )?;
+    }
     let chat = source_chat.as_deref().unwrap_or(&current.source_chat_id);
     match check_webhook_loops(&state, &auth, chat, &webhooks).await {
         Ok(()) => {}
@@ -120,6 +148,8 @@ pub async fn update(
         destinations: destinations.then(|| new_destinations(targets)),
         enabled: body.enabled,
         bridge,
+        rules: rules.as_ref().map(super::rules::stored),
+        pause_mode,
     };
     let pair = state
         .db

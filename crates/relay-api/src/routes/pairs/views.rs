@@ -25,6 +25,11 @@ pub struct PairView {
     pub paused_reason: Option<String>,
     /// One side of a two-way bridge (see `bridge` on a new pair).
     pub bridge: bool,
+    /// The pair's rules, as saved (`{}` for none).
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    /// What a pause does with messages meanwhile: `skip` or `hold`.
+    pub pause_mode: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -53,6 +58,9 @@ pub struct DestinationView {
     /// Whether copies start with a bold author line (not for webhooks, which show the
     /// author as the sender).
     pub show_author: bool,
+    /// The destination's own rules, if any.
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<serde_json::Value>,
 }
 
 /// A delivery that was given up on after its retries.
@@ -100,6 +108,7 @@ fn view(pair: Pair, accounts: &Accounts) -> Option<PairView> {
                 account_id: d.account_id,
                 chat_id: d.chat_id,
                 show_author: d.show_author,
+                rules: d.rules,
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -117,6 +126,8 @@ fn view(pair: Pair, accounts: &Accounts) -> Option<PairView> {
         paused_at: pair.paused_at,
         paused_reason: pair.paused_reason.clone(),
         bridge: pair.bridge,
+        rules: pair.rules,
+        pause_mode: pair.pause_mode,
         created_at: pair.created_at,
         updated_at: pair.updated_at,
     })
