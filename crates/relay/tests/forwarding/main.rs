@@ -15,5 +15,6 @@ mod loops;
 mod media;
 mod outages;
 mod recovery;
+mod rules;
 mod stack;
 mod threads;

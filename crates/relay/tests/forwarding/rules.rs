@@ -1,0 +1,181 @@
+//! Pair rules end to end, on a Discord channel read by a bot and copied by another bot:
+//! a keyword filter drops what does not match (and the outcome names the rule), a header
+//! and a replacement shape what goes out, a destination's own rules replace its pair's, a
+//! delay holds a message (its edit during the hold goes out with it, a deleted one never
+//! goes), and a holding pause sends what came meanwhile on resume, in order.
+
+use crate::stack::Stack;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+#[tokio::test]
+async fn filters_transforms_delays_and_a_holding_pause_act_on_real_messages() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    let d = &s.discord.fake;
+    let bot = d.add_bot("rules-bot-token", "relay bot");
+    let guild = d.add_guild("Rules", &[bot]);
+    let (source, filtered, everything) = (
+        d.add_channel(guild, "source"),
+        d.add_channel(guild, "filtered"),
+        d.add_channel(guild, "everything"),
+    );
+    let person = d.add_user("someone");
+    let discord_bot = s.discord_bot(&alice, "rules-bot-token").await;
+    let pair = s
+        .post(
+            "/api/v1/pairs",
+            &alice,
+            json!({
+                "name": "Newsroom",
+                "source": {"account_id": discord_bot, "chat_id": source.to_string()},
+                "destinations": [
+                    {"account_id": discord_bot, "chat_id": filtered.to_string(), "show_author": false},
+                    {"account_id": discord_bot, "chat_id": everything.to_string(), "show_author": false,
+                     "rules": {"mode": "replace"}}
+                ],
+                "rules": {
+                    "filters": [{"type": "keywords", "words": ["news"]}],
+                    "transforms": [
+                        {"type": "replace", "find": "colour", "with": "color"},
+                        {"type": "header", "template": "[{source_chat}]"}
+                    ]
+                }
+            }),
+        )
+        .await;
+    let pair_id = pair["id"].as_str().expect("id").to_owned();
+
+    s.eventually("the source is read", Duration::from_secs(30), || async {
+        d.user_posts(source, person, "warm-up");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        s.discord_texts(everything).iter().any(|t| t == "warm-up")
+    })
+    .await;
+    d.user_posts(source, person, "the colour of the sky");
+    d.user_posts(source, person, "colour news today");
+    s.eventually(
+        "both arrive where nothing filters",
+        Duration::from_secs(20),
+        || async {
+            s.discord_texts(everything)
+                .iter()
+                .any(|t| t == "colour news today")
+        },
+    )
+    .await;
+    s.eventually(
+        "the match arrives transformed",
+        Duration::from_secs(20),
+        || async {
+            s.discord_texts(filtered)
+                .contains(&"\\[Newsroom\\]\ncolor news today".to_owned())
+                || s.discord_texts(filtered)
+                    .contains(&"[Newsroom]\ncolor news today".to_owned())
+        },
+    )
+    .await;
+    let texts = s.discord_texts(filtered);
+    assert!(
+        texts
+            .iter()
+            .all(|t| !t.contains("sky") && !t.contains("warm-up")),
+        "{texts:?}"
+    );
+    let (_, outcomes) = s
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/pairs/{pair_id}/outcomes"),
+            &alice,
+            None,
+        )
+        .await;
+    let filters: Vec<&Value> = outcomes
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .filter(|o| o["decided_by"] == "filters[0]")
+        .collect();
+    assert_eq!(filters.len(), 1, "{outcomes}");
+    assert_eq!(filters[0]["state"], "skipped");
+    assert_eq!(
+        filters[0]["deliveries"], 2,
+        "warm-up and the sky: {outcomes}"
+    );
+
+    // A delay: held for 3 s; edited meanwhile, it goes out as edited; deleted, never.
+    s.call(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/pairs/{pair_id}"),
+        &alice,
+        Some(json!({"rules": {"delay_seconds": 3}})),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await; // the route cache and the listener
+    let kept = d.user_posts(source, person, "draft one").expect("posted");
+    let gone = d.user_posts(source, person, "draft two").expect("posted");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    d.user_edits(source, kept.id.get(), "final one");
+    d.user_deletes(source, gone.id.get());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !s.discord_texts(filtered).iter().any(|t| t.contains("one")),
+        "held for the delay"
+    );
+    s.eventually(
+        "the held message goes out edited",
+        Duration::from_secs(30),
+        || async { s.discord_texts(filtered).iter().any(|t| t == "final one") },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let texts = s.discord_texts(filtered);
+    assert!(!texts.iter().any(|t| t.contains("draft")), "{texts:?}");
+
+    // A holding pause: what comes meanwhile goes out on resume, in order.
+    s.call(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/pairs/{pair_id}"),
+        &alice,
+        Some(json!({"rules": {}, "pause_mode": "hold"})),
+    )
+    .await;
+    s.post(&format!("/api/v1/pairs/{pair_id}/pause"), &alice, json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for i in 0..3 {
+        d.user_posts(source, person, &format!("held {i}"));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !s.discord_texts(filtered)
+            .iter()
+            .any(|t| t.starts_with("held")),
+        "paused"
+    );
+    s.post(
+        &format!("/api/v1/pairs/{pair_id}/resume"),
+        &alice,
+        json!({}),
+    )
+    .await;
+    s.eventually(
+        "the held messages go out on resume",
+        Duration::from_secs(30),
+        || async {
+            s.discord_texts(filtered)
+                .iter()
+                .filter(|t| t.starts_with("held"))
+                .count()
+                == 3
+        },
+    )
+    .await;
+    let held: Vec<String> = s
+        .discord_texts(filtered)
+        .into_iter()
+        .filter(|t| t.starts_with("held"))
+        .collect();
+    assert_eq!(held, ["held 0", "held 1", "held 2"]);
+    s.stop().await;
+}
