@@ -13,6 +13,7 @@ mod redis_conn;
 mod scripts;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod usage;
 mod workers;
 
 pub use echo_marks::EchoMarks;
@@ -24,4 +25,5 @@ pub use keys::KeyPrefix;
 pub use leases::Leases;
 pub use limits::{LimitRule, RateLimiter};
 pub use redis_conn::{QueueError, RedisConfig, RedisConn, check_redis_url};
+pub use usage::UsageCounter;
 pub use workers::{WorkerInfo, WorkerRegistry};

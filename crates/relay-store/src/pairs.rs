@@ -105,6 +105,8 @@ pub struct Route {
     pub priority: Priority,
     /// The owner's plan's features (`relay_core::plans`).
     pub features: serde_json::Value,
+    /// The owner's plan's copies per day.
+    pub daily_messages: i32,
     /// The pair's rules, as saved.
     pub rules: serde_json::Value,
     /// Paused with `pause_mode` `hold`: its messages are recorded and held until resumed.
@@ -487,6 +489,7 @@ impl Database {
             name: String,
             priority: String,
             features: serde_json::Value,
+            daily_messages: i32,
             rules: serde_json::Value,
             held: bool,
             destination_id: Uuid,
@@ -496,7 +499,7 @@ impl Database {
             dest_rules: Option<serde_json::Value>,
         }
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT p.id AS pair_id, p.owner_id, p.name, pl.priority, pl.features, p.rules, \
+            "SELECT p.id AS pair_id, p.owner_id, p.name, pl.priority, pl.features, pl.daily_messages, p.rules, \
                     p.paused_at IS NOT NULL AS held, d.id AS destination_id, \
                     d.account_id, a.kind AS account_kind, d.chat_id, d.options->'rules' AS dest_rules \
              FROM forwarding_pairs p \
@@ -532,6 +535,7 @@ impl Database {
                     name: r.name,
                     priority: r.priority.parse().map_err(StoreError::corrupt)?,
                     features: r.features,
+                    daily_messages: r.daily_messages,
                     rules: r.rules,
                     held: r.held,
                     destinations: vec![destination],

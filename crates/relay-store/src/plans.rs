@@ -144,3 +144,74 @@ impl Database {
         .await?)
     }
 }
+
+impl Database {
+    /// Writes owners' totals for `day` (from the Redis counter, which holds the truth):
+    /// each row becomes the larger of what it had and the total.
+    pub async fn flush_usage(
+        &self,
+        day: NaiveDate,
+        totals: &[(UserId, i64)],
+    ) -> Result<(), StoreError> {
+        if totals.is_empty() {
+            return Ok(());
+        }
+        let users: Vec<uuid::Uuid> = totals.iter().map(|(u, _)| u.as_uuid()).collect();
+        let counts: Vec<i64> = totals.iter().map(|(_, n)| *n).collect();
+        sqlx::query(
+            "INSERT INTO usage_daily (user_id, day, messages_forwarded) \
+             SELECT t.user_id, $1, t.n FROM UNNEST($2::uuid[], $3::int8[]) AS t(user_id, n) \
+             WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id) \
+             ON CONFLICT (user_id, day) DO UPDATE \
+             SET messages_forwarded = GREATEST(usage_daily.messages_forwarded, EXCLUDED.messages_forwarded)",
+        )
+        .bind(day)
+        .bind(&users)
+        .bind(&counts)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Owners with deliveries the daily quota holds: how many, and their plan's daily limit.
+    pub async fn quota_holds(&self) -> Result<Vec<(UserId, i64, i32)>, StoreError> {
+        let rows: Vec<(uuid::Uuid, i64, i32)> = sqlx::query_as(
+            "SELECT d.owner_id, count(*), pl.daily_messages FROM deliveries d \
+             JOIN plans pl ON pl.id = COALESCE((SELECT s.plan_id FROM subscriptions s \
+                  WHERE s.user_id = d.owner_id AND s.status IN ('active', 'past_due') LIMIT 1), 'free') \
+             WHERE d.decided_by = 'quota' AND d.state = 'pending' \
+             GROUP BY d.owner_id, pl.daily_messages",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, n, limit)| (user.into(), n, limit))
+            .collect())
+    }
+
+    /// Sends now (in order) up to `n` of the deliveries the daily quota held for `user`;
+    /// how many. One release runs at a time across workers (an advisory lock), so two
+    /// cannot both hand out the same room.
+    pub async fn release_quota_holds(&self, user: UserId, n: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(7243100417)")
+            .fetch_one(&mut *tx)
+            .await?;
+        if !locked {
+            return Ok(0);
+        }
+        let done = sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = now(), decided_by = NULL, \
+             updated_at = now() - interval '1 hour' \
+             WHERE id IN (SELECT id FROM deliveries WHERE owner_id = $1 AND state = 'pending' \
+                 AND decided_by = 'quota' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(user.as_uuid())
+        .bind(n.max(0))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}

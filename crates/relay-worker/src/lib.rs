@@ -23,6 +23,7 @@ mod media_limits;
 pub mod ownership;
 pub mod partition;
 mod parts;
+mod quota;
 mod revisions;
 pub mod router;
 pub mod rules_step;

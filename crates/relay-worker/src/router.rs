@@ -48,12 +48,15 @@ pub struct Router {
     version: Mutex<Option<i64>>,
     /// Each destination's rules, compiled.
     rules: crate::rules_step::RulesCache,
+    /// Copies per owner and day against the plan.
+    quota: crate::quota::Quota,
 }
 
 impl Router {
     pub fn new(db: Database, queue: JobQueue, hub: AccountHub) -> Self {
         Self {
             echoes: EchoFilter::new(db.clone(), queue.echo_marks()),
+            quota: crate::quota::Quota::new(queue.usage(), db.clone()),
             db,
             queue,
             hub,
@@ -82,11 +85,20 @@ impl Router {
     ) {
         let mut revision = Revision::default();
         let mut batch = Vec::with_capacity(MAX_EVENTS);
+        // The quota's bookkeeping also runs when no events come (a day turns, a plan rises).
+        let mut quota = tokio::time::interval(crate::quota::TICK);
+        quota.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             // The next batch, and what queued up meanwhile: one transaction and one
             // pipeline for them all (in order).
             let got = tokio::select! {
                 _ = stop.cancelled() => break,
+                _ = quota.tick() => {
+                    if let Err(e) = self.quota.tick().await {
+                        tracing::warn!(error = %e, "the daily quota's bookkeeping failed; trying again later");
+                    }
+                    continue;
+                }
                 got = events.recv_many(&mut batch, MAX_EVENTS) => got,
             };
             if got == 0 {
@@ -236,6 +248,7 @@ impl Router {
         let mut rows = Vec::new();
         let mut unauthorized = Vec::new();
         let mut positions = Positions::default();
+        let mut limits = std::collections::HashMap::new();
         let mut events = Vec::new();
         for (account, b) in batch.iter() {
             events.extend(b.events.iter().map(|e| (*account, e)));
@@ -300,6 +313,9 @@ impl Router {
                 _ => None,
             };
             let now_ms = message.at.timestamp_millis();
+            for route in routes.iter() {
+                limits.insert(route.owner_id, route.daily_messages);
+            }
             // Per destination, what the pair's rules, its pause and the plan make of it.
             for route in routes.iter() {
                 let through = Through {
@@ -331,6 +347,7 @@ impl Router {
                 positions.set(*account, position);
             }
         }
+        self.quota.apply(&mut rows, &limits).await;
         let queued = if rows.is_empty() && positions.0.is_empty() {
             Vec::new()
         } else {

@@ -290,6 +290,11 @@ impl JobQueue {
         crate::EchoMarks::new(self.inner.redis.clone())
     }
 
+    /// Copies sent per owner and day (`crate::UsageCounter`).
+    pub fn usage(&self) -> crate::UsageCounter {
+        crate::UsageCounter::new(self.inner.redis.clone())
+    }
+
     fn tag(partition: u16) -> String {
         format!("{{p{partition}}}")
     }

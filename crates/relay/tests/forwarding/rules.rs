@@ -2,7 +2,9 @@
 //! a keyword filter drops what does not match (and the outcome names the rule), a header
 //! and a replacement shape what goes out, a destination's own rules replace its pair's, a
 //! delay holds a message (its edit during the hold goes out with it, a deleted one never
-//! goes), and a holding pause sends what came meanwhile on resume, in order.
+//! goes), and a holding pause sends what came meanwhile on resume, in order. Copies past
+//! the plan's daily quota wait (visible as `quota`) and go out, in order, once the limit
+//! rises; the day's count reaches `usage_daily`.
 
 use crate::stack::Stack;
 use serde_json::{Value, json};
@@ -177,5 +179,126 @@ async fn filters_transforms_delays_and_a_holding_pause_act_on_real_messages() {
         .filter(|t| t.starts_with("held"))
         .collect();
     assert_eq!(held, ["held 0", "held 1", "held 2"]);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn copies_past_the_daily_quota_wait_and_go_out_after_an_upgrade_in_order() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    // Alice's plan allows 3 copies a day (warm-up included).
+    sqlx::query("UPDATE plans SET daily_messages = 3 WHERE id = 'elite'")
+        .execute(s.db.pool())
+        .await
+        .expect("plan");
+    let d = &s.discord.fake;
+    let bot = d.add_bot("quota-bot-token", "relay bot");
+    let guild = d.add_guild("Quota", &[bot]);
+    let (source, target) = (
+        d.add_channel(guild, "source"),
+        d.add_channel(guild, "target"),
+    );
+    let person = d.add_user("someone");
+    let discord_bot = s.discord_bot(&alice, "quota-bot-token").await;
+    let pair = s
+        .pair(
+            &alice,
+            (&discord_bot, source.to_string()),
+            &[(&discord_bot, Some(target.to_string()))],
+        )
+        .await;
+    s.eventually("the source is read", Duration::from_secs(30), || async {
+        if s.discord_texts(target).is_empty() {
+            d.user_posts(source, person, "warm-up");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        !s.discord_texts(target).is_empty()
+    })
+    .await;
+    let warm_ups = s.discord_texts(target).len();
+    for i in 0..5 {
+        d.user_posts(source, person, &format!("message {i}"));
+    }
+    let room = 3 - warm_ups;
+    s.eventually(
+        "the quota's room is used",
+        Duration::from_secs(20),
+        || async {
+            s.discord_texts(target)
+                .iter()
+                .filter(|t| t.starts_with("message"))
+                .count()
+                == room
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        s.discord_texts(target)
+            .iter()
+            .filter(|t| t.starts_with("message"))
+            .count(),
+        room,
+        "nothing past the quota goes out"
+    );
+    let (_, outcomes) = s
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/pairs/{pair}/outcomes"),
+            &alice,
+            None,
+        )
+        .await;
+    let held = outcomes
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .find(|o| o["decided_by"] == "quota")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(held["state"], "pending", "{outcomes}");
+    assert_eq!(held["deliveries"], (5 - room) as i64, "{outcomes}");
+
+    // An upgrade: the limit rises, the held copies go out, in order.
+    sqlx::query("UPDATE plans SET daily_messages = 100 WHERE id = 'elite'")
+        .execute(s.db.pool())
+        .await
+        .expect("plan");
+    d.user_posts(source, person, "after the upgrade");
+    s.eventually(
+        "the held copies go out",
+        Duration::from_secs(40),
+        || async {
+            s.discord_texts(target)
+                .iter()
+                .filter(|t| t.starts_with("message"))
+                .count()
+                == 5
+        },
+    )
+    .await;
+    let sent: Vec<String> = s
+        .discord_texts(target)
+        .into_iter()
+        .filter(|t| t.starts_with("message"))
+        .collect();
+    assert_eq!(
+        sent,
+        (0..5).map(|i| format!("message {i}")).collect::<Vec<_>>()
+    );
+    s.eventually(
+        "usage is flushed to usage_daily",
+        Duration::from_secs(20),
+        || async {
+            let counted: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(sum(messages_forwarded), 0)::int8 FROM usage_daily",
+            )
+            .fetch_one(s.db.pool())
+            .await
+            .expect("usage");
+            counted >= (warm_ups + 6) as i64
+        },
+    )
+    .await;
     s.stop().await;
 }
