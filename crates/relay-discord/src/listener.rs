@@ -272,6 +272,17 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         posted_at_ms: m.timestamp.as_micros() / 1000,
         edited_at_ms: m.edited_timestamp.map(|at| at.as_micros() / 1000),
         reply_quote: m.referenced_message.as_deref().map(parent_quote),
+        forwarded: !m.message_snapshots.is_empty()
+            || m.reference.as_ref().is_some_and(|r| {
+                r.kind == twilight_model::channel::message::MessageReferenceType::Forward
+            }),
+        author_is_bot: m.author.bot,
+        link: m.guild_id.map(|guild| {
+            format!(
+                "https://discord.com/channels/{guild}/{}/{}",
+                m.channel_id, m.id
+            )
+        }),
         ..IncomingMessage::default()
     }
 }
@@ -367,6 +378,11 @@ mod tests {
         let m = incoming(&model::message(5, 2, Some(3), author, new, None));
         assert_eq!(m.author.name, "Alice A.");
         assert_eq!(m.reply_to.as_deref(), Some("4"));
+        assert_eq!(
+            m.link.as_deref(),
+            Some("https://discord.com/channels/3/2/5")
+        );
+        assert!(!m.author_is_bot && !m.forwarded);
         assert_eq!(m.media[0].filename, "a.png");
         assert_eq!(m.media[0].content_type.as_deref(), Some("image/png"));
         assert_eq!(m.embeds[0].title.as_deref(), Some("T"));

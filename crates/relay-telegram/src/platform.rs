@@ -46,6 +46,22 @@ pub fn channel_chat_id(bare_id: i64) -> String {
     (-1_000_000_000_000 - bare_id).to_string()
 }
 
+/// A link to a message of a channel or supergroup: `https://t.me/<username>/<id>` for a
+/// public one, `https://t.me/c/<bare id>/<id>` (members only) otherwise; none for private
+/// chats and basic groups, whose messages have no link.
+pub fn message_link(chat_id: i64, username: Option<&str>, message_id: i64) -> Option<String> {
+    if chat_id > -1_000_000_000_000 {
+        return None;
+    }
+    Some(match username.filter(|u| !u.is_empty()) {
+        Some(username) => format!("https://t.me/{username}/{message_id}"),
+        None => format!(
+            "https://t.me/c/{}/{message_id}",
+            -1_000_000_000_000 - chat_id
+        ),
+    })
+}
+
 /// Whether a chat id (Bot API form, as pairs name chats, a topic suffix allowed) names a
 /// channel or supergroup: `-100` and the bare id, at most -10^12. Basic groups are above
 /// that (`-4012345678`), even when their digits start with 100 (`-1003`).
@@ -90,6 +106,24 @@ pub fn names_chat(kind: AccountKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channel_and_supergroup_messages_have_links_other_chats_none() {
+        assert_eq!(
+            message_link(-1001234567890, Some("news"), 7).as_deref(),
+            Some("https://t.me/news/7")
+        );
+        assert_eq!(
+            message_link(-1001234567890, None, 7).as_deref(),
+            Some("https://t.me/c/1234567890/7")
+        );
+        assert_eq!(
+            message_link(-4012345678, Some("group"), 7),
+            None,
+            "a basic group"
+        );
+        assert_eq!(message_link(42, None, 7), None, "a private chat");
+    }
 
     #[test]
     fn a_channels_chat_id_is_minus_100_then_its_bare_id() {

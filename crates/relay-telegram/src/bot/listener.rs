@@ -278,6 +278,10 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         posted_at_ms: m.date.timestamp_millis(),
         edited_at_ms: m.edit_date().map(|at| at.timestamp_millis()),
         reply_quote: m.reply_to_message().map(parent_quote),
+        forwarded: m.forward_origin().is_some(),
+        author_is_bot: m.from.as_ref().is_some_and(|u| u.is_bot),
+        chat_title: m.chat.title().map(str::to_owned),
+        link: crate::platform::message_link(m.chat.id.0, m.chat.username(), i64::from(m.id.0)),
         ..IncomingMessage::default()
     }
 }

@@ -483,6 +483,16 @@ pub fn incoming(m: &Message) -> IncomingMessage {
         reply_to: m.reply_to_message_id().map(|id| id.to_string()),
         posted_at_ms: m.date().as_millisecond(),
         edited_at_ms: m.edit_date().map(|at| at.as_millisecond()),
+        forwarded: m.forward_header().is_some(),
+        author_is_bot: matches!(m.sender(), Some(grammers_client::peer::Peer::User(u)) if u.is_bot()),
+        chat_title: m.peer().and_then(|p| p.name()).map(str::to_owned),
+        link: m.peer_id().bot_api_dialog_id().and_then(|chat| {
+            crate::platform::message_link(
+                chat,
+                m.peer().and_then(|p| p.username()),
+                i64::from(m.id()),
+            )
+        }),
         ..IncomingMessage::default()
     }
 }

@@ -40,7 +40,8 @@ async fn filters_transforms_delays_and_a_holding_pause_act_on_real_messages() {
                     "filters": [{"type": "keywords", "words": ["news"]}],
                     "transforms": [
                         {"type": "replace", "find": "colour", "with": "color"},
-                        {"type": "header", "template": "[{source_chat}]"}
+                        {"type": "header", "template": "[{source_chat}]"},
+                        {"type": "footer", "template": "{link}"}
                     ]
                 }
             }),
@@ -66,14 +67,18 @@ async fn filters_transforms_delays_and_a_holding_pause_act_on_real_messages() {
         },
     )
     .await;
+    let link = format!("https://discord.com/channels/{guild}/{source}/");
     s.eventually(
         "the match arrives transformed",
         Duration::from_secs(20),
         || async {
-            s.discord_texts(filtered)
-                .contains(&"\\[Newsroom\\]\ncolor news today".to_owned())
-                || s.discord_texts(filtered)
-                    .contains(&"[Newsroom]\ncolor news today".to_owned())
+            s.discord_texts(filtered).iter().any(|t| {
+                let lines: Vec<&str> = t.lines().collect();
+                lines.len() == 3
+                    && lines[0].replace('\\', "") == "[Newsroom]"
+                    && lines[1] == "color news today"
+                    && lines[2].starts_with(&link)
+            })
         },
     )
     .await;
