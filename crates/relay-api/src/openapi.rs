@@ -83,6 +83,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(pairs::resume))
         .routes(routes!(pairs::failures))
         .routes(routes!(pairs::outcomes))
+        .routes(routes!(pairs::preview))
         .routes(routes!(errors::list))
         .routes(routes!(plans::list))
         .routes(routes!(plans::subscription))

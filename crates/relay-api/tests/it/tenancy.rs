@@ -31,6 +31,10 @@ fn no_body(_: &Owned) -> Option<Value> {
     None
 }
 
+fn sample(_: &Owned) -> Option<Value> {
+    Some(json!({"text": "a sample"}))
+}
+
 fn password_change(_: &Owned) -> Option<Value> {
     Some(json!({"current_password": "not the password", "new_password": "another new password"}))
 }
@@ -193,6 +197,12 @@ const ROUTES: &[OwnedRoute] = &[
         method: Method::GET,
         path: "/api/v1/pairs/{pair}/outcomes",
         body: no_body,
+        scope: Scope::Pair,
+    },
+    OwnedRoute {
+        method: Method::POST,
+        path: "/api/v1/pairs/{pair}/preview",
+        body: sample,
         scope: Scope::Pair,
     },
     OwnedRoute {

@@ -9,12 +9,14 @@
 //! be slow or large.
 
 mod compiled;
+mod decide;
 mod edits;
 mod model;
 mod schedule;
 mod template;
 
 pub use compiled::{CompiledRules, Dropped, Subject};
+pub use decide::{Decision, Event, decide, effective, kinds_of};
 pub use edits::{Edit, apply as apply_edits};
 pub use model::{
     Combine, DestinationRules, Filter, Keep, KeywordMode, MessageKind, Removable, Rules, Schedule,

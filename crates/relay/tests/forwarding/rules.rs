@@ -55,6 +55,30 @@ async fn filters_transforms_delays_and_a_holding_pause_act_on_real_messages() {
         s.discord_texts(everything).iter().any(|t| t == "warm-up")
     })
     .await;
+    // The preview says what each destination will get, by the same code as live sending.
+    let preview = |text: &'static str| {
+        let path = format!("/api/v1/pairs/{pair_id}/preview");
+        let alice = alice.clone();
+        let s = &s;
+        async move {
+            let (status, body) = s
+                .call(
+                    reqwest::Method::POST,
+                    &path,
+                    &alice,
+                    Some(json!({"text": text})),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body
+        }
+    };
+    let sky = preview("the colour of the sky").await;
+    assert_eq!(sky[0]["outcome"], "filtered");
+    assert_eq!(sky[0]["rule"], "filters[0]");
+    assert_eq!(sky[1]["outcome"], "send");
+    let news = preview("colour news today").await;
+    assert_eq!(news[0]["outcome"], "send");
     d.user_posts(source, person, "the colour of the sky");
     d.user_posts(source, person, "colour news today");
     s.eventually(
@@ -82,6 +106,22 @@ async fn filters_transforms_delays_and_a_holding_pause_act_on_real_messages() {
         },
     )
     .await;
+    let live = s
+        .discord_texts(filtered)
+        .into_iter()
+        .find(|t| t.contains("color news today"))
+        .expect("live copy");
+    // The sample has no link at the source, so its footer is empty; the rest is the same.
+    let previewed = news[0]["text"].as_str().expect("text");
+    assert_eq!(
+        live.lines().take(2).collect::<Vec<_>>(),
+        previewed.lines().collect::<Vec<_>>()
+    );
+    assert!(
+        s.discord_texts(everything)
+            .iter()
+            .any(|t| t == news[1]["text"].as_str().expect("text"))
+    );
     let texts = s.discord_texts(filtered);
     assert!(
         texts

@@ -17,6 +17,7 @@ mod create;
 mod cycles;
 mod destinations;
 mod lifecycle;
+mod preview;
 mod read;
 mod requests;
 mod rules;
@@ -26,6 +27,7 @@ mod views;
 
 pub use create::*;
 pub use lifecycle::*;
+pub use preview::*;
 pub use read::*;
 pub use requests::*;
 pub use update::*;
