@@ -545,12 +545,13 @@ impl Database {
         Ok(routes)
     }
 
-    /// The source chats of the account's enabled, unpaused pairs (each once, sorted).
+    /// The source chats of the account's enabled pairs that forward (unpaused, or paused
+    /// holding what comes meanwhile), each once, sorted.
     pub async fn watched_chats(&self, account: AccountId) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT p.source_chat_id FROM forwarding_pairs p \
              JOIN users u ON u.id = p.owner_id AND u.status = 'active' \
-             WHERE p.source_account_id = $1 AND p.enabled AND p.paused_at IS NULL \
+             WHERE p.source_account_id = $1 AND p.enabled AND (p.paused_at IS NULL OR p.pause_mode = 'hold') \
              ORDER BY 1",
         )
         .bind(account.as_uuid())

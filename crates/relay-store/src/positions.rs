@@ -54,7 +54,7 @@ impl Database {
              JOIN users u ON u.id = p.owner_id AND u.status = 'active' \
              LEFT JOIN discord_channel_cursors c ON c.account_id = p.source_account_id \
                AND p.source_chat_id ~ '^[0-9]{1,19}$' AND c.channel_id = p.source_chat_id::bigint \
-             WHERE p.source_account_id = $1 AND p.enabled AND p.paused_at IS NULL \
+             WHERE p.source_account_id = $1 AND p.enabled AND (p.paused_at IS NULL OR p.pause_mode = 'hold') \
              GROUP BY p.source_chat_id, c.message_id ORDER BY 1",
         )
         .bind(account.as_uuid())
