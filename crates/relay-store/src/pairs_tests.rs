@@ -462,3 +462,73 @@ async fn the_listener_finds_enabled_unpaused_routes_with_the_owners_priority() {
     );
     assert!(db.watched_chats(bobs_tg).await.expect("chats").is_empty());
 }
+
+#[tokio::test]
+async fn a_downgrade_pauses_the_newest_pairs_over_the_limit_with_a_reason() {
+    let db = test_database().await.expect("db");
+    let owner = user(&db, "down@example.com").await;
+    let bot = account(&db, owner, AccountKind::DiscordBot, "7").await;
+    subscribe(&db, owner, "pro", "active").await;
+    let mut pairs = Vec::new();
+    for chat in [
+        "100000000000000011",
+        "100000000000000012",
+        "100000000000000013",
+    ] {
+        let pair = db
+            .create_pair(
+                owner,
+                &new_pair(bot, chat, vec![dest(bot, Some("100000000000000099"))]),
+            )
+            .await
+            .expect("pair");
+        pairs.push(pair.id);
+    }
+    assert!(
+        db.pause_pairs_over_limit(Some(owner))
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    sqlx::query("UPDATE subscriptions SET status = 'expired' WHERE user_id = $1")
+        .bind(owner.as_uuid())
+        .execute(db.pool())
+        .await
+        .expect("expire");
+    // Free allows 2: the newest is paused, the two oldest run on.
+    assert_eq!(
+        db.pause_pairs_over_limit(None).await.expect("paused"),
+        vec![pairs[2]]
+    );
+    let newest = db.pair(owner, pairs[2]).await.expect("pair");
+    assert!(newest.paused_at.is_some());
+    assert!(
+        newest
+            .paused_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("Free plan's limit of 2 pairs")),
+        "{:?}",
+        newest.paused_reason
+    );
+    assert!(
+        db.pair(owner, pairs[0])
+            .await
+            .expect("pair")
+            .paused_at
+            .is_none()
+    );
+    assert!(
+        db.pair(owner, pairs[1])
+            .await
+            .expect("pair")
+            .paused_at
+            .is_none()
+    );
+    assert!(
+        db.pause_pairs_over_limit(None)
+            .await
+            .expect("again")
+            .is_empty(),
+        "once"
+    );
+}

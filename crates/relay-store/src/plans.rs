@@ -215,3 +215,32 @@ impl Database {
         Ok(done.rows_affected())
     }
 }
+
+impl Database {
+    /// Pauses, with a visible reason, the pairs over their owner's plan's pair limit (the
+    /// newest first; the oldest stay running) — after a downgrade or an expiry. Nothing is
+    /// deleted; the owner deletes pairs or upgrades, then resumes. `user` limits it to one
+    /// owner. Returns the pairs paused.
+    pub async fn pause_pairs_over_limit(
+        &self,
+        user: Option<UserId>,
+    ) -> Result<Vec<relay_core::PairId>, StoreError> {
+        let paused: Vec<uuid::Uuid> = sqlx::query_scalar(
+            "WITH ranked AS ( \
+                 SELECT p.id, pl.max_pairs, pl.name, \
+                        row_number() OVER (PARTITION BY p.owner_id ORDER BY p.created_at, p.id) AS n \
+                 FROM forwarding_pairs p \
+                 JOIN plans pl ON pl.id = COALESCE((SELECT s.plan_id FROM subscriptions s \
+                      WHERE s.user_id = p.owner_id AND s.status IN ('active', 'past_due') LIMIT 1), 'free') \
+                 WHERE $1::uuid IS NULL OR p.owner_id = $1) \
+             UPDATE forwarding_pairs f SET paused_at = now(), updated_at = now(), \
+                 paused_reason = format('over the %s plan''s limit of %s pairs: delete a pair or upgrade, then resume', r.name, r.max_pairs) \
+             FROM ranked r WHERE f.id = r.id AND r.n > r.max_pairs AND f.paused_at IS NULL \
+             RETURNING f.id",
+        )
+        .bind(user.map(|u| u.as_uuid()))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(paused.into_iter().map(Into::into).collect())
+    }
+}

@@ -186,6 +186,17 @@ async fn subscription_lifecycle(
             Ok(n) => tracing::info!(ended = n, "subscriptions past their period ended"),
             Err(e) => tracing::warn!(error = %e, "subscription lifecycle sweep failed"),
         }
+        // A plan that ended (or shrank) leaves no pair running over its limit.
+        match db.pause_pairs_over_limit(None).await {
+            Ok(paused) if !paused.is_empty() => {
+                tracing::info!(
+                    paused = paused.len(),
+                    "pairs over their plan's limit paused"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pausing pairs over their plan's limit failed"),
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(every) => {}

@@ -242,12 +242,16 @@ pub async fn change_plan(
     }
     state.db.user(id).await?;
     let before = state.db.set_plan(id, plan, until).await?;
+    // A smaller plan pauses the pairs over its limit (with the reason); a bigger one
+    // releases what the daily quota held, within seconds.
+    let paused = state.db.pause_pairs_over_limit(Some(id)).await?;
     admin
         .audit(
             &state,
             "user.plan",
             ("user", Some(&id.to_string())),
-            json!({"before": {"plan": before}, "after": {"plan": plan, "until": until}}),
+            json!({"before": {"plan": before}, "after": {"plan": plan, "until": until},
+                   "pairs_paused": paused.len()}),
         )
         .await?;
     Ok(Json(state.db.subscription(id).await?.plan.into()))
