@@ -5,7 +5,7 @@
 //! as room allows. Totals are flushed to `usage_daily` every few seconds from Redis, which
 //! holds the exact count, so a crash between flushes loses nothing.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use relay_core::UserId;
 use relay_core::delivery::DeliveryAction;
 use relay_queue::UsageCounter;
@@ -21,11 +21,6 @@ pub struct Quota {
     usage: UsageCounter,
     db: Database,
     touched: Mutex<HashSet<UserId>>,
-}
-
-/// A held row waits for a release, not for a time.
-fn until_released() -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn today() -> String {
@@ -85,10 +80,7 @@ impl Quota {
                     break;
                 }
                 if row.owner_id == *owner && counted(row) {
-                    row.decision = RowDecision::Held {
-                        until: until_released(),
-                        reason: "quota".into(),
-                    };
+                    row.decision = RowDecision::held_until_released("quota");
                     left -= 1;
                 }
             }

@@ -29,11 +29,6 @@ struct Cached {
     rules: Option<Arc<CompiledRules>>,
 }
 
-/// The time a holding pause's messages wait for: until the pair is resumed.
-fn until_resumed() -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
 impl RulesCache {
     /// The rules of one destination of `route` as its owner's plan allows them; `None`
     /// when there are none.
@@ -77,10 +72,7 @@ impl RulesCache {
         now_ms: i64,
     ) -> NewDelivery {
         if route.held {
-            row.decision = RowDecision::Held {
-                until: until_resumed(),
-                reason: "paused".into(),
-            };
+            row.decision = RowDecision::held_until_released("paused");
             return row;
         }
         let unsold = match row.action {
@@ -120,10 +112,12 @@ impl RulesCache {
                 reason,
             } => {
                 row.payload = to_json(&held);
-                row.decision = RowDecision::Held {
-                    until: DateTime::<Utc>::from_timestamp_millis(until_ms)
-                        .unwrap_or_else(until_resumed),
-                    reason: reason.into(),
+                row.decision = match DateTime::<Utc>::from_timestamp_millis(until_ms) {
+                    Some(until) => RowDecision::Held {
+                        until,
+                        reason: reason.into(),
+                    },
+                    None => RowDecision::held_until_released(reason),
                 };
             }
         }

@@ -38,6 +38,22 @@ pub struct ForwardView {
     pub deliveries: usize,
 }
 
+/// A message's `text` as a live one could be: present, not blank, within
+/// [`MAX_TEXT_CHARS`] (field errors otherwise). Manual forwards and previews take it.
+pub(crate) fn check_text(fields: &mut Fields, text: &Option<String>) -> String {
+    let text = fields.required("text", text).unwrap_or_default().to_owned();
+    if !text.is_empty() && text.trim().is_empty() {
+        // A message of spaces is refused by every platform: it would only be dead-lettered.
+        fields.add("text", "must not be blank");
+    } else if text.chars().count() > MAX_TEXT_CHARS {
+        fields.add(
+            "text",
+            format!("is longer than {MAX_TEXT_CHARS} characters"),
+        );
+    }
+    text
+}
+
 /// Queue a message through the pair to all its destinations.
 #[utoipa::path(post, path = "/api/v1/pairs/{id}/forward", tag = "pairs", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)), request_body = ForwardRequest, responses(
@@ -53,19 +69,7 @@ pub async fn forward(
 ) -> Result<(StatusCode, Json<ForwardView>), ApiError> {
     let id: PairId = id.parse().map_err(|_| ApiError::NotFound)?;
     let mut fields = Fields::default();
-    let text = fields
-        .required("text", &body.text)
-        .unwrap_or_default()
-        .to_owned();
-    if !text.is_empty() && text.trim().is_empty() {
-        // A message of spaces is refused by every platform: it would only be dead-lettered.
-        fields.add("text", "must not be blank");
-    } else if text.chars().count() > MAX_TEXT_CHARS {
-        fields.add(
-            "text",
-            format!("is longer than {MAX_TEXT_CHARS} characters"),
-        );
-    }
+    let text = check_text(&mut fields, &body.text);
     fields.finish()?;
     let pair = state.db.pair(auth.id(), id).await?;
     if !pair.enabled || pair.paused_at.is_some() {

@@ -71,6 +71,18 @@ pub enum RowDecision {
     },
 }
 
+impl RowDecision {
+    /// Held with no time of its own, until something releases it (a holding pause's
+    /// resume, room in the daily quota): due at the end of the calendar.
+    pub fn held_until_released(reason: &str) -> Self {
+        RowDecision::Held {
+            until: DateTime::<Utc>::from_timestamp(253_402_300_799, 0)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            reason: reason.into(),
+        }
+    }
+}
+
 /// A delivery taken for sending, with what sending needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedDelivery {

@@ -58,15 +58,7 @@ pub async fn preview(
 ) -> Result<Json<Vec<PreviewView>>, ApiError> {
     let id = parse_id(&id)?;
     let mut fields = Fields::default();
-    let text = fields
-        .required("text", &body.text)
-        .unwrap_or_default()
-        .to_owned();
-    if !text.is_empty() && text.trim().is_empty() {
-        fields.add("text", "must not be blank");
-    } else if text.chars().count() > 20_000 {
-        fields.add("text", "is longer than 20000 characters");
-    }
+    let text = crate::routes::forward::check_text(&mut fields, &body.text);
     fields.finish()?;
     let pair = state.db.pair(auth.id(), id).await?;
     let features = state.db.subscription(auth.id()).await?.plan.features;
