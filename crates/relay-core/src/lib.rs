@@ -2,6 +2,7 @@
 //! the queue and the API share. Pure types and logic, no I/O.
 
 pub mod chats;
+pub mod clock;
 pub mod credentials;
 pub mod cycles;
 pub mod delivery;

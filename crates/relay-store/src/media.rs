@@ -66,6 +66,8 @@ pub enum NoticeReason {
     SourceLimit,
     /// Gone from the source, or never fetchable.
     Unavailable,
+    /// Over the owner's plan's `max_media_bytes` (though the destination would take it).
+    PlanLimit,
 }
 
 impl NoticeReason {
@@ -74,6 +76,7 @@ impl NoticeReason {
             NoticeReason::DestinationLimit => "destination_limit",
             NoticeReason::SourceLimit => "source_limit",
             NoticeReason::Unavailable => "unavailable",
+            NoticeReason::PlanLimit => "plan_limit",
         }
     }
 
@@ -81,6 +84,7 @@ impl NoticeReason {
         match s {
             "destination_limit" => NoticeReason::DestinationLimit,
             "source_limit" => NoticeReason::SourceLimit,
+            "plan_limit" => NoticeReason::PlanLimit,
             _ => NoticeReason::Unavailable,
         }
     }

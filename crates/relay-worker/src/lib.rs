@@ -63,6 +63,8 @@ pub struct WorkerConfig {
     pub sweep_quiet: Duration,
     /// How often each driven account is checked with its platform.
     pub health_interval: Duration,
+    /// Wall-clock time for the daily quota's day.
+    pub clock: relay_core::clock::Clock,
 }
 
 impl WorkerConfig {
@@ -75,6 +77,7 @@ impl WorkerConfig {
             sweep_interval: Duration::from_secs(5),
             sweep_quiet: Duration::from_secs(15),
             health_interval: Duration::from_secs(300),
+            clock: relay_core::clock::Clock::system(),
         }
     }
 }
@@ -174,6 +177,7 @@ impl Worker {
             self.db.clone(),
             self.queue.clone(),
             hub.clone(),
+            self.config.clock.clone(),
         ));
         let events_rx = Arc::new(tokio::sync::Mutex::new(events_rx));
         let router_task = supervisor.spawn("router", inner.clone(), {

@@ -120,8 +120,13 @@ impl Media {
         claimed: &ClaimedDelivery,
         payload: &DeliveryPayload,
     ) -> Result<Carried, Failure> {
-        let limit = destination_limit(claimed.account_kind);
         let mut carried = Carried::default();
+        if payload.media.is_empty() {
+            return Ok(carried);
+        }
+        let destination = destination_limit(claimed.account_kind);
+        let plan = self.plan_limit(claimed.owner_id).await?;
+        let limit = destination.min(plan);
         for (index, media) in payload.media.iter().enumerate() {
             let edit = claimed.action == DeliveryAction::Edit;
             let outcome = if edit {
@@ -135,6 +140,7 @@ impl Media {
                     bytes,
                 }),
                 Err(refusal) => {
+                    let refusal = refusal.for_plan(plan, destination);
                     if !edit {
                         self.count(claimed, index, media, &refusal).await?;
                     }
@@ -154,6 +160,15 @@ impl Media {
             }
         }
         Ok(carried)
+    }
+
+    /// The owner's plan's largest file (`max_media_bytes`); a plan without one limits nothing.
+    async fn plan_limit(&self, owner: UserId) -> Result<u64, Failure> {
+        let subscription = self.db.subscription(owner).await.map_err(Failure::Store)?;
+        Ok(u64::try_from(subscription.plan.max_media_bytes)
+            .ok()
+            .filter(|n| *n > 0)
+            .unwrap_or(u64::MAX))
     }
 
     async fn count(

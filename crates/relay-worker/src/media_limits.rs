@@ -68,6 +68,16 @@ impl Refusal {
         }
     }
 
+    /// The same refusal, named for the plan's limit when that (not the destination's) is
+    /// what the file is over.
+    pub fn for_plan(mut self, plan: u64, destination: u64) -> Self {
+        if self.reason == NoticeReason::DestinationLimit && plan < destination {
+            self.reason = NoticeReason::PlanLimit;
+            self.limit = plan;
+        }
+        self
+    }
+
     pub fn unavailable(size: u64, why: impl Into<String>) -> Self {
         Refusal {
             reason: NoticeReason::Unavailable,
@@ -121,6 +131,10 @@ pub fn notice(
         NoticeReason::SourceLimit => format!(
             "📎 {filename}{size} is too large to forward ({} can fetch files up to {})",
             fetcher(source),
+            megabytes(refusal.limit)
+        ),
+        NoticeReason::PlanLimit => format!(
+            "📎 {filename}{size} is over this plan's file size limit of {}: a larger plan carries it",
             megabytes(refusal.limit)
         ),
         NoticeReason::Unavailable => {

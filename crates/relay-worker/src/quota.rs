@@ -5,8 +5,8 @@
 //! as room allows. Totals are flushed to `usage_daily` every few seconds from Redis, which
 //! holds the exact count, so a crash between flushes loses nothing.
 
-use chrono::Utc;
 use relay_core::UserId;
+use relay_core::clock::Clock;
 use relay_core::delivery::DeliveryAction;
 use relay_queue::UsageCounter;
 use relay_store::{Database, NewDelivery, RowDecision, StoreError};
@@ -21,19 +21,23 @@ pub struct Quota {
     usage: UsageCounter,
     db: Database,
     touched: Mutex<HashSet<UserId>>,
-}
-
-fn today() -> String {
-    Utc::now().date_naive().format("%Y-%m-%d").to_string()
+    /// Decides which day it is (tests move it to tomorrow).
+    clock: Clock,
 }
 
 impl Quota {
-    pub fn new(usage: UsageCounter, db: Database) -> Self {
+    pub fn new(usage: UsageCounter, db: Database, clock: Clock) -> Self {
         Self {
             usage,
             db,
             touched: Mutex::default(),
+            clock,
         }
+    }
+
+    /// Today (UTC) by the clock, as the usage counter's key (`YYYY-MM-DD`).
+    fn today(&self) -> String {
+        self.clock.today_utc().to_string()
     }
 
     /// Counts the new copies of `rows` against their owners' `limits`; those past the
@@ -53,7 +57,7 @@ impl Quota {
         if per_owner.is_empty() {
             return;
         }
-        let day = today();
+        let day = self.today();
         let keys: Vec<(String, i64)> = per_owner.iter().map(|(o, n)| (o.to_string(), *n)).collect();
         let totals = match self.usage.add(&day, &keys).await {
             Ok(totals) => totals,
@@ -94,8 +98,9 @@ impl Quota {
     /// Every few seconds (the router's timer): the touched owners' totals to
     /// `usage_daily`, and what the quota held sent as far as today's room allows.
     pub async fn tick(&self) -> Result<(), StoreError> {
-        let day = today();
-        let date = Utc::now().date_naive();
+        let day = self.today();
+        let date = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+            .unwrap_or_else(|_| chrono::Utc::now().date_naive());
         let owners: Vec<UserId> = self
             .touched
             .lock()

@@ -53,10 +53,15 @@ pub struct Router {
 }
 
 impl Router {
-    pub fn new(db: Database, queue: JobQueue, hub: AccountHub) -> Self {
+    pub fn new(
+        db: Database,
+        queue: JobQueue,
+        hub: AccountHub,
+        clock: relay_core::clock::Clock,
+    ) -> Self {
         Self {
             echoes: EchoFilter::new(db.clone(), queue.echo_marks()),
-            quota: crate::quota::Quota::new(queue.usage(), db.clone()),
+            quota: crate::quota::Quota::new(queue.usage(), db.clone(), clock),
             db,
             queue,
             hub,

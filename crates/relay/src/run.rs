@@ -77,6 +77,7 @@ pub async fn run(
             sweep_interval: config.sweep_interval,
             sweep_quiet: config.sweep_quiet,
             health_interval: config.health_check,
+            clock: config.clock.clone(),
         };
         job_queue(&config, &redis).map(|queue| {
             Worker::new(

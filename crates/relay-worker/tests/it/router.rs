@@ -69,7 +69,12 @@ async fn a_batch_is_acknowledged_only_after_its_rows_and_position_are_committed(
         events_tx,
         Held::new(w.queue.config().partitions),
     );
-    let router = Arc::new(Router::new(through, w.queue.clone(), hub));
+    let router = Arc::new(Router::new(
+        through,
+        w.queue.clone(),
+        hub,
+        relay_core::clock::Clock::system(),
+    ));
     let (batches, mut rx) = mpsc::channel(8);
     let stop = CancellationToken::new();
     let running = tokio::spawn({
@@ -185,7 +190,12 @@ async fn a_replayed_source_event_makes_no_second_delivery() {
         events_tx,
         Held::new(w.queue.config().partitions),
     );
-    let router = Arc::new(Router::new(w.db.database().clone(), w.queue.clone(), hub));
+    let router = Arc::new(Router::new(
+        w.db.database().clone(),
+        w.queue.clone(),
+        hub,
+        relay_core::clock::Clock::system(),
+    ));
     let (batches, mut rx) = mpsc::channel(8);
     let stop = CancellationToken::new();
     let running = tokio::spawn({

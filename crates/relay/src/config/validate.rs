@@ -84,6 +84,8 @@ pub struct Config {
     pub payments: relay_api::routes::payments::PaymentsSettings,
     /// How long past its period end a subscription is kept before it ends.
     pub subscription_grace: Duration,
+    /// Wall-clock time (not a setting: tests replace it to move the day forward).
+    pub clock: relay_core::clock::Clock,
     /// How often subscriptions past their end are looked for.
     pub subscription_sweep: Duration,
 }
@@ -367,6 +369,7 @@ impl Config {
                 payments: payments?,
                 subscription_grace: subscription_grace?,
                 subscription_sweep: subscription_sweep?,
+                clock: relay_core::clock::Clock::system(),
             })
         };
         config().ok_or_else(|| vec!["configuration: a setting could not be read".to_owned()])

@@ -14,6 +14,7 @@ mod long_text;
 mod loops;
 mod media;
 mod outages;
+mod quota;
 mod recovery;
 mod rules;
 mod stack;

@@ -341,3 +341,74 @@ async fn a_file_over_a_destinations_limit_arrives_there_as_a_notice_with_a_link(
     assert_eq!(reasons, expected);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_file_over_the_plans_size_limit_arrives_as_a_notice_naming_the_plan() {
+    let s = Stack::start(true).await;
+    let alice = s.user("alice@example.com").await;
+    // Alice's plan carries files up to 100 kB; Discord would take 10 MB.
+    sqlx::query("UPDATE plans SET max_media_bytes = 100000 WHERE id = 'elite'")
+        .execute(s.db.pool())
+        .await
+        .expect("plan");
+    let d = &s.discord.fake;
+    let bot = d.add_bot("plan-media-token", "relay bot");
+    let guild = d.add_guild("G", &[bot]);
+    let (source, target) = (d.add_channel(guild, "source"), d.add_channel(guild, "copy"));
+    let someone = d.add_user("someone");
+    let discord_bot = s.discord_bot(&alice, "plan-media-token").await;
+    s.pair(
+        &alice,
+        (&discord_bot, source.to_string()),
+        &[(&discord_bot, Some(target.to_string()))],
+    )
+    .await;
+    s.eventually(
+        "the source is listened to",
+        Duration::from_secs(30),
+        || async {
+            if d.messages(target).is_empty() {
+                d.user_posts(source, someone, "hello");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            !d.messages(target).is_empty()
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let base = d.messages(target).len();
+
+    let small: Vec<u8> = (0..50_000).map(|i| (i % 251) as u8).collect();
+    let large: Vec<u8> = (0..200_000).map(|i| (i % 241) as u8).collect();
+    d.user_posts_file(source, someone, "small one", "small.bin", small.clone())
+        .expect("posted");
+    d.user_posts_file(source, someone, "large one", "large.bin", large)
+        .expect("posted");
+    s.eventually("both messages arrive", Duration::from_secs(60), || async {
+        d.messages(target).len() == base + 2
+    })
+    .await;
+    let copies = d.messages(target);
+    let (carried, refused) = (&copies[base], &copies[base + 1]);
+    assert_eq!(carried.attachments.len(), 1, "within the plan: carried");
+    assert_eq!(
+        d.attachment_bytes(carried.attachments[0].id.get())
+            .as_deref(),
+        Some(small.as_slice())
+    );
+    assert!(refused.attachments.is_empty(), "over the plan: not carried");
+    assert!(
+        refused.content.starts_with("large one")
+            && refused
+                .content
+                .contains("📎 large.bin (195.3 KB) is over this plan's file size limit of 97.7 KB"),
+        "{:?}",
+        refused.content
+    );
+    let reasons: Vec<String> = sqlx::query_scalar("SELECT reason FROM media_notices")
+        .fetch_all(s.db.pool())
+        .await
+        .expect("notices");
+    assert_eq!(reasons, ["plan_limit"]);
+    s.stop().await;
+}

@@ -24,6 +24,8 @@ pub struct Stack {
     pub dc: RunningDc,
     pub api: String,
     pub http: reqwest::Client,
+    /// The in-process Relay's wall clock: `advance` it to make tomorrow come.
+    pub clock: relay_core::clock::Clock,
     shutdown: CancellationToken,
     relay: Option<JoinHandle<()>>,
     keys: TestPrefix,
@@ -121,7 +123,9 @@ impl Stack {
                 direct.replace("127.0.0.1:5432", &proxy),
             );
         }
-        let config = relay::config::load(None, &|k| env.get(k).cloned()).expect("config");
+        let mut config = relay::config::load(None, &|k| env.get(k).cloned()).expect("config");
+        let clock = relay_core::clock::Clock::adjustable();
+        config.clock = clock.clone();
         let listener = relay::run::bind(&config).await.expect("bind");
         let shutdown = CancellationToken::new();
         let roles = relay::run::Roles {
@@ -142,6 +146,7 @@ impl Stack {
             dc,
             api: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
+            clock,
             shutdown,
             relay: Some(relay),
             keys,
